@@ -1,0 +1,55 @@
+package dev.vbuf;
+
+import java.util.Arrays;
+
+import dev.vbuf.config.VbufConfig;
+import dev.vbuf.log.LogSetup;
+import dev.vbuf.log.ShutdownSafeLogManager;
+import dev.vbuf.server.VbufServer;
+
+/**
+ * Command line entry point. {@code java -jar vbuf.jar} (or {@code serve}) runs the service.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
+        String command = args.length == 0 ? "serve" : args[0];
+        switch (command) {
+            case "serve" -> serve();
+            case "-h", "--help", "help" -> usage(0);
+            default -> {
+                System.err.println("unknown command: " + String.join(" ", Arrays.asList(args)));
+                usage(2);
+            }
+        }
+    }
+
+    private static void serve() {
+        VbufConfig config;
+        VbufServer server;
+        try {
+            config = VbufConfig.load();
+            LogSetup.configure(config.logFormat(), config.logLevel());
+            server = VbufServer.start(config);
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            System.err.println("vbuf: cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        // SIGTERM/SIGINT: drain (readiness down, in-progress segments answered), then exit.
+        Thread drain = new Thread(server::drainAndStop, "vbuf-drain");
+        Runtime.getRuntime().addShutdownHook(drain);
+    }
+
+    private static void usage(int status) {
+        System.out.println("""
+                usage: java -jar target/vbuf.jar [serve]
+                  serve   run the segment service (default). Configuration: application.yaml and the
+                          environment variables listed in README.md (PORT, DUBBING_MAX_CONCURRENT_SESSIONS, ...).
+                """);
+        System.exit(status);
+    }
+}

@@ -1,0 +1,66 @@
+package dev.vbuf.api;
+
+import dev.vbuf.segment.SegmentAudio;
+import dev.vbuf.segment.SegmentException;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Protocol v1: the path, the query parameter and the JSON text messages the server sends, defined once.
+ */
+public final class Protocol {
+    /** WebSocket and HTTP path of the segment API. */
+    public static final String PATH = "/v1/segments";
+    /** Query parameter naming the output format. */
+    public static final String FORMAT_PARAM = "format";
+    /** HTTP response headers of the HTTP API. */
+    public static final String HEADER_AUDIO_MS = "X-Vbuf-Audio-Ms";
+    public static final String HEADER_PROCESSING_MS = "X-Vbuf-Processing-Ms";
+    /** Code of request-level errors (an unknown format, no WebSocket upgrade) in HTTP JSON bodies. */
+    public static final String BAD_REQUEST = "bad_request";
+
+    /** WebSocket close codes. */
+    public static final int CLOSE_NORMAL = 1000;
+    public static final int CLOSE_GOING_AWAY = 1001;
+    public static final int CLOSE_UNSUPPORTED_DATA = 1003;
+    public static final int CLOSE_TOO_BIG = 1009;
+    public static final int CLOSE_INTERNAL = 1011;
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private Protocol() {
+    }
+
+    /** {@code {"type":"result",...}}: the next binary message holds {@code bytes} bytes of audio. */
+    public record Result(String type, long seq, String format, int bytes, long audioMs, long processingMs,
+                         long queuedMs) {
+        static Result of(long seq, SegmentAudio audio) {
+            return new Result("result", seq, audio.format().wireName(), audio.bytes().length, audio.audioMs(),
+                              audio.processing().toMillis(), audio.queued().toMillis());
+        }
+    }
+
+    /** {@code {"type":"error",...}}; {@code retryAfterMs} only for {@code overloaded}. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Error(String type, long seq, String code, String message, Long retryAfterMs) {
+        static Error of(long seq, SegmentException e) {
+            return new Error("error", seq, e.code().wireName(), e.getMessage(),
+                             e.retryAfterMs() > 0 ? e.retryAfterMs() : null);
+        }
+    }
+
+    /** HTTP API error body. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record HttpError(String code, String message, Long retryAfterMs) {
+    }
+
+    static String json(Object message) {
+        try {
+            return JSON.writeValueAsString(message);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise " + message, e);
+        }
+    }
+}

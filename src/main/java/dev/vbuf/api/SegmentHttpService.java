@@ -1,0 +1,128 @@
+package dev.vbuf.api;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Optional;
+
+import dev.vbuf.media.OutputFormat;
+import dev.vbuf.observe.MetricNames;
+import dev.vbuf.observe.VbufMetrics;
+import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.segment.SegmentAudio;
+import dev.vbuf.segment.SegmentException;
+import dev.vbuf.segment.SegmentProcessor;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpMediaType;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/**
+ * The HTTP form of protocol v1: {@code POST /v1/segments?format=...} with one segment as the body. Also answers a
+ * plain {@code GET /v1/segments} (no upgrade, or an upgrade refused for an unknown format) with a JSON error.
+ */
+final class SegmentHttpService implements HttpService {
+    private static final HttpMediaType JSON = HttpMediaType.create("application/json");
+
+    private final SegmentProcessor processor;
+    private final SessionRegistry registry;
+    private final VbufMetrics metrics;
+
+    SegmentHttpService(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics) {
+        this.processor = processor;
+        this.registry = registry;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/", this::post)
+             .get("/", this::get);
+    }
+
+    private void get(ServerRequest req, ServerResponse res) {
+        Optional<String> f = req.query().first(Protocol.FORMAT_PARAM).asOptional();
+        if (f.isPresent() && OutputFormat.fromWireName(f.get()).isEmpty()) {
+            badFormat(res, f.get());
+            return;
+        }
+        res.status(Status.UPGRADE_REQUIRED_426);
+        res.header(HeaderNames.UPGRADE, "websocket");
+        error(res, Protocol.BAD_REQUEST, "open a WebSocket here (GET with Upgrade: websocket), or POST one segment", null);
+    }
+
+    private void post(ServerRequest req, ServerResponse res) {
+        Optional<String> f = req.query().first(Protocol.FORMAT_PARAM).asOptional();
+        OutputFormat format = OutputFormat.DEFAULT;
+        if (f.isPresent()) {
+            Optional<OutputFormat> parsed = OutputFormat.fromWireName(f.get());
+            if (parsed.isEmpty()) {
+                badFormat(res, f.get());
+                return;
+            }
+            format = parsed.get();
+        }
+        registry.accepted();
+        long arrival;
+        try {
+            byte[] body;
+            try (InputStream in = req.content().inputStream()) {
+                body = in.readNBytes(processor.maxSegmentBytes() + 1);
+                arrival = System.nanoTime();
+                if (body.length > processor.maxSegmentBytes()) {
+                    long rest = in.transferTo(java.io.OutputStream.nullOutputStream());
+                    fail(res, format, processor.tooLarge(body.length + rest), arrival);
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                // client went away mid-body
+                res.status(Status.BAD_REQUEST_400);
+                error(res, Protocol.BAD_REQUEST, "could not read the request body: " + e.getMessage(), null);
+                return;
+            }
+            try {
+                SegmentAudio audio = processor.process(body, format, arrival);
+                res.status(Status.OK_200);
+                res.headers().contentType(HttpMediaType.create(format.contentType()));
+                res.header(Protocol.HEADER_AUDIO_MS, String.valueOf(audio.audioMs()));
+                res.header(Protocol.HEADER_PROCESSING_MS, String.valueOf(audio.processing().toMillis()));
+                res.send(audio.bytes());
+                metrics.segmentAnswered(format, MetricNames.OUTCOME_OK,
+                                        java.time.Duration.ofNanos(System.nanoTime() - arrival));
+            } catch (SegmentException e) {
+                fail(res, format, e, arrival);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                res.status(Status.SERVICE_UNAVAILABLE_503);
+                error(res, ErrorCode.INTERNAL.wireName(), "interrupted", null);
+            }
+        } finally {
+            registry.answered(1);
+        }
+    }
+
+    private void fail(ServerResponse res, OutputFormat format, SegmentException e, long arrival) {
+        int status = e.code().httpStatus();
+        if (e.code() == ErrorCode.OVERLOADED) {
+            status = processor.gate().draining() ? Status.SERVICE_UNAVAILABLE_503.code() : status;
+            res.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, (e.retryAfterMs() + 999) / 1000)));
+        }
+        res.status(Status.create(status));
+        error(res, e.code().wireName(), e.getMessage(), e.retryAfterMs() > 0 ? e.retryAfterMs() : null);
+        metrics.segmentAnswered(format, e.code().wireName(), java.time.Duration.ofNanos(System.nanoTime() - arrival));
+    }
+
+    private static void badFormat(ServerResponse res, String name) {
+        res.status(Status.BAD_REQUEST_400);
+        error(res, Protocol.BAD_REQUEST, "unknown format '" + name + "': expected one of " + OutputFormat.wireNames(),
+              null);
+    }
+
+    private static void error(ServerResponse res, String code, String message, Long retryAfterMs) {
+        res.headers().contentType(JSON);
+        res.send(Protocol.json(new Protocol.HttpError(code, message, retryAfterMs)));
+    }
+}

@@ -1,0 +1,140 @@
+package dev.vbuf.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+
+/**
+ * vbuf's typed configuration. Built from (highest priority first) the environment variables named in {@link Setting},
+ * Java system properties, {@code application.yaml} on the class path, then the defaults in {@link Setting}.
+ *
+ * @param helidon the merged Helidon config (the server reads its own {@code server.*} keys from it)
+ */
+public record VbufConfig(Config helidon,
+                         String host,
+                         int port,
+                         int maxConcurrent,
+                         int queueCapacity,
+                         Duration targetLatency,
+                         int perSession,
+                         int maxSegmentBytes,
+                         Duration sessionTimeout,
+                         Optional<Path> ffmpegPath,
+                         Optional<String> ffmpegRequiredVersion,
+                         Duration ffmpegTimeout,
+                         int ffmpegMaxOutputBytes,
+                         Duration shutdownGrace,
+                         String logFormat,
+                         String logLevel) {
+
+    /** Loads the configuration the way the server does at start. */
+    public static VbufConfig load() {
+        return load(System.getenv(), Map.of());
+    }
+
+    /**
+     * Loads configuration from the given environment and explicit overrides (overrides win; tests use them).
+     *
+     * @param env       environment variables; only those named in {@link Setting} are read
+     * @param overrides key/value pairs by {@link Setting#key()}
+     */
+    public static VbufConfig load(Map<String, String> env, Map<String, String> overrides) {
+        Map<String, String> fromEnv = new HashMap<>();
+        for (Setting s : Setting.values()) {
+            String v = env.get(s.envVar());
+            if (v != null && !v.isBlank()) {
+                fromEnv.put(s.key(), v.trim());
+            }
+        }
+        Map<String, String> defaults = new HashMap<>();
+        for (Setting s : Setting.values()) {
+            defaults.put(s.key(), s.defaultValue());
+        }
+        Config config = Config.builder()
+                .disableEnvironmentVariablesSource()
+                .disableSystemPropertiesSource()
+                .sources(List.of(ConfigSources.create(overrides),
+                                 ConfigSources.create(fromEnv),
+                                 ConfigSources.systemProperties(),
+                                 ConfigSources.classpath("application.yaml").optional(),
+                                 ConfigSources.create(defaults)))
+                .build();
+        return from(config);
+    }
+
+    static VbufConfig from(Config c) {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        int maxConcurrent = positiveInt(c, Setting.MAX_CONCURRENT, 0);
+        String logFormat = string(c, Setting.LOG_FORMAT).toLowerCase(Locale.ROOT);
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw invalid(Setting.LOG_FORMAT, logFormat, "expected text or json");
+        }
+        double timeoutMinutes = number(c, Setting.SESSION_TIMEOUT_MINUTES);
+        if (!(timeoutMinutes > 0)) {
+            throw invalid(Setting.SESSION_TIMEOUT_MINUTES, String.valueOf(timeoutMinutes), "must be > 0");
+        }
+        return new VbufConfig(c,
+                              string(c, Setting.HOST),
+                              positiveInt(c, Setting.PORT, 0),
+                              maxConcurrent == 0 ? cpus : maxConcurrent,
+                              positiveInt(c, Setting.QUEUE_CAPACITY, 0),
+                              Duration.ofMillis(positiveInt(c, Setting.TARGET_LATENCY_MS, 1)),
+                              positiveInt(c, Setting.PER_SESSION, 1),
+                              positiveInt(c, Setting.MAX_SEGMENT_BYTES, 1),
+                              Duration.ofMillis(Math.round(timeoutMinutes * 60_000)),
+                              optional(c, Setting.FFMPEG_PATH).map(Path::of),
+                              optional(c, Setting.FFMPEG_REQUIRED_VERSION),
+                              Duration.ofMillis(positiveInt(c, Setting.FFMPEG_TIMEOUT_MS, 1)),
+                              positiveInt(c, Setting.FFMPEG_MAX_OUTPUT_BYTES, 1),
+                              Duration.ofMillis(positiveInt(c, Setting.SHUTDOWN_GRACE_MS, 0)),
+                              logFormat,
+                              string(c, Setting.LOG_LEVEL).toUpperCase(Locale.ROOT));
+    }
+
+    /** Largest single WebSocket frame the server reads (it buffers a frame whole before the app sees it). */
+    public int maxFrameBytes() {
+        return (int) Math.min(Integer.MAX_VALUE - 8, 2L * maxSegmentBytes);
+    }
+
+    private static String string(Config c, Setting s) {
+        return c.get(s.key()).asString().orElse(s.defaultValue()).trim();
+    }
+
+    private static Optional<String> optional(Config c, Setting s) {
+        return c.get(s.key()).asString().map(String::trim).filter(v -> !v.isEmpty());
+    }
+
+    private static int positiveInt(Config c, Setting s, int min) {
+        String raw = string(c, s);
+        try {
+            int v = Integer.parseInt(raw);
+            if (v < min) {
+                throw invalid(s, raw, "must be >= " + min);
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw invalid(s, raw, "not an integer");
+        }
+    }
+
+    private static double number(Config c, Setting s) {
+        String raw = string(c, s);
+        try {
+            return Double.parseDouble(raw);
+        } catch (NumberFormatException e) {
+            throw invalid(s, raw, "not a number");
+        }
+    }
+
+    private static IllegalArgumentException invalid(Setting s, String value, String why) {
+        return new IllegalArgumentException("Invalid configuration " + s.key() + " (env " + s.envVar() + ") = '"
+                                            + value + "': " + why);
+    }
+}

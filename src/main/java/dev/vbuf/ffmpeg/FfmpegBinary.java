@@ -1,0 +1,137 @@
+package dev.vbuf.ffmpeg;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The FFmpeg executable vbuf runs, and its version. Located in this order: an explicit path ({@code FFMPEG_PATH}), the
+ * pinned build the Maven build unpacks next to the jar ({@code ffmpeg/ffmpeg}), {@code ffmpeg} on {@code PATH}.
+ *
+ * @param executable path to the executable
+ * @param version    the version {@code -version} reports, e.g. {@code 8.0.1}
+ * @param source     how it was found, for logs and health
+ */
+public record FfmpegBinary(Path executable, String version, String source) {
+    private static final Pattern VERSION = Pattern.compile("^ffmpeg version (\\S+)", Pattern.MULTILINE);
+
+    /** Sibling tool (e.g. {@code ffprobe}) of the same build, if present. */
+    public Optional<Path> sibling(String name) {
+        Path p = executable.resolveSibling(name);
+        return Files.isExecutable(p) ? Optional.of(p) : Optional.empty();
+    }
+
+    /**
+     * Finds FFmpeg and reads its version.
+     *
+     * @param explicit        {@code FFMPEG_PATH}, if set
+     * @param requiredVersion {@code FFMPEG_REQUIRED_VERSION}, if set: any other version is refused
+     * @throws IllegalStateException with a message that says what was tried and what to do
+     */
+    public static FfmpegBinary locate(Optional<Path> explicit, Optional<String> requiredVersion) {
+        Path exe;
+        String source;
+        if (explicit.isPresent()) {
+            exe = explicit.get();
+            source = "FFMPEG_PATH";
+            if (!Files.isExecutable(exe)) {
+                throw new IllegalStateException("FFMPEG_PATH=" + exe + " is not an executable file");
+            }
+        } else {
+            Optional<Path> bundled = bundled();
+            if (bundled.isPresent()) {
+                exe = bundled.get();
+                source = "bundled";
+            } else {
+                exe = onPath().orElseThrow(() -> new IllegalStateException(
+                        "No FFmpeg found: set FFMPEG_PATH, build with Maven (it unpacks the pinned FFmpeg to"
+                        + " target/ffmpeg/), or install ffmpeg on PATH"));
+                source = "PATH";
+            }
+        }
+        String version = readVersion(exe);
+        if (requiredVersion.isPresent() && !requiredVersion.get().equals(version)) {
+            throw new IllegalStateException("FFmpeg at " + exe + " is version " + version
+                                            + " but FFMPEG_REQUIRED_VERSION=" + requiredVersion.get());
+        }
+        return new FfmpegBinary(exe, version, source);
+    }
+
+    /** {@code ffmpeg/ffmpeg} beside the directory the application's classes were loaded from (the jar's directory). */
+    static Optional<Path> bundled() {
+        try {
+            Path codeSource = Path.of(FfmpegBinary.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            // target/vbuf.jar -> target/ffmpeg/ffmpeg ; target/classes -> target/ffmpeg/ffmpeg
+            Path candidate = codeSource.getParent().resolve("ffmpeg").resolve("ffmpeg");
+            return Files.isExecutable(candidate) ? Optional.of(candidate) : Optional.empty();
+        } catch (URISyntaxException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<Path> onPath() {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return Optional.empty();
+        }
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(dir, "ffmpeg");
+            if (Files.isExecutable(p)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String readVersion(Path exe) {
+        ProcessBuilder pb = new ProcessBuilder(List.of(exe.toString(), "-hide_banner", "-version"))
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        Process p = null;
+        try {
+            p = pb.start();
+            byte[] out;
+            try (InputStream in = p.getInputStream()) {
+                out = in.readNBytes(64 * 1024);
+            }
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(exe + " -version did not finish in 30 s");
+            }
+            String text = new String(out, StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException(exe + " -version failed (exit " + p.exitValue() + "): "
+                                                + tail(text, 400));
+            }
+            Matcher m = VERSION.matcher(text);
+            if (!m.find()) {
+                throw new IllegalStateException(exe + " -version printed no 'ffmpeg version': " + tail(text, 400));
+            }
+            return m.group(1);
+        } catch (IOException e) {
+            throw new IllegalStateException("Cannot run " + exe + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while running " + exe + " -version", e);
+        } finally {
+            if (p != null) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    private static String tail(String s, int max) {
+        String t = s.strip();
+        return t.length() <= max ? t : "…" + t.substring(t.length() - max);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.vbuf.ffmpeg;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.vbuf.media.InputContainer;
+import dev.vbuf.media.OutputFormat;
+
+import net.bramp.ffmpeg.builder.FFmpegBuilder;
+import net.bramp.ffmpeg.builder.FFmpegOutputBuilder;
+
+/**
+ * Builds the one FFmpeg command line that turns a segment on stdin into audio on stdout. Untrusted input: the demuxer
+ * is forced (no probing, so no playlist/concat demuxer is ever chosen) and only the {@code pipe} protocol is allowed.
+ * Progress goes to stderr as key=value lines ({@code -progress pipe:2}) so the audio duration can be read back.
+ */
+public final class FfmpegCommand {
+    /** Opus bit rate for {@link OutputFormat#WEBM}; AAC bit rate when AAC must be encoded. */
+    static final String OPUS_BITRATE = "64k";
+    static final String AAC_BITRATE = "128k";
+
+    private FfmpegCommand() {
+    }
+
+    public static List<String> extractAudio(String ffmpeg, InputContainer input, boolean inputAudioIsAac,
+                                            OutputFormat format) {
+        FFmpegBuilder builder = new FFmpegBuilder()
+                .setVerbosity(FFmpegBuilder.Verbosity.WARNING)
+                .addExtraArgs("-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:2")
+                .addInput("pipe:0")
+                    .setFormat(input.demuxer())
+                    .addExtraArgs("-protocol_whitelist", "pipe")
+                    .done();
+        FFmpegOutputBuilder out = builder.addOutput("pipe:1")
+                .setFormat(format.muxer())
+                .disableVideo()
+                .disableSubtitle()
+                .addExtraArgs("-map", "0:a:0", "-dn");
+        switch (format) {
+            case AAC -> {
+                if (inputAudioIsAac) {
+                    out.setAudioCodec("copy");
+                } else {
+                    out.setAudioCodec("aac").addExtraArgs("-b:a", AAC_BITRATE);
+                }
+            }
+            case FMP4 -> {
+                if (inputAudioIsAac) {
+                    out.setAudioCodec("copy");
+                    if (input == InputContainer.MPEG_TS) {
+                        out.addExtraArgs("-bsf:a", "aac_adtstoasc");
+                    }
+                } else {
+                    out.setAudioCodec("aac").addExtraArgs("-b:a", AAC_BITRATE);
+                }
+                out.addExtraArgs("-movflags", "frag_keyframe+empty_moov+default_base_moof");
+            }
+            case WEBM -> out.setAudioCodec("libopus").addExtraArgs("-b:a", OPUS_BITRATE, "-ar", "48000");
+            case PCM -> out.setAudioCodec("pcm_s16le")
+                    .addExtraArgs("-ar", String.valueOf(OutputFormat.PCM_SAMPLE_RATE),
+                                  "-ac", String.valueOf(OutputFormat.PCM_CHANNELS));
+        }
+        out.done();
+        List<String> args = new ArrayList<>();
+        args.add(ffmpeg);
+        args.addAll(builder.build());
+        return List.copyOf(args);
+    }
+}

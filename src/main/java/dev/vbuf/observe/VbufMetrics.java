@@ -1,0 +1,116 @@
+package dev.vbuf.observe;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
+
+import dev.vbuf.media.OutputFormat;
+
+import io.helidon.metrics.api.Counter;
+import io.helidon.metrics.api.DistributionStatisticsConfig;
+import io.helidon.metrics.api.DistributionSummary;
+import io.helidon.metrics.api.Gauge;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.Metrics;
+import io.helidon.metrics.api.Tag;
+
+/**
+ * vbuf's meters in Helidon's (global) registry. The registry lives as long as the JVM, so gauges read through an
+ * indirection that the running server points at its own state.
+ */
+public final class VbufMetrics {
+    /** Seconds: fine enough to read p50/p95/p99 anywhere between 50 ms and 5 s. */
+    static final double[] LATENCY_BUCKETS = {
+            0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
+            1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0, 30.0};
+    /** Bytes: 1 KiB .. 32 MiB, with 512 KiB (an alert threshold) as a boundary. */
+    static final double[] SIZE_BUCKETS = {
+            1024, 4096, 16384, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304, 8388608, 16777216, 33554432};
+
+    private static final VbufMetrics INSTANCE = new VbufMetrics();
+
+    private final MeterRegistry registry = Metrics.globalRegistry();
+    private final AtomicReference<IntSupplier> inFlight = new AtomicReference<>(() -> 0);
+    private final AtomicReference<IntSupplier> queued = new AtomicReference<>(() -> 0);
+    private final AtomicInteger sessions = new AtomicInteger();
+    private final DistributionSummary ffmpegSeconds;
+    private final DistributionSummary bytesIn;
+    private final DistributionSummary bytesOut;
+
+    private VbufMetrics() {
+        registry.getOrCreate(Gauge.builder(MetricNames.SEGMENTS_IN_FLIGHT, () -> inFlight.get().getAsInt())
+                                     .description("Segments holding a permit (FFmpeg running)"));
+        registry.getOrCreate(Gauge.builder(MetricNames.SEGMENTS_QUEUED, () -> queued.get().getAsInt())
+                                     .description("Segments waiting for a permit"));
+        registry.getOrCreate(Gauge.builder(MetricNames.WS_SESSIONS, sessions::get)
+                                     .description("Open WebSocket sessions"));
+        ffmpegSeconds = histogram(MetricNames.FFMPEG_SECONDS, LATENCY_BUCKETS, "FFmpeg process wall time");
+        bytesIn = histogram(MetricNames.WS_MESSAGE_BYTES, SIZE_BUCKETS, "WebSocket binary message size",
+                            Tag.create(MetricNames.LABEL_DIRECTION, "in"));
+        bytesOut = histogram(MetricNames.WS_MESSAGE_BYTES, SIZE_BUCKETS, "WebSocket binary message size",
+                             Tag.create(MetricNames.LABEL_DIRECTION, "out"));
+        for (OutputFormat f : OutputFormat.values()) {
+            latency(f); // so every format's series exists from the start
+        }
+    }
+
+    public static VbufMetrics get() {
+        return INSTANCE;
+    }
+
+    /** Points the queue gauges at the running server's admission gate. */
+    public void bindGauges(IntSupplier inFlightSupplier, IntSupplier queuedSupplier) {
+        inFlight.set(inFlightSupplier);
+        queued.set(queuedSupplier);
+    }
+
+    public void ffmpegVersion(String version) {
+        registry.getOrCreate(Gauge.builder(MetricNames.FFMPEG_INFO, () -> 1)
+                                     .tags(java.util.List.of(Tag.create(MetricNames.LABEL_VERSION, version)))
+                                     .description("FFmpeg version in use (value is always 1)"));
+    }
+
+    public void sessionOpened() {
+        sessions.incrementAndGet();
+    }
+
+    public void sessionClosed() {
+        sessions.decrementAndGet();
+    }
+
+    public void messageIn(long bytes) {
+        bytesIn.record(bytes);
+    }
+
+    public void messageOut(long bytes) {
+        bytesOut.record(bytes);
+    }
+
+    public void ffmpegRan(Duration wall) {
+        ffmpegSeconds.record(wall.toNanos() / 1e9);
+    }
+
+    /** A segment was answered: counts its outcome and records its latency. */
+    public void segmentAnswered(OutputFormat format, String outcome, Duration latency) {
+        registry.getOrCreate(Counter.builder(MetricNames.SEGMENTS_TOTAL.replaceFirst("_total$", ""))
+                                     .tags(java.util.List.of(Tag.create(MetricNames.LABEL_FORMAT, format.wireName()),
+                                                             Tag.create(MetricNames.LABEL_OUTCOME, outcome)))
+                                     .description("Segments answered, by format and outcome"))
+                .increment();
+        latency(format).record(latency.toNanos() / 1e9);
+    }
+
+    private DistributionSummary latency(OutputFormat format) {
+        return histogram(MetricNames.SEGMENT_LATENCY, LATENCY_BUCKETS, "Segment latency, last byte in to reply sent",
+                         Tag.create(MetricNames.LABEL_FORMAT, format.wireName()));
+    }
+
+    private DistributionSummary histogram(String name, double[] buckets, String description, Tag... tags) {
+        return registry.getOrCreate(DistributionSummary.builder(name)
+                                            .description(description)
+                                            .tags(java.util.List.of(tags))
+                                            .distributionStatisticsConfig(DistributionStatisticsConfig.builder()
+                                                                                  .buckets(buckets)));
+    }
+}

@@ -1,0 +1,28 @@
+package dev.vbuf.segment;
+
+/**
+ * A segment that gets an error reply instead of audio. Carries the protocol code and a message meant for the client.
+ */
+public final class SegmentException extends Exception {
+    private final ErrorCode code;
+    private final long retryAfterMs;
+
+    public SegmentException(ErrorCode code, String message) {
+        this(code, message, 0);
+    }
+
+    public SegmentException(ErrorCode code, String message, long retryAfterMs) {
+        super(message, null, false, false);
+        this.code = code;
+        this.retryAfterMs = retryAfterMs;
+    }
+
+    public ErrorCode code() {
+        return code;
+    }
+
+    /** For {@link ErrorCode#OVERLOADED}: when to send the segment again; 0 otherwise. */
+    public long retryAfterMs() {
+        return retryAfterMs;
+    }
+}

@@ -1,0 +1,139 @@
+package dev.vbuf.segment;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+import dev.vbuf.admission.SegmentGate;
+import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.ffmpeg.FfmpegCommand;
+import dev.vbuf.ffmpeg.FfmpegProcess;
+import dev.vbuf.media.OutputFormat;
+import dev.vbuf.media.SegmentInspector;
+import dev.vbuf.observe.VbufMetrics;
+
+/**
+ * The path of one segment once its bytes are all in: inspect → admit → one FFmpeg process → audio, or a
+ * {@link SegmentException} whose code says what went wrong. Shared by the WebSocket and HTTP APIs.
+ */
+public final class SegmentProcessor {
+    private static final Pattern NO_AUDIO = Pattern.compile(
+            "matches no streams|does not contain any stream|Output file #?\\d* ?does not contain any stream",
+            Pattern.CASE_INSENSITIVE);
+    private static final Pattern LOG_PREFIX = Pattern.compile("^\\[[^]]*@ 0x[0-9a-f]+] ");
+    /** Exit statuses of a process ended by a signal (128 + SIGABRT/SIGKILL/SIGSEGV/SIGTERM). */
+    private static final List<Integer> SIGNALLED = List.of(134, 137, 139, 143);
+
+    private final FfmpegBinary ffmpeg;
+    private final SegmentGate gate;
+    private final Duration targetLatency;
+    private final Duration ffmpegTimeout;
+    private final int maxSegmentBytes;
+    private final int maxOutputBytes;
+    private final VbufMetrics metrics;
+
+    public SegmentProcessor(FfmpegBinary ffmpeg, SegmentGate gate, Duration targetLatency, Duration ffmpegTimeout,
+                            int maxSegmentBytes, int maxOutputBytes, VbufMetrics metrics) {
+        this.ffmpeg = ffmpeg;
+        this.gate = gate;
+        this.targetLatency = targetLatency;
+        this.ffmpegTimeout = ffmpegTimeout;
+        this.maxSegmentBytes = maxSegmentBytes;
+        this.maxOutputBytes = maxOutputBytes;
+        this.metrics = metrics;
+    }
+
+    public int maxSegmentBytes() {
+        return maxSegmentBytes;
+    }
+
+    public SegmentGate gate() {
+        return gate;
+    }
+
+    /** The error for a segment over the size limit (its bytes were discarded as they arrived). */
+    public SegmentException tooLarge(long size) {
+        return new SegmentException(ErrorCode.TOO_LARGE,
+                                    "segment of " + (size > maxSegmentBytes ? "more than " : "") + size
+                                    + " bytes exceeds the limit of " + maxSegmentBytes + " bytes");
+    }
+
+    /**
+     * Extracts the audio of one segment.
+     *
+     * @param segment      the whole segment
+     * @param format       the wanted output
+     * @param arrivalNanos {@link System#nanoTime()} when its last byte arrived (the latency budget starts there)
+     * @throws InterruptedException the caller went away; any FFmpeg process has been killed
+     */
+    public SegmentAudio process(byte[] segment, OutputFormat format, long arrivalNanos)
+            throws SegmentException, InterruptedException {
+        if (segment.length > maxSegmentBytes) {
+            throw tooLarge(segment.length);
+        }
+        SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment);
+        List<String> command = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
+                                                          inspection.audioIsAac(), format);
+        try (SegmentGate.Permit permit = gate.admit(arrivalNanos, targetLatency)) {
+            FfmpegProcess.Result result;
+            try {
+                result = FfmpegProcess.run(command, segment, ffmpegTimeout, maxOutputBytes);
+            } catch (IOException e) {
+                throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
+            }
+            metrics.ffmpegRan(result.wall());
+            return toAudio(format, result, permit.queued());
+        }
+    }
+
+    private SegmentAudio toAudio(OutputFormat format, FfmpegProcess.Result r, Duration queued) throws SegmentException {
+        switch (r.stop()) {
+            case DEADLINE -> throw new SegmentException(ErrorCode.TIMEOUT, "FFmpeg did not finish within "
+                                                                           + ffmpegTimeout.toMillis() + " ms");
+            case OUTPUT_CAP -> throw new SegmentException(ErrorCode.TOO_LARGE, "the audio of this segment exceeds "
+                                                                               + maxOutputBytes + " bytes");
+            case NONE -> { }
+        }
+        String stderr = r.stderrTail();
+        if (NO_AUDIO.matcher(stderr).find()) {
+            throw new SegmentException(ErrorCode.NO_AUDIO, "the segment has no audio stream");
+        }
+        if (SIGNALLED.contains(r.exitCode())) {
+            throw new SegmentException(ErrorCode.INTERNAL, "FFmpeg was killed by signal " + (r.exitCode() - 128));
+        }
+        if (r.exitCode() != 0) {
+            throw new SegmentException(ErrorCode.INVALID_MEDIA, "FFmpeg could not read the segment (exit "
+                                                                + r.exitCode() + "): " + summary(stderr));
+        }
+        if (r.output().length == 0) {
+            throw new SegmentException(ErrorCode.INVALID_MEDIA, "FFmpeg produced no audio from the segment"
+                                                                + (stderr.isBlank() ? "" : ": " + summary(stderr)));
+        }
+        long audioMs = format == OutputFormat.PCM
+                ? r.output().length * 1000L
+                  / ((long) OutputFormat.PCM_SAMPLE_RATE * OutputFormat.PCM_CHANNELS * OutputFormat.PCM_BYTES_PER_SAMPLE)
+                : Math.max(0, r.outTimeUs() / 1000);
+        return new SegmentAudio(format, r.output(), audioMs, r.wall(), queued);
+    }
+
+    /** The most telling stderr lines, without FFmpeg's pointer prefixes, at most 300 characters. */
+    static String summary(String stderr) {
+        StringBuilder sb = new StringBuilder();
+        for (String line : stderr.split("\n")) {
+            String l = LOG_PREFIX.matcher(line.strip()).replaceFirst("");
+            if (l.isEmpty() || l.toLowerCase(Locale.ROOT).startsWith("consider increasing")) {
+                continue;
+            }
+            if (!sb.isEmpty()) {
+                sb.append("; ");
+            }
+            sb.append(l);
+            if (sb.length() > 300) {
+                return sb.substring(0, 300) + "…";
+            }
+        }
+        return sb.isEmpty() ? "no detail from FFmpeg" : sb.toString();
+    }
+}
