@@ -16,7 +16,7 @@ public enum OutputFormat {
     /** WebM with Opus. */
     WEBM("webm", "audio/webm", "webm", "webm"),
     /** Raw signed 16-bit little-endian PCM, 16 kHz, mono: the feed for speech-to-text. */
-    PCM("pcm", "audio/L16;rate=16000;channels=1", "pcm", "s16le");
+    PCM("pcm", "audio/L16; channels=1; rate=16000", "pcm", "s16le");
 
     /** The format used when a client names none. */
     public static final OutputFormat DEFAULT = FMP4;

@@ -1,0 +1,143 @@
+package dev.vbuf.api;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.stream.Stream;
+
+import dev.vbuf.media.OutputFormat;
+import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.Probe;
+import dev.vbuf.testing.TestMedia;
+import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestServer;
+import dev.vbuf.testing.WsTestClient;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.closeTo;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.is;
+
+/** Every output format from every input container, over WebSocket, checked with ffprobe. */
+class FormatRoundTripTest {
+    private static final double SECONDS = 2.0;
+    private static VbufServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(Kind.TS_AAC, Kind.FMP4_AAC, Kind.WEBM_OPUS, Kind.MKV_AAC, Kind.TS_MP2)
+                .flatMap(k -> Stream.of(OutputFormat.values()).map(f -> Arguments.of(k, f)));
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("cases")
+    void roundTrip(Kind input, OutputFormat format) throws Exception {
+        byte[] segment = TestMedia.segment(input, SECONDS);
+        Probe.Info source = Probe.probe(TestMedia.file(input, SECONDS, false), List.of());
+        try (WsTestClient client = WsTestClient.connect(server.port(), "format=" + format.wireName())) {
+            client.send(segment);
+            WsTestClient.Reply reply = client.reply();
+            assertThat(reply.toString(), reply.type(), is("result"));
+            assertThat(reply.json().path("seq").asLong(), is(0L));
+            assertThat(reply.json().path("format").asText(), is(format.wireName()));
+            assertThat(reply.json().path("bytes").asInt(), is(reply.audio().length));
+            assertThat(reply.json().path("processingMs").asLong(), greaterThan(0L));
+            assertThat(reply.json().path("queuedMs").asLong(), greaterThanOrEqualTo(0L));
+            checkAudio(format, reply.audio(), source, reply.json().path("audioMs").asLong(), "aac".equals(source.codec()));
+        }
+    }
+
+    /**
+     * Container, codec and duration. Stream copy and PCM: within one audio frame of the input's audio. Encoding (Opus
+     * always, AAC when the input audio is not AAC) adds encoder priming and pads to a whole frame: within two frames.
+     */
+    static void checkAudio(OutputFormat format, byte[] audio, Probe.Info source, long audioMs, boolean inputIsAac) {
+        double expected = source.durationSec();
+        int frames = (format == OutputFormat.AAC || format == OutputFormat.FMP4) && inputIsAac ? 1 : 2;
+        switch (format) {
+            case AAC -> {
+                Probe.Info out = Probe.probe(audio, "aac");
+                assertThat(out.formatName(), is("aac"));
+                assertThat(out.codec(), is("aac"));
+                assertThat(out.durationSec(), closeTo(expected, frames * 1024.0 / out.sampleRate()));
+            }
+            case FMP4 -> {
+                Probe.Info out = Probe.probe(audio, "m4a");
+                assertThat(out.formatName(), containsString("mp4"));
+                assertThat(out.codec(), is("aac"));
+                assertThat(out.durationSec(), closeTo(expected, frames * 1024.0 / out.sampleRate()));
+                assertThat("fragmented: has moof", new String(audio, java.nio.charset.StandardCharsets.ISO_8859_1),
+                           containsString("moof"));
+            }
+            case WEBM -> {
+                Probe.Info out = Probe.probe(audio, "webm");
+                assertThat(out.formatName(), containsString("webm"));
+                assertThat(out.codec(), is("opus"));
+                assertThat(out.sampleRate(), is(48000));
+                assertThat(out.durationSec(), closeTo(expected, frames * 0.020)); // 20 ms Opus frames
+            }
+            case PCM -> {
+                assertThat("whole 16-bit samples", audio.length % 2, is(0));
+                double seconds = audio.length / 2.0 / OutputFormat.PCM_SAMPLE_RATE;
+                assertThat(seconds, closeTo(expected, 1024.0 / 48000));
+                Probe.Info out = Probe.probe(audio, "pcm", List.of("-f", "s16le", "-sample_rate", "16000",
+                                                                   "-ch_layout", "mono"));
+                assertThat(out.codec(), is("pcm_s16le"));
+                assertThat(out.channels(), is(1));
+                assertThat(out.sampleRate(), is(16000));
+            }
+        }
+        assertThat("audioMs", (double) audioMs, closeTo(expected * 1000, 50));
+    }
+
+    @Test
+    void httpPostReturnsAudioWithHeaders() throws Exception {
+        byte[] segment = TestMedia.segment(Kind.TS_AAC, SECONDS);
+        Probe.Info source = Probe.probe(TestMedia.file(Kind.TS_AAC, SECONDS, false), List.of());
+        for (OutputFormat format : OutputFormat.values()) {
+            HttpResponse<byte[]> res = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + "/v1/segments?format="
+                                                      + format.wireName()))
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(segment)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(format + ": " + new String(res.body()), res.statusCode(), is(200));
+            assertThat(res.headers().firstValue("Content-Type").orElse(""), is(format.contentType()));
+            long audioMs = Long.parseLong(res.headers().firstValue(Protocol.HEADER_AUDIO_MS).orElseThrow());
+            assertThat(Long.parseLong(res.headers().firstValue(Protocol.HEADER_PROCESSING_MS).orElseThrow()),
+                       greaterThan(0L));
+            checkAudio(format, res.body(), source, audioMs, true);
+        }
+    }
+
+    @Test
+    void defaultFormatIsFmp4AndFragmentedFramesAreOneSegment() throws Exception {
+        byte[] segment = TestMedia.segment(Kind.TS_AAC, SECONDS);
+        try (WsTestClient client = WsTestClient.connect(server.port(), null)) {
+            client.sendFragmented(segment, 64 * 1024);
+            WsTestClient.Reply reply = client.reply();
+            assertThat(reply.toString(), reply.type(), is("result"));
+            assertThat(reply.json().path("format").asText(), is(OutputFormat.DEFAULT.wireName()));
+            assertThat(reply.json().path("seq").asLong(), is(0L));
+        }
+    }
+}

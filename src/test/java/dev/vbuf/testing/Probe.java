@@ -1,0 +1,110 @@
+package dev.vbuf.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** ffprobe (the bundled one) on bytes: container, first audio stream, durations. */
+public final class Probe {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Probe() {
+    }
+
+    /**
+     * What ffprobe says of a file.
+     *
+     * @param formatName   container (ffprobe's format_name)
+     * @param codec        first audio stream's codec, or null
+     * @param sampleRate   its sample rate
+     * @param channels     its channels
+     * @param durationSec  the audio duration, from decoding every packet (not the header)
+     */
+    public record Info(String formatName, String codec, int sampleRate, int channels, double durationSec) {
+    }
+
+    public static Info probe(byte[] data, String extension) {
+        return probe(data, extension, List.of());
+    }
+
+    /** @param inputArgs e.g. {@code -f s16le -ar 16000 -ac 1} for raw PCM */
+    public static Info probe(byte[] data, String extension, List<String> inputArgs) {
+        try {
+            Path f = Files.createTempFile("vbuf-probe", "." + extension);
+            try {
+                Files.write(f, data);
+                return probe(f, inputArgs);
+            } finally {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static Info probe(Path file, List<String> inputArgs) {
+        Path ffprobe = TestMedia.FFMPEG.sibling("ffprobe").orElseThrow();
+        List<String> cmd = new ArrayList<>(List.of(ffprobe.toString(), "-v", "error", "-print_format", "json",
+                                                   "-show_format", "-show_streams", "-select_streams", "a:0",
+                                                   "-count_packets", "-show_entries",
+                                                   "format=format_name,duration:stream=codec_name,sample_rate,channels,"
+                                                   + "duration,nb_read_packets,time_base"));
+        cmd.addAll(inputArgs);
+        cmd.add(file.toString());
+        try {
+            Process p = new ProcessBuilder(cmd).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            String err = new String(p.getErrorStream().readAllBytes());
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new AssertionError("ffprobe failed on " + file + ": " + err);
+            }
+            JsonNode root = JSON.readTree(out);
+            JsonNode stream = root.path("streams").path(0);
+            double duration = audioDuration(file, inputArgs);
+            return new Info(root.path("format").path("format_name").asText(),
+                            stream.isMissingNode() ? null : stream.path("codec_name").asText(),
+                            stream.path("sample_rate").asInt(), stream.path("channels").asInt(), duration);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Audio duration: end of the last audio packet minus start of the first, read packet by packet. */
+    private static double audioDuration(Path file, List<String> inputArgs) throws IOException, InterruptedException {
+        Path ffprobe = TestMedia.FFMPEG.sibling("ffprobe").orElseThrow();
+        List<String> cmd = new ArrayList<>(List.of(ffprobe.toString(), "-v", "error", "-print_format", "json",
+                                                   "-select_streams", "a:0", "-show_entries",
+                                                   "packet=pts_time,duration_time"));
+        cmd.addAll(inputArgs);
+        cmd.add(file.toString());
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        JsonNode root = JSON.readTree(p.getInputStream().readAllBytes());
+        p.waitFor(60, TimeUnit.SECONDS);
+        double first = Double.NaN;
+        double end = Double.NaN;
+        for (JsonNode pkt : root.path("packets")) {
+            double pts = pkt.path("pts_time").asDouble(Double.NaN);
+            double dur = pkt.path("duration_time").asDouble(0);
+            if (Double.isNaN(pts)) {
+                continue;
+            }
+            if (Double.isNaN(first) || pts < first) {
+                first = pts;
+            }
+            if (Double.isNaN(end) || pts + dur > end) {
+                end = pts + dur;
+            }
+        }
+        return Double.isNaN(first) ? 0 : end - first;
+    }
+}

@@ -1,0 +1,111 @@
+package dev.vbuf.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import dev.vbuf.ffmpeg.FfmpegBinary;
+
+/**
+ * Test segments, generated with the bundled FFmpeg from lavfi sources (no media files in the repository), once per
+ * JVM and cached in a temporary directory.
+ */
+public final class TestMedia {
+    private static final Map<String, byte[]> CACHE = new ConcurrentHashMap<>();
+    private static final Path DIR;
+    public static final FfmpegBinary FFMPEG = FfmpegBinary.locate(java.util.Optional.empty(), java.util.Optional.empty());
+
+    static {
+        try {
+            DIR = Files.createTempDirectory("vbuf-test-media");
+            DIR.toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private TestMedia() {
+    }
+
+    /** The kinds of segment the tests use. */
+    public enum Kind {
+        /** MPEG-TS, H.264 + stereo AAC 48 kHz: a typical HLS segment. */
+        TS_AAC("ts", List.of("-c:v", "libopenh264", "-g", "30", "-c:a", "aac", "-b:a", "128k", "-f", "mpegts")),
+        /** Fragmented MP4 (init + media in one), H.264 + AAC: a CMAF/HLS-fMP4 segment with its init segment. */
+        FMP4_AAC("mp4", List.of("-c:v", "libopenh264", "-g", "30", "-c:a", "aac", "-b:a", "128k", "-f", "mp4",
+                                "-movflags", "frag_keyframe+empty_moov+default_base_moof")),
+        /** WebM, VP8 + Opus. */
+        WEBM_OPUS("webm", List.of("-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus",
+                                  "-f", "webm")),
+        /** Matroska, H.264 + AAC. */
+        MKV_AAC("mkv", List.of("-c:v", "libopenh264", "-c:a", "aac", "-f", "matroska")),
+        /** MPEG-TS with MPEG-1 Layer II audio (not AAC: vbuf must encode, not copy). */
+        TS_MP2("ts", List.of("-c:v", "libopenh264", "-c:a", "mp2", "-f", "mpegts")),
+        /** MPEG-TS with video only. */
+        TS_VIDEO_ONLY("ts", List.of("-c:v", "libopenh264", "-an", "-f", "mpegts")),
+        /** Non-fragmented MP4 with the moov box at the end (unreadable from a pipe). */
+        MP4_MOOV_AT_END("mp4", List.of("-c:v", "libopenh264", "-c:a", "aac", "-f", "mp4"));
+
+        final String extension;
+        final List<String> args;
+
+        Kind(String extension, List<String> args) {
+            this.extension = extension;
+            this.args = args;
+        }
+    }
+
+    /** A segment of the given kind and length; 640x360 unless {@code hd}. */
+    public static byte[] segment(Kind kind, double seconds) {
+        return segment(kind, seconds, false);
+    }
+
+    public static byte[] segment(Kind kind, double seconds, boolean hd) {
+        return CACHE.computeIfAbsent(kind + "-" + seconds + "-" + hd, k -> generate(kind, seconds, hd));
+    }
+
+    /** Writes a segment to a file (for ffprobe or the benchmark). */
+    public static Path file(Kind kind, double seconds, boolean hd) {
+        Path p = DIR.resolve(kind + "-" + seconds + "-" + hd + "." + kind.extension);
+        if (!Files.exists(p)) {
+            try {
+                Files.write(p, segment(kind, seconds, hd));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return p;
+    }
+
+    private static byte[] generate(Kind kind, double seconds, boolean hd) {
+        String size = hd ? "1280x720" : "640x360";
+        List<String> cmd = new ArrayList<>(List.of(
+                FFMPEG.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                "-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=30",
+                "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                "-t", String.valueOf(seconds), "-ac", "2"));
+        cmd.addAll(kind.args);
+        Path out = DIR.resolve("gen-" + kind + "-" + seconds + "-" + hd + "." + kind.extension);
+        cmd.add("-y");
+        cmd.add(out.toString());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String log = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IllegalStateException("could not generate " + kind + ": " + log);
+            }
+            return Files.readAllBytes(out);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+package dev.vbuf.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * A protocol v1 test client on the JDK's WebSocket client: sends segments as binary messages, and hands back what the
+ * server sent, message by message, in order.
+ */
+public final class WsTestClient implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    /** One message from the server, or the close. */
+    public sealed interface Event permits Text, Binary, Closed {
+    }
+
+    public record Text(JsonNode json) implements Event {
+    }
+
+    public record Binary(byte[] bytes) implements Event {
+    }
+
+    public record Closed(int code, String reason) implements Event {
+    }
+
+    /** A reply to one segment: the JSON, and the audio when it was a result. */
+    public record Reply(JsonNode json, byte[] audio) {
+        public long seq() {
+            return json.path("seq").asLong(-1);
+        }
+
+        public String type() {
+            return json.path("type").asText();
+        }
+
+        public String code() {
+            return json.path("code").asText(null);
+        }
+
+        @Override
+        public String toString() {
+            return json.toString() + (audio == null ? "" : " +" + audio.length + " bytes");
+        }
+    }
+
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final WebSocket ws;
+
+    private WsTestClient(WebSocket ws) {
+        this.ws = ws;
+    }
+
+    public static WsTestClient connect(int port, String query) {
+        return connect(URI.create("ws://localhost:" + port + "/v1/segments" + (query == null ? "" : "?" + query)));
+    }
+
+    public static WsTestClient connect(URI uri) {
+        Listener listener = new Listener();
+        WebSocket ws = HTTP.newWebSocketBuilder()
+                .connectTimeout(Duration.ofSeconds(10))
+                .buildAsync(uri, listener)
+                .join();
+        WsTestClient client = new WsTestClient(ws);
+        listener.client = client;
+        return client;
+    }
+
+    /** Sends one segment as one binary message (one frame). */
+    public void send(byte[] segment) {
+        ws.sendBinary(ByteBuffer.wrap(segment), true).join();
+    }
+
+    /** Sends one segment as one binary message split into frames of at most {@code frameBytes}. */
+    public void sendFragmented(byte[] segment, int frameBytes) {
+        for (int off = 0; off < segment.length || off == 0; off += frameBytes) {
+            int n = Math.min(frameBytes, segment.length - off);
+            boolean last = off + n >= segment.length;
+            ws.sendBinary(ByteBuffer.wrap(segment, off, n), last).join();
+            if (last) {
+                break;
+            }
+        }
+    }
+
+    public void sendText(String text) {
+        ws.sendText(text, true).join();
+    }
+
+    public Event next(Duration timeout) throws InterruptedException {
+        Event e = events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (e == null) {
+            throw new AssertionError("no message from the server within " + timeout);
+        }
+        return e;
+    }
+
+    /** The next reply: a text message, and for a result the binary message after it. */
+    public Reply reply(Duration timeout) throws InterruptedException {
+        Event e = next(timeout);
+        if (!(e instanceof Text t)) {
+            throw new AssertionError("expected a text message, got " + e);
+        }
+        if (t.json().path("type").asText().equals("result")) {
+            Event b = next(timeout);
+            if (!(b instanceof Binary bin)) {
+                throw new AssertionError("expected the binary message after " + t.json() + ", got " + b);
+            }
+            return new Reply(t.json(), bin.bytes());
+        }
+        return new Reply(t.json(), null);
+    }
+
+    public Reply reply() throws InterruptedException {
+        return reply(Duration.ofSeconds(30));
+    }
+
+    /** Waits for the close and returns it. */
+    public Closed awaitClose(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Event e = next(Duration.ofNanos(Math.max(1, end - System.nanoTime())));
+            if (e instanceof Closed c) {
+                return c;
+            }
+        }
+    }
+
+    /** Drops the TCP connection without a close handshake (a vanished client). */
+    public void abort() {
+        ws.abort();
+    }
+
+    @Override
+    public void close() {
+        if (!ws.isOutputClosed()) {
+            try {
+                ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // already gone
+            }
+        }
+        ws.abort();
+    }
+
+    private static final class Listener implements WebSocket.Listener {
+        private volatile WsTestClient client;
+        private final StringBuilder text = new StringBuilder();
+        private final ByteArrayOutputStream binary = new ByteArrayOutputStream();
+        private final BlockingQueue<Event> early = new LinkedBlockingQueue<>();
+
+        private void emit(Event e) {
+            WsTestClient c = client;
+            if (c == null) {
+                early.add(e);
+                return;
+            }
+            early.drainTo(c.events);
+            c.events.add(e);
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                try {
+                    emit(new Text(JSON.readTree(text.toString())));
+                } catch (Exception e) {
+                    throw new AssertionError("server sent text that is not JSON: " + text, e);
+                }
+                text.setLength(0);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+            byte[] chunk = new byte[data.remaining()];
+            data.get(chunk);
+            binary.writeBytes(chunk);
+            if (last) {
+                emit(new Binary(binary.toByteArray()));
+                binary.reset();
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            emit(new Closed(statusCode, reason));
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            emit(new Closed(-1, String.valueOf(error)));
+        }
+    }
+}
