@@ -1,0 +1,280 @@
+package dev.vbuf.api;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.vbuf.config.Setting;
+import dev.vbuf.ffmpeg.FfmpegCommand;
+import dev.vbuf.ffmpeg.FfmpegProcess;
+import dev.vbuf.media.InputContainer;
+import dev.vbuf.media.OutputFormat;
+import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.TestMedia;
+import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestServer;
+import dev.vbuf.testing.WsTestClient;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.notNullValue;
+
+/**
+ * Each bad input gets its own error code and a message that says what was wrong, and the session goes on: after every
+ * bad segment a good one is answered normally.
+ */
+class BadInputTest {
+    /** A small limit so the over-limit cases stay cheap. */
+    private static final int MAX_BYTES = 1024 * 1024;
+    private static VbufServer server;
+    private static byte[] good;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of(Setting.MAX_SEGMENT_BYTES, String.valueOf(MAX_BYTES)));
+        good = TestMedia.segment(Kind.TS_AAC, 1.0);
+        assertThat("test segment fits the limit", good.length < MAX_BYTES, is(true));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    /** Sends the bad segment then a good one on the same session; returns the bad one's reply. */
+    private static WsTestClient.Reply badThenGood(byte[] bad, ErrorCode expected) throws Exception {
+        try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+            client.send(bad);
+            client.send(good);
+            WsTestClient.Reply first = client.reply();
+            WsTestClient.Reply second = client.reply();
+            assertThat(first.toString(), first.type(), is("error"));
+            assertThat(first.toString(), first.code(), is(expected.wireName()));
+            assertThat(first.seq(), is(0L));
+            assertThat(first.json().path("message").asText().isBlank(), is(false));
+            assertThat("session continues after " + first, second.type(), is("result"));
+            assertThat(second.seq(), is(1L));
+            return first;
+        }
+    }
+
+    @Test
+    void randomBytes() throws Exception {
+        byte[] noise = new byte[100_000];
+        new Random(42).nextBytes(noise);
+        noise[0] = 0x12; // not a TS sync byte, not an MP4 box, not EBML
+        assertThat(badThenGood(noise, ErrorCode.INVALID_MEDIA).json().path("message").asText(),
+                   containsString("unrecognised container"));
+    }
+
+    @Test
+    void randomBytesBehindATsSyncByte() throws Exception {
+        byte[] noise = new byte[188 * 500];
+        new Random(7).nextBytes(noise);
+        for (int i = 0; i < noise.length; i += 188) {
+            noise[i] = 0x47; // looks like TS packets, holds garbage: FFmpeg itself must reject it
+        }
+        badThenGood(noise, ErrorCode.INVALID_MEDIA);
+    }
+
+    @Test
+    void emptyMessage() throws Exception {
+        assertThat(badThenGood(new byte[0], ErrorCode.INVALID_MEDIA).json().path("message").asText(),
+                   containsString("empty"));
+    }
+
+    @Test
+    void videoOnly() throws Exception {
+        badThenGood(TestMedia.segment(Kind.TS_VIDEO_ONLY, 1.0), ErrorCode.NO_AUDIO);
+    }
+
+    @Test
+    void truncatedTs() throws Exception {
+        byte[] ts = TestMedia.segment(Kind.TS_AAC, 1.0);
+        assertThat(badThenGood(Arrays.copyOf(ts, ts.length / 2 + 1), ErrorCode.INVALID_MEDIA)
+                           .json().path("message").asText(), containsString("truncated"));
+    }
+
+    @Test
+    void truncatedFragmentedMp4() throws Exception {
+        byte[] mp4 = TestMedia.segment(Kind.FMP4_AAC, 1.0);
+        assertThat(badThenGood(Arrays.copyOf(mp4, mp4.length / 2), ErrorCode.INVALID_MEDIA)
+                           .json().path("message").asText(), containsString("truncated"));
+    }
+
+    @Test
+    void mp4WithMoovAtTheEnd() throws Exception {
+        assertThat(badThenGood(TestMedia.segment(Kind.MP4_MOOV_AT_END, 1.0), ErrorCode.INVALID_MEDIA)
+                           .json().path("message").asText(), containsString("moov"));
+    }
+
+    @Test
+    void overLimitMessageInManyFramesIsReadToItsEndAndDiscarded() throws Exception {
+        byte[] big = new byte[MAX_BYTES * 3];
+        try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+            client.sendFragmented(big, 256 * 1024);
+            client.send(good);
+            WsTestClient.Reply first = client.reply();
+            assertThat(first.toString(), first.code(), is(ErrorCode.TOO_LARGE.wireName()));
+            assertThat(first.json().path("message").asText(), containsString(String.valueOf(MAX_BYTES)));
+            assertThat(client.reply().type(), is("result"));
+        }
+    }
+
+    @Test
+    void overLimitMessageInOneFrame() throws Exception {
+        badThenGood(new byte[MAX_BYTES + 1], ErrorCode.TOO_LARGE);
+    }
+
+    @Test
+    void frameLargerThanTwiceTheLimitClosesWith1009() throws Exception {
+        try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+            try {
+                client.send(new byte[MAX_BYTES * 2 + 1]);
+            } catch (java.util.concurrent.CompletionException e) {
+                // the server may close before the client has finished writing the frame
+            }
+            WsTestClient.Closed closed = client.awaitClose(Duration.ofSeconds(10));
+            assertThat(closed.toString(), closed.code(), is(Protocol.CLOSE_TOO_BIG));
+        }
+        // the server is unharmed
+        badThenGood(new byte[0], ErrorCode.INVALID_MEDIA);
+    }
+
+    @Test
+    void textMessageClosesWith1003AfterPendingReplies() throws Exception {
+        try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+            client.send(good);
+            client.sendText("{\"hello\":1}");
+            assertThat(client.reply().type(), is("result"));
+            WsTestClient.Closed closed = client.awaitClose(Duration.ofSeconds(10));
+            assertThat(closed.code(), is(Protocol.CLOSE_UNSUPPORTED_DATA));
+            assertThat(closed.reason(), containsString("binary"));
+        }
+    }
+
+    @Test
+    void unknownFormatRefusesTheUpgradeWith400() throws Exception {
+        var res = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        "http://localhost:" + server.port() + "/v1/segments?format=mp3")).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(res.statusCode(), is(400));
+        assertThat(res.body(), containsString("unknown format 'mp3'"));
+        var failure = org.junit.jupiter.api.Assertions.assertThrows(
+                Exception.class, () -> WsTestClient.connect(server.port(), "format=mp3"));
+        Throwable cause = failure.getCause();
+        assertThat(String.valueOf(failure), cause instanceof java.net.http.WebSocketHandshakeException, is(true));
+        assertThat(((java.net.http.WebSocketHandshakeException) cause).getResponse().statusCode(), is(400));
+    }
+
+    // ------------------------------------------------------------ playlists and concat lists: no file or network access
+
+    @Test
+    void hlsPlaylistAndConcatListAreRefusedWithoutTouchingFilesOrNetwork() throws Exception {
+        try (Canary canary = new Canary()) {
+            for (byte[] text : canary.hostileTexts()) {
+                assertThat(badThenGood(text, ErrorCode.INVALID_MEDIA).json().path("message").asText(),
+                           containsString("not a media segment"));
+            }
+            canary.assertUntouched();
+        }
+    }
+
+    /**
+     * Defence in depth: even if the inspector were bypassed, the FFmpeg command itself (forced demuxer, pipe-only
+     * protocol) must not open what a playlist or concat list names.
+     */
+    @Test
+    void ffmpegCommandDoesNotFollowPlaylistsEvenWhenFedOneDirectly() throws Exception {
+        try (Canary canary = new Canary()) {
+            for (byte[] text : canary.hostileTexts()) {
+                for (InputContainer container : InputContainer.values()) {
+                    List<String> cmd = FfmpegCommand.extractAudio(TestMedia.FFMPEG.executable().toString(), container,
+                                                                  true, OutputFormat.AAC);
+                    FfmpegProcess.Result r = FfmpegProcess.run(cmd, text, Duration.ofSeconds(10), 1 << 20);
+                    assertThat(container + " exit", r.exitCode(), greaterThan(0));
+                    assertThat(r.output().length, is(0));
+                }
+            }
+            canary.assertUntouched();
+        }
+    }
+
+    /** A local TCP listener and a local file that hostile playlists point at; records any access. */
+    private static final class Canary implements AutoCloseable {
+        private final ServerSocket listener;
+        private final AtomicInteger connections = new AtomicInteger();
+        private final Path secret;
+        private final Thread acceptor;
+
+        Canary() throws IOException {
+            listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            listener.setSoTimeout(100);
+            secret = Files.createTempFile("vbuf-canary", ".ts");
+            Files.write(secret, TestMedia.segment(Kind.TS_AAC, 1.0));
+            acceptor = Thread.ofVirtual().start(() -> {
+                while (!listener.isClosed()) {
+                    try (Socket s = listener.accept()) {
+                        connections.incrementAndGet();
+                    } catch (SocketTimeoutException ignored) {
+                        // poll again
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        List<byte[]> hostileTexts() {
+            String url = "http://127.0.0.1:" + listener.getLocalPort() + "/seg.ts";
+            return List.of(
+                    ("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\n" + url + "\n#EXTINF:6.0,\n"
+                     + secret.toUri() + "\n#EXTINF:6.0,\n" + secret + "\n#EXT-X-ENDLIST\n")
+                            .getBytes(StandardCharsets.UTF_8),
+                    ("ffconcat version 1.0\nfile '" + secret + "'\nfile '" + url + "'\n")
+                            .getBytes(StandardCharsets.UTF_8),
+                    ("file '" + secret + "'\n").getBytes(StandardCharsets.UTF_8));
+        }
+
+        void assertUntouched() throws Exception {
+            Thread.sleep(200); // a connection attempt would have been accepted by now
+            assertThat("connections to the canary listener", connections.get(), is(0));
+            assertThat(Files.exists(secret), is(true));
+        }
+
+        @Override
+        public void close() throws Exception {
+            listener.close();
+            acceptor.join();
+            Files.deleteIfExists(secret);
+        }
+    }
+
+    @Test
+    void errorRepliesAreWellFormedJson() throws Exception {
+        WsTestClient.Reply r = badThenGood(new byte[]{1, 2, 3}, ErrorCode.INVALID_MEDIA);
+        assertThat(r.json().path("type").asText(), is("error"));
+        assertThat(r.json().path("seq").isIntegralNumber(), is(true));
+        assertThat(r.json().get("code"), notNullValue());
+        assertThat("no retryAfterMs on non-overload errors", r.json().has("retryAfterMs"), is(false));
+    }
+}
