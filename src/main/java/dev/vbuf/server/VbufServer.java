@@ -145,6 +145,11 @@ public final class VbufServer implements AutoCloseable {
         return server.port();
     }
 
+    /** The admission gate (tests read its counters). */
+    public SegmentGate gate() {
+        return gate;
+    }
+
     public FfmpegBinary ffmpeg() {
         return ffmpeg;
     }

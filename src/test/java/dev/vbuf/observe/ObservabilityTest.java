@@ -1,0 +1,134 @@
+package dev.vbuf.observe;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.ReadmeTables;
+import dev.vbuf.testing.TestMedia;
+import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestServer;
+import dev.vbuf.testing.WsTestClient;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.is;
+
+/** Metrics and health of a running server, checked against README.md and {@link MetricNames}. */
+class ObservabilityTest {
+    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)");
+    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static VbufServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = TestServer.start();
+        try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+            client.send(TestMedia.segment(Kind.TS_AAC, 1.0));
+            client.send(new byte[]{1, 2, 3});
+            client.reply();
+            client.reply();
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + path)).build(),
+                         HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Metric name → the label names seen on it, from the Prometheus text. */
+    private static Map<String, Set<String>> scrape() throws Exception {
+        HttpResponse<String> res = get("/observe/metrics");
+        assertThat(res.statusCode(), is(200));
+        Map<String, Set<String>> seen = new HashMap<>();
+        for (String line : res.body().split("\n")) {
+            Matcher m = SAMPLE.matcher(line);
+            if (line.startsWith("#") || !m.find()) {
+                continue;
+            }
+            Set<String> labels = seen.computeIfAbsent(m.group(1), k -> new HashSet<>());
+            if (m.group(2) != null) {
+                Matcher l = LABEL.matcher(m.group(2));
+                while (l.find()) {
+                    labels.add(l.group(1));
+                }
+            }
+        }
+        return seen;
+    }
+
+    @Test
+    void everyDocumentedMetricIsExportedWithItsLabels() throws Exception {
+        Map<String, Set<String>> seen = scrape();
+        for (MetricNames.Metric metric : MetricNames.ALL) {
+            String series = metric.type().equals("histogram") ? metric.name() + "_bucket" : metric.name();
+            assertThat("exported: " + series, seen.keySet(), hasItem(series));
+            assertThat(series + " labels", seen.get(series), hasItems(metric.labels().toArray(String[]::new)));
+            if (metric.type().equals("histogram")) {
+                assertThat(seen.keySet(), hasItems(metric.name() + "_count", metric.name() + "_sum"));
+            }
+        }
+    }
+
+    @Test
+    void readmeMetricsTableMatchesMetricNames() throws Exception {
+        List<List<String>> rows = ReadmeTables.table("name", "type", "labels", "meaning");
+        List<List<String>> expected = MetricNames.ALL.stream()
+                .map(m -> List.of(m.name(), m.type(), String.join(", ", m.labels())))
+                .toList();
+        assertThat(rows.stream().map(r -> r.subList(0, 3)).toList(), is(expected));
+    }
+
+    @Test
+    void countsOutcomesAndReportsTheFfmpegVersion() throws Exception {
+        String body = get("/observe/metrics").body();
+        assertThat(body, containsString(MetricNames.FFMPEG_INFO + "{"));
+        assertThat(body, containsString("version=\"" + server.ffmpeg().version() + "\""));
+        assertThat(body, containsString("outcome=\"ok\""));
+        assertThat(body, containsString("outcome=\"invalid_media\""));
+    }
+
+    @Test
+    void healthEndpoints() throws Exception {
+        for (String path : List.of("/observe/health/live", "/observe/health/ready", "/observe/health/started",
+                                   "/observe/health", "/health")) {
+            HttpResponse<String> res = get(path);
+            assertThat(path + ": " + res.body(), res.statusCode(), is(200));
+        }
+        JsonNode health = new ObjectMapper().readTree(get("/observe/health").body());
+        assertThat(health.toString(), containsString(server.ffmpeg().version()));
+        JsonNode legacy = new ObjectMapper().readTree(get("/health").body());
+        assertThat(legacy.path("status").asText(), is("UP"));
+        assertThat(legacy.path("ffmpegVersion").asText(), is(server.ffmpeg().version()));
+    }
+
+    @Test
+    void latencyHistogramHasBucketsBetween50msAnd5s() {
+        long inRange = java.util.Arrays.stream(VbufMetrics.LATENCY_BUCKETS).filter(b -> b >= 0.05 && b <= 5).count();
+        assertThat(inRange, greaterThanOrEqualTo(15L));
+    }
+}
