@@ -120,6 +120,7 @@ final class SegmentSocket implements WsListener {
         messageSize = 0;
         metrics.messageIn(size);
         accepted();
+        Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes");
         if (segment == null) {
             complete(seq, error(seq, processor.tooLarge(size)), arrival);
             return;
@@ -210,6 +211,7 @@ final class SegmentSocket implements WsListener {
             ready.put(seq, r);
             while (!ready.isEmpty() && ready.firstKey() == nextToSend) {
                 Reply next = ready.pollFirstEntry().getValue();
+                Logs.log(LOG, Level.DEBUG, id, nextToSend, "answered: " + next.outcome);
                 nextToSend++;
                 unansweredHere--;
                 registry.answered(1);

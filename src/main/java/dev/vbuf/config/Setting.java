@@ -22,7 +22,11 @@ public enum Setting {
                 "Segments of one WebSocket session in progress at once (pipelining); further segments wait unread."),
     MAX_SEGMENT_BYTES("segments.max-bytes", "VBUF_SEGMENT_MAX_BYTES", "16777216",
                       "Largest accepted segment (16 MiB). Larger messages are read to their end, discarded and answered"
-                      + " `too_large`; a single WebSocket frame larger than twice this closes the session with 1009."),
+                      + " `too_large`."),
+    MAX_FRAME_BYTES("segments.max-frame-bytes", "VBUF_WS_MAX_FRAME_BYTES", "4194304",
+                    "Largest single WebSocket frame (4 MiB); a larger frame closes the session with 1009. Helidon"
+                    + " buffers a frame whole at a cost that grows with the square of its size, so clients should"
+                    + " send big segments in frames of about 64 KiB."),
     SESSION_TIMEOUT_MINUTES("session.timeout-minutes", "DUBBING_SESSION_TIMEOUT_MINUTES", "60",
                             "A WebSocket session with no message for this long (and nothing in progress) is closed"
                             + " with 1001. Decimals allowed."),

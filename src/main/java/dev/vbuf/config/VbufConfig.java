@@ -25,6 +25,7 @@ public record VbufConfig(Config helidon,
                          Duration targetLatency,
                          int perSession,
                          int maxSegmentBytes,
+                         int maxFrameBytes,
                          Duration sessionTimeout,
                          Optional<Path> ffmpegPath,
                          Optional<String> ffmpegRequiredVersion,
@@ -88,6 +89,7 @@ public record VbufConfig(Config helidon,
                               Duration.ofMillis(positiveInt(c, Setting.TARGET_LATENCY_MS, 1)),
                               positiveInt(c, Setting.PER_SESSION, 1),
                               positiveInt(c, Setting.MAX_SEGMENT_BYTES, 1),
+                              positiveInt(c, Setting.MAX_FRAME_BYTES, 1024),
                               Duration.ofMillis(Math.round(timeoutMinutes * 60_000)),
                               optional(c, Setting.FFMPEG_PATH).map(Path::of),
                               optional(c, Setting.FFMPEG_REQUIRED_VERSION),
@@ -96,11 +98,6 @@ public record VbufConfig(Config helidon,
                               Duration.ofMillis(positiveInt(c, Setting.SHUTDOWN_GRACE_MS, 0)),
                               logFormat,
                               string(c, Setting.LOG_LEVEL).toUpperCase(Locale.ROOT));
-    }
-
-    /** Largest single WebSocket frame the server reads (it buffers a frame whole before the app sees it). */
-    public int maxFrameBytes() {
-        return (int) Math.min(Integer.MAX_VALUE - 8, 2L * maxSegmentBytes);
     }
 
     private static String string(Config c, Setting s) {

@@ -25,11 +25,13 @@ public final class VbufHealth {
 
     private final FfmpegBinary ffmpeg;
     private final SegmentGate gate;
+    private final long targetLatencyMs;
     private volatile boolean started;
 
-    public VbufHealth(FfmpegBinary ffmpeg, SegmentGate gate) {
+    public VbufHealth(FfmpegBinary ffmpeg, SegmentGate gate, java.time.Duration targetLatency) {
         this.ffmpeg = ffmpeg;
         this.gate = gate;
+        this.targetLatencyMs = targetLatency.toMillis();
     }
 
     public void started() {
@@ -58,6 +60,9 @@ public final class VbufHealth {
                                   .detail("draining", gate.draining())
                                   .detail("running", gate.running())
                                   .detail("queued", gate.queued())
+                                  .detail("maxConcurrent", gate.maxConcurrent())
+                                  .detail("queueCapacity", gate.queueCapacity())
+                                  .detail("targetLatencyMs", targetLatencyMs)
                                   .build(),
                           HealthCheckType.READINESS, "segments")
                 .build();

@@ -55,7 +55,7 @@ public final class VbufServer implements AutoCloseable {
                                                           config.maxSegmentBytes(), config.ffmpegMaxOutputBytes(),
                                                           metrics);
         this.sessions = new SessionRegistry(config.sessionTimeout());
-        this.health = new VbufHealth(ffmpeg, gate);
+        this.health = new VbufHealth(ffmpeg, gate, config.targetLatency());
         SegmentApi api = new SegmentApi(processor, sessions, metrics, config.perSession());
 
         WebServerConfig.Builder builder = WebServer.builder()
@@ -65,7 +65,8 @@ public final class VbufServer implements AutoCloseable {
                 .shutdownHook(false) // vbuf drains itself on SIGTERM (see Main)
                 // Helidon's own idle-connection reaper must not cut sessions before vbuf's idle timeout does.
                 .idleConnectionTimeout(config.sessionTimeout().plusMinutes(5))
-                .maxPayloadSize(config.maxFrameBytes())
+                // HTTP bodies up to twice the limit are read and answered with vbuf's own 413; beyond, Helidon's 413.
+                .maxPayloadSize(2L * config.maxSegmentBytes())
                 .addProtocol(WsConfig.builder().maxFrameLength(config.maxFrameBytes()).build())
                 .featuresDiscoverServices(false)
                 .addFeature(ObserveFeature.just(health.observer(), MetricsObserver.create()))

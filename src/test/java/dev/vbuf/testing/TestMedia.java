@@ -23,7 +23,13 @@ public final class TestMedia {
     static {
         try {
             DIR = Files.createTempDirectory("vbuf-test-media");
-            DIR.toFile().deleteOnExit();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (var files = Files.walk(DIR)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            }));
         } catch (IOException e) {
             throw new ExceptionInInitializerError(e);
         }

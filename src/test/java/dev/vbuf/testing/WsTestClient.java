@@ -78,8 +78,16 @@ public final class WsTestClient implements AutoCloseable {
         return client;
     }
 
-    /** Sends one segment as one binary message (one frame). */
+    /** Frame size a well-behaved client uses for big messages (see README, "Frames"). */
+    public static final int FRAME_BYTES = 64 * 1024;
+
+    /** Sends one segment as one binary message, in frames of {@link #FRAME_BYTES}. */
     public void send(byte[] segment) {
+        sendFragmented(segment, FRAME_BYTES);
+    }
+
+    /** Sends one segment as one binary message in a single frame. */
+    public void sendOneFrame(byte[] segment) {
         ws.sendBinary(ByteBuffer.wrap(segment), true).join();
     }
 

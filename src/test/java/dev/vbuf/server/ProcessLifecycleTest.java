@@ -1,0 +1,177 @@
+package dev.vbuf.server;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.vbuf.api.Protocol;
+import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.testing.ServerProcess;
+import dev.vbuf.testing.TestMedia;
+import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.WsTestClient;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+
+/** The server as its own process: environment variables, SIGTERM drain, start failures, JSON logs. */
+class ProcessLifecycleTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void sigtermDrainsSegmentsInFlightThenClosesWith1001AndLeavesNoFfmpeg() throws Exception {
+        Map<String, String> env = Map.of("DUBBING_MAX_CONCURRENT_SESSIONS", "1",
+                                         "VBUF_SEGMENTS_PER_SESSION", "8",
+                                         "DUBBING_TARGET_LATENCY_MS", "30000", "LOG_LEVEL", "DEBUG");
+        byte[] segment = TestMedia.segment(Kind.TS_AAC, 6.0, true);
+        try (ServerProcess server = ServerProcess.start(env)) {
+            server.awaitReady(Duration.ofSeconds(60));
+            try (WsTestClient client = WsTestClient.connect(server.port(), "format=webm")) {
+                int before = 8;
+                for (int i = 0; i < before; i++) {
+                    client.send(segment);
+                }
+                awaitReceived(server, before); // all accepted before SIGTERM
+                List<WsTestClient.Reply> replies = new ArrayList<>();
+                replies.add(client.reply()); // segment 0 done: 1..7 are waiting or running
+                List<ProcessHandle> children = new ArrayList<>();
+                long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (children.isEmpty() && System.nanoTime() < until) {
+                    children.addAll(server.ffmpegChildren());
+                }
+                assertThat("an FFmpeg process is running when SIGTERM comes", children, not(empty()));
+
+                server.process().destroy(); // SIGTERM
+                // readiness goes down at once, while the accepted segments are still being answered
+                int health = 200;
+                until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (health == 200 && System.nanoTime() < until) {
+                    health = server.status("/health");
+                }
+                assertThat("/health during the drain", health, is(503));
+                client.send(segment); // a new segment during the drain is refused, not lost
+
+                for (int i = 1; i <= before; i++) {
+                    try {
+                        replies.add(client.reply());
+                    } catch (AssertionError e) {
+                        throw new AssertionError("after replies " + replies + ": " + e.getMessage() + "\n"
+                                                 + server.log(), e);
+                    }
+                }
+                for (int i = 0; i < before; i++) {
+                    assertThat(replies.toString(), replies.get(i).seq(), is((long) i));
+                    assertThat(replies.toString(), replies.get(i).type(), is("result"));
+                }
+                WsTestClient.Reply late = replies.get(before);
+                assertThat(replies.toString(), late.code(), is(ErrorCode.OVERLOADED.wireName()));
+                assertThat(late.json().path("message").asText(), containsString("shutting down"));
+                WsTestClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
+                assertThat(closed.toString(), closed.code(), is(Protocol.CLOSE_GOING_AWAY));
+            }
+            assertThat("server exits", server.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS), is(true));
+            for (ProcessHandle child : children(server)) {
+                assertThat("FFmpeg " + child.pid() + " outlived the server", child.isAlive(), is(false));
+            }
+            assertThat(server.log(), containsString("draining"));
+        }
+    }
+
+    /** Waits until the server has received {@code n} WebSocket messages (its own metric says so). */
+    private static void awaitReceived(ServerProcess server, int n) throws Exception {
+        java.util.regex.Pattern count = java.util.regex.Pattern.compile(
+                "^" + dev.vbuf.observe.MetricNames.WS_MESSAGE_BYTES + "_count\\{direction=\"in\".*} (\\S+)$",
+                java.util.regex.Pattern.MULTILINE);
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        double seen = 0;
+        while (System.nanoTime() < end) {
+            java.util.regex.Matcher m = count.matcher(server.body("/observe/metrics"));
+            seen = m.find() ? Double.parseDouble(m.group(1)) : 0;
+            if (seen >= n) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("server received " + seen + " of " + n + " segments");
+    }
+
+    private static List<ProcessHandle> children(ServerProcess server) {
+        // after exit the server has no descendants; any FFmpeg it left would have been re-parented
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().command().map(c -> c.equals(TestMedia.FFMPEG.executable().toString()))
+                        .orElse(false))
+                .filter(p -> p.parent().map(pp -> pp.pid() != ProcessHandle.current().pid()).orElse(true))
+                .toList();
+    }
+
+    @Test
+    void portAndDubbingEnvironmentVariablesTakeEffect() throws Exception {
+        Map<String, String> env = Map.of("DUBBING_MAX_CONCURRENT_SESSIONS", "3",
+                                         "DUBBING_TARGET_LATENCY_MS", "777",
+                                         "DUBBING_SESSION_TIMEOUT_MINUTES", "0.02",
+                                         "LOG_FORMAT", "json",
+                                         "LOG_LEVEL", "DEBUG");
+        try (ServerProcess server = ServerProcess.start(env)) {
+            server.awaitReady(Duration.ofSeconds(60)); // on the PORT we chose
+            JsonNode ready = JSON.readTree(server.body("/observe/health/ready"));
+            JsonNode details = ready.path("checks").path(0).path("data");
+            assertThat(ready.toString(), details.path("maxConcurrent").asInt(), is(3));
+            assertThat(ready.toString(), details.path("targetLatencyMs").asInt(), is(777));
+            try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+                client.send(TestMedia.segment(Kind.TS_AAC, 1.0));
+                assertThat(client.reply().type(), is("result"));
+                long start = System.nanoTime();
+                WsTestClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
+                assertThat(closed.code(), is(Protocol.CLOSE_GOING_AWAY));
+                assertThat((System.nanoTime() - start) / 1_000_000, greaterThanOrEqualTo(1000L));
+            }
+            // LOG_FORMAT=json: every line vbuf logs is one JSON object with a severity; session lines carry the id
+            Thread.sleep(300);
+            boolean sawSessionId = false;
+            for (String line : server.log().split("\n")) {
+                if (!line.startsWith("{")) {
+                    continue;
+                }
+                JsonNode entry = JSON.readTree(line);
+                assertThat(line, entry.hasNonNull("severity"), is(true));
+                assertThat(line, entry.hasNonNull("message"), is(true));
+                sawSessionId |= entry.hasNonNull("sessionId");
+            }
+            assertThat("a log line with a sessionId:\n" + server.log(), sawSessionId, is(true));
+            long nonJson = server.log().lines().filter(l -> !l.isBlank() && !l.startsWith("{")).count();
+            assertThat("non-JSON lines:\n" + server.log(), nonJson, is(0L));
+        }
+    }
+
+    @Test
+    void requiredFfmpegVersionMismatchFailsTheStartWithAClearMessage() throws Exception {
+        try (ServerProcess server = ServerProcess.start(Map.of("FFMPEG_REQUIRED_VERSION", "4.4.2"))) {
+            assertThat(server.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), is(true));
+            assertThat(server.process().exitValue(), is(1));
+            assertThat(server.log(), containsString("FFMPEG_REQUIRED_VERSION=4.4.2"));
+            assertThat(server.log(), containsString(TestMedia.FFMPEG.version()));
+        }
+        try (ServerProcess server = ServerProcess.start(Map.of("FFMPEG_REQUIRED_VERSION",
+                                                               TestMedia.FFMPEG.version()))) {
+            server.awaitReady(Duration.ofSeconds(60));
+        }
+    }
+
+    @Test
+    void missingFfmpegPathFailsTheStartWithAClearMessage() throws Exception {
+        try (ServerProcess server = ServerProcess.start(Map.of("FFMPEG_PATH", "/nonexistent/ffmpeg"))) {
+            assertThat(server.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), is(true));
+            assertThat(server.process().exitValue(), is(1));
+            assertThat(server.log(), containsString("FFMPEG_PATH=/nonexistent/ffmpeg is not an executable file"));
+        }
+    }
+}
