@@ -151,6 +151,16 @@ public final class VbufServer implements AutoCloseable {
         return gate;
     }
 
+    /** Open WebSocket sessions. */
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    /** Segments received and not answered yet. */
+    public int unanswered() {
+        return sessions.unanswered();
+    }
+
     public FfmpegBinary ffmpeg() {
         return ffmpeg;
     }

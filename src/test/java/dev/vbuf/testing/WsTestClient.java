@@ -146,6 +146,11 @@ public final class WsTestClient implements AutoCloseable {
         }
     }
 
+    /** The underlying JDK WebSocket, for tests that need frame-level control. */
+    public WebSocket webSocket() {
+        return ws;
+    }
+
     /** Drops the TCP connection without a close handshake (a vanished client). */
     public void abort() {
         ws.abort();

@@ -1,0 +1,44 @@
+package dev.vbuf;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.is;
+
+/** README's two commands exist, and CI runs exactly the test command README gives. */
+class ReadmeCommandsTest {
+
+    /** The first line of the code block that follows the given bold label in README.md. */
+    static String commandAfter(String label) throws Exception {
+        List<String> lines = Files.readAllLines(Path.of("README.md"));
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("**" + label + "**")) {
+                for (int j = i + 1; j < lines.size(); j++) {
+                    if (lines.get(j).startsWith("```")) {
+                        return lines.get(j + 1).strip();
+                    }
+                }
+            }
+        }
+        throw new AssertionError("README.md has no command under **" + label + "**");
+    }
+
+    @Test
+    void ciRunsTheReadmeTestCommand() throws Exception {
+        String testCommand = commandAfter("Run the tests");
+        List<String> ci = Files.readAllLines(Path.of(".ci/run")).stream().map(String::strip).toList();
+        assertThat(".ci/run must run README's test command", ci, hasItem(testCommand));
+    }
+
+    @Test
+    void runCommandStartsTheJarThatTheBuildProduces() throws Exception {
+        String run = commandAfter("Run the service");
+        assertThat(run, run.contains("mvn") && run.contains("java\" -jar target/vbuf.jar"), is(true));
+        assertThat(Files.isRegularFile(Path.of(".ci/install")), is(true));
+    }
+}

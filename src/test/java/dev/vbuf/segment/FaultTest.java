@@ -1,0 +1,131 @@
+package dev.vbuf.segment;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import dev.vbuf.admission.SegmentGate;
+import dev.vbuf.config.Setting;
+import dev.vbuf.ffmpeg.FfmpegProcess;
+import dev.vbuf.media.OutputFormat;
+import dev.vbuf.observe.VbufMetrics;
+import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.NoFfmpegLeftBehind;
+import dev.vbuf.testing.TestMedia;
+import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestServer;
+import dev.vbuf.testing.WsTestClient;
+
+import org.junit.jupiter.api.Test;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** FFmpeg deadlines, output caps, FFmpeg dying, and clients vanishing: each answered or cleaned up. */
+class FaultTest {
+
+    private static SegmentProcessor processor(Duration timeout, int maxOutput) {
+        return new SegmentProcessor(TestMedia.FFMPEG, new SegmentGate(2, 10, Duration.ofMillis(100)),
+                                    Duration.ofSeconds(30), timeout, 16 << 20, maxOutput, VbufMetrics.get());
+    }
+
+    @Test
+    void ffmpegPastItsDeadlineIsKilledAndAnsweredTimeout() {
+        SegmentProcessor p = processor(Duration.ofMillis(5), 32 << 20);
+        SegmentException e = assertThrows(SegmentException.class,
+                () -> p.process(TestMedia.segment(Kind.TS_AAC, 6.0, true), OutputFormat.WEBM, System.nanoTime()));
+        assertThat(e.code(), is(ErrorCode.TIMEOUT));
+        assertThat(e.getMessage(), containsString("5 ms"));
+        assertThat(FfmpegProcess.liveCount(), is(0));
+        assertThat(p.gate().running(), is(0));
+    }
+
+    @Test
+    void outputOverTheCapIsKilledAndAnsweredTooLarge() {
+        SegmentProcessor p = processor(Duration.ofSeconds(10), 10_000);
+        SegmentException e = assertThrows(SegmentException.class,
+                () -> p.process(TestMedia.segment(Kind.TS_AAC, 2.0), OutputFormat.PCM, System.nanoTime()));
+        assertThat(e.code(), is(ErrorCode.TOO_LARGE));
+        assertThat(FfmpegProcess.liveCount(), is(0));
+    }
+
+    @Test
+    void ffmpegKilledFromOutsideIsAnsweredInternalAndTheSessionGoesOn() throws Exception {
+        try (VbufServer server = TestServer.start(Map.of(Setting.MAX_CONCURRENT, "1"));
+             WsTestClient client = WsTestClient.connect(server.port(), "format=webm")) {
+            byte[] slow = TestMedia.segment(Kind.TS_AAC, 30.0);
+            client.send(slow);
+            List<ProcessHandle> running = awaitFfmpeg();
+            running.forEach(ProcessHandle::destroyForcibly); // SIGKILL from outside
+            WsTestClient.Reply r = client.reply();
+            assertThat(r.toString(), r.code(), is(ErrorCode.INTERNAL.wireName()));
+            assertThat(r.json().path("message").asText(), containsString("signal 9"));
+            client.send(TestMedia.segment(Kind.TS_AAC, 1.0));
+            assertThat(client.reply().type(), is("result"));
+        }
+    }
+
+    @Test
+    void clientVanishingMidProcessingKillsItsFfmpegAndReturnsThePermit() throws Exception {
+        try (VbufServer server = TestServer.start(Map.of(Setting.MAX_CONCURRENT, "1"))) {
+            WsTestClient client = WsTestClient.connect(server.port(), "format=webm");
+            client.send(TestMedia.segment(Kind.TS_AUDIO_ONLY, 300.0)); // several seconds of Opus encoding
+            assertThat(awaitFfmpeg(), not(empty()));
+            client.abort(); // TCP gone, no close frame
+            awaitNoFfmpeg(Duration.ofSeconds(3));
+            assertThat(server.gate().running(), is(0));
+            // the permit came back: the single worker serves the next client at once
+            try (WsTestClient next = WsTestClient.connect(server.port(), "format=aac")) {
+                next.send(TestMedia.segment(Kind.TS_AAC, 1.0));
+                WsTestClient.Reply r = next.reply();
+                assertThat(r.toString(), r.type(), is("result"));
+                assertThat(r.json().path("queuedMs").asLong() < 500, is(true));
+            }
+        }
+    }
+
+    @Test
+    void clientVanishingMidMessageLeavesNothingBehind() throws Exception {
+        try (VbufServer server = TestServer.start()) {
+            WsTestClient client = WsTestClient.connect(server.port(), "format=aac");
+            byte[] half = java.util.Arrays.copyOf(TestMedia.segment(Kind.TS_AAC, 1.0), 100_000);
+            client.webSocket().sendBinary(ByteBuffer.wrap(half), false).join(); // first frame of a message
+            client.abort();
+            long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (server.sessionCount() > 0 && System.nanoTime() < end) {
+                Thread.sleep(50);
+            }
+            assertThat("sessions after the client vanished", server.sessionCount(), is(0));
+            assertThat(server.unanswered(), is(0));
+        }
+    }
+
+    private static List<ProcessHandle> awaitFfmpeg() throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < end) {
+            List<ProcessHandle> found = NoFfmpegLeftBehind.ffmpegChildren();
+            if (!found.isEmpty()) {
+                return found;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no FFmpeg process started");
+    }
+
+    private static void awaitNoFfmpeg(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            if (NoFfmpegLeftBehind.ffmpegChildren().isEmpty() && FfmpegProcess.liveCount() == 0) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("FFmpeg still running " + timeout + " after its client vanished: "
+                                 + NoFfmpegLeftBehind.ffmpegChildren());
+    }
+}
