@@ -19,6 +19,7 @@ public final class Main {
         String command = args.length == 0 ? "serve" : args[0];
         switch (command) {
             case "serve" -> serve();
+            case "bench" -> bench(Arrays.copyOfRange(args, 1, args.length));
             case "-h", "--help", "help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + String.join(" ", Arrays.asList(args)));
@@ -44,11 +45,24 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(drain);
     }
 
+    private static void bench(String[] args) {
+        LogSetup.configure("text", "WARNING");
+        try {
+            dev.vbuf.bench.SegmentBench.main(args);
+            System.exit(0);
+        } catch (Exception e) {
+            System.err.println("vbuf bench: " + e);
+            System.exit(1);
+        }
+    }
+
     private static void usage(int status) {
         System.out.println("""
-                usage: java -jar target/vbuf.jar [serve]
+                usage: java -jar target/vbuf.jar [serve | bench [options]]
                   serve   run the segment service (default). Configuration: application.yaml and the
                           environment variables listed in README.md (PORT, DUBBING_MAX_CONCURRENT_SESSIONS, ...).
+                  bench   raw FFmpeg against the server over WebSocket, same machine and segments:
+                          --segments 48 --parallel 1,2,4 --formats aac,webm --seconds 6
                 """);
         System.exit(status);
     }

@@ -15,7 +15,7 @@ import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestServer;
-import dev.vbuf.testing.WsTestClient;
+import dev.vbuf.client.SegmentClient;
 
 import org.junit.jupiter.api.Test;
 
@@ -32,13 +32,13 @@ class AdmissionTest {
     void repliesComeInSegmentOrderWhenPipelined() throws Exception {
         // Mixed cheap and expensive segments on one session, several in progress at once: replies stay in order.
         try (VbufServer server = TestServer.start(Map.of(Setting.PER_SESSION, "3", Setting.MAX_CONCURRENT, "3"));
-             WsTestClient client = WsTestClient.connect(server.port(), "format=webm")) {
+             SegmentClient client = SegmentClient.connect(server.port(), "format=webm")) {
             byte[] slow = TestMedia.segment(Kind.TS_AAC, 4.0);
             byte[] fast = new byte[]{9, 9, 9};
             List<byte[]> sent = List.of(slow, fast, slow, fast, fast, slow, fast, slow);
             sent.forEach(client::send);
             for (int i = 0; i < sent.size(); i++) {
-                WsTestClient.Reply r = client.reply();
+                SegmentClient.Reply r = client.reply();
                 assertThat(r.toString(), r.seq(), is((long) i));
                 assertThat(r.toString(), r.type(), is(sent.get(i) == slow ? "result" : "error"));
             }
@@ -57,14 +57,14 @@ class AdmissionTest {
         int perClient = 4;
         try (VbufServer server = TestServer.start(settings)) {
             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
-            List<Future<List<WsTestClient.Reply>>> futures = new ArrayList<>();
+            List<Future<List<SegmentClient.Reply>>> futures = new ArrayList<>();
             for (int c = 0; c < clients; c++) {
-                futures.add(pool.submit((Callable<List<WsTestClient.Reply>>) () -> {
-                    try (WsTestClient client = WsTestClient.connect(server.port(), "format=webm")) {
+                futures.add(pool.submit((Callable<List<SegmentClient.Reply>>) () -> {
+                    try (SegmentClient client = SegmentClient.connect(server.port(), "format=webm")) {
                         for (int i = 0; i < perClient; i++) {
                             client.send(segment);
                         }
-                        List<WsTestClient.Reply> replies = new ArrayList<>();
+                        List<SegmentClient.Reply> replies = new ArrayList<>();
                         for (int i = 0; i < perClient; i++) {
                             replies.add(client.reply());
                         }
@@ -74,10 +74,10 @@ class AdmissionTest {
             }
             int ok = 0;
             int overloaded = 0;
-            for (Future<List<WsTestClient.Reply>> f : futures) {
-                List<WsTestClient.Reply> replies = f.get();
+            for (Future<List<SegmentClient.Reply>> f : futures) {
+                List<SegmentClient.Reply> replies = f.get();
                 for (int i = 0; i < perClient; i++) {
-                    WsTestClient.Reply r = replies.get(i);
+                    SegmentClient.Reply r = replies.get(i);
                     assertThat("exactly one reply per seq, in order: " + replies, r.seq(), is((long) i));
                     if (r.type().equals("result")) {
                         ok++;
@@ -133,11 +133,11 @@ class AdmissionTest {
     void idleSessionIsClosedWith1001() throws Exception {
         // 0.02 minutes = 1.2 s
         try (VbufServer server = TestServer.start(Map.of(Setting.SESSION_TIMEOUT_MINUTES, "0.02"));
-             WsTestClient client = WsTestClient.connect(server.port(), "format=pcm")) {
+             SegmentClient client = SegmentClient.connect(server.port(), "format=pcm")) {
             client.send(TestMedia.segment(Kind.TS_AAC, 1.0));
             assertThat(client.reply().type(), is("result"));
             long start = System.nanoTime();
-            WsTestClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
+            SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
             long waitedMs = (System.nanoTime() - start) / 1_000_000;
             assertThat(closed.toString(), closed.code(), is(Protocol.CLOSE_GOING_AWAY));
             assertThat(closed.reason(), org.hamcrest.Matchers.containsString("idle"));

@@ -25,7 +25,7 @@ import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestServer;
-import dev.vbuf.testing.WsTestClient;
+import dev.vbuf.client.SegmentClient;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,12 +62,12 @@ class BadInputTest {
     }
 
     /** Sends the bad segment then a good one on the same session; returns the bad one's reply. */
-    private static WsTestClient.Reply badThenGood(byte[] bad, ErrorCode expected) throws Exception {
-        try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+    private static SegmentClient.Reply badThenGood(byte[] bad, ErrorCode expected) throws Exception {
+        try (SegmentClient client = SegmentClient.connect(server.port(), "format=aac")) {
             client.send(bad);
             client.send(good);
-            WsTestClient.Reply first = client.reply();
-            WsTestClient.Reply second = client.reply();
+            SegmentClient.Reply first = client.reply();
+            SegmentClient.Reply second = client.reply();
             assertThat(first.toString(), first.type(), is("error"));
             assertThat(first.toString(), first.code(), is(expected.wireName()));
             assertThat(first.seq(), is(0L));
@@ -131,10 +131,10 @@ class BadInputTest {
     @Test
     void overLimitMessageInManyFramesIsReadToItsEndAndDiscarded() throws Exception {
         byte[] big = new byte[MAX_BYTES * 3];
-        try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+        try (SegmentClient client = SegmentClient.connect(server.port(), "format=aac")) {
             client.sendFragmented(big, 256 * 1024);
             client.send(good);
-            WsTestClient.Reply first = client.reply();
+            SegmentClient.Reply first = client.reply();
             assertThat(first.toString(), first.code(), is(ErrorCode.TOO_LARGE.wireName()));
             assertThat(first.json().path("message").asText(), containsString(String.valueOf(MAX_BYTES)));
             assertThat(client.reply().type(), is("result"));
@@ -143,7 +143,7 @@ class BadInputTest {
 
     @Test
     void overLimitMessageInOneFrame() throws Exception {
-        try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+        try (SegmentClient client = SegmentClient.connect(server.port(), "format=aac")) {
             client.sendOneFrame(new byte[MAX_BYTES + 1]);
             client.sendOneFrame(good);
             assertThat(client.reply().code(), is(ErrorCode.TOO_LARGE.wireName()));
@@ -199,11 +199,11 @@ class BadInputTest {
 
     @Test
     void textMessageClosesWith1003AfterPendingReplies() throws Exception {
-        try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+        try (SegmentClient client = SegmentClient.connect(server.port(), "format=aac")) {
             client.send(good);
             client.sendText("{\"hello\":1}");
             assertThat(client.reply().type(), is("result"));
-            WsTestClient.Closed closed = client.awaitClose(Duration.ofSeconds(10));
+            SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(10));
             assertThat(closed.code(), is(Protocol.CLOSE_UNSUPPORTED_DATA));
             assertThat(closed.reason(), containsString("binary"));
         }
@@ -218,7 +218,7 @@ class BadInputTest {
         assertThat(res.statusCode(), is(400));
         assertThat(res.body(), containsString("unknown format 'mp3'"));
         var failure = org.junit.jupiter.api.Assertions.assertThrows(
-                Exception.class, () -> WsTestClient.connect(server.port(), "format=mp3"));
+                Exception.class, () -> SegmentClient.connect(server.port(), "format=mp3"));
         Throwable cause = failure.getCause();
         assertThat(String.valueOf(failure), cause instanceof java.net.http.WebSocketHandshakeException, is(true));
         assertThat(((java.net.http.WebSocketHandshakeException) cause).getResponse().statusCode(), is(400));
@@ -309,7 +309,7 @@ class BadInputTest {
 
     @Test
     void errorRepliesAreWellFormedJson() throws Exception {
-        WsTestClient.Reply r = badThenGood(new byte[]{1, 2, 3}, ErrorCode.INVALID_MEDIA);
+        SegmentClient.Reply r = badThenGood(new byte[]{1, 2, 3}, ErrorCode.INVALID_MEDIA);
         assertThat(r.json().path("type").asText(), is("error"));
         assertThat(r.json().path("seq").isIntegralNumber(), is(true));
         assertThat(r.json().get("code"), notNullValue());

@@ -13,7 +13,7 @@ import dev.vbuf.testing.Probe;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestServer;
-import dev.vbuf.testing.WsTestClient;
+import dev.vbuf.client.SegmentClient;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,9 +54,9 @@ class FormatRoundTripTest {
     void roundTrip(Kind input, OutputFormat format) throws Exception {
         byte[] segment = TestMedia.segment(input, SECONDS);
         Probe.Info source = Probe.probe(TestMedia.file(input, SECONDS, false), List.of());
-        try (WsTestClient client = WsTestClient.connect(server.port(), "format=" + format.wireName())) {
+        try (SegmentClient client = SegmentClient.connect(server.port(), "format=" + format.wireName())) {
             client.send(segment);
-            WsTestClient.Reply reply = client.reply();
+            SegmentClient.Reply reply = client.reply();
             assertThat(reply.toString(), reply.type(), is("result"));
             assertThat(reply.json().path("seq").asLong(), is(0L));
             assertThat(reply.json().path("format").asText(), is(format.wireName()));
@@ -132,9 +132,9 @@ class FormatRoundTripTest {
     @Test
     void defaultFormatIsFmp4AndFragmentedFramesAreOneSegment() throws Exception {
         byte[] segment = TestMedia.segment(Kind.TS_AAC, SECONDS);
-        try (WsTestClient client = WsTestClient.connect(server.port(), null)) {
+        try (SegmentClient client = SegmentClient.connect(server.port(), null)) {
             client.sendFragmented(segment, 64 * 1024);
-            WsTestClient.Reply reply = client.reply();
+            SegmentClient.Reply reply = client.reply();
             assertThat(reply.toString(), reply.type(), is("result"));
             assertThat(reply.json().path("format").asText(), is(OutputFormat.DEFAULT.wireName()));
             assertThat(reply.json().path("seq").asLong(), is(0L));

@@ -17,7 +17,7 @@ import dev.vbuf.testing.ReadmeTables;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestServer;
-import dev.vbuf.testing.WsTestClient;
+import dev.vbuf.client.SegmentClient;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -42,7 +42,7 @@ class ObservabilityTest {
     @BeforeAll
     static void start() throws Exception {
         server = TestServer.start();
-        try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+        try (SegmentClient client = SegmentClient.connect(server.port(), "format=aac")) {
             client.send(TestMedia.segment(Kind.TS_AAC, 1.0));
             client.send(new byte[]{1, 2, 3});
             client.reply();

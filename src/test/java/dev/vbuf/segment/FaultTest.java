@@ -15,7 +15,7 @@ import dev.vbuf.testing.NoFfmpegLeftBehind;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestServer;
-import dev.vbuf.testing.WsTestClient;
+import dev.vbuf.client.SegmentClient;
 
 import org.junit.jupiter.api.Test;
 
@@ -57,12 +57,12 @@ class FaultTest {
     @Test
     void ffmpegKilledFromOutsideIsAnsweredInternalAndTheSessionGoesOn() throws Exception {
         try (VbufServer server = TestServer.start(Map.of(Setting.MAX_CONCURRENT, "1"));
-             WsTestClient client = WsTestClient.connect(server.port(), "format=webm")) {
+             SegmentClient client = SegmentClient.connect(server.port(), "format=webm")) {
             byte[] slow = TestMedia.segment(Kind.TS_AAC, 30.0);
             client.send(slow);
             List<ProcessHandle> running = awaitFfmpeg();
             running.forEach(ProcessHandle::destroyForcibly); // SIGKILL from outside
-            WsTestClient.Reply r = client.reply();
+            SegmentClient.Reply r = client.reply();
             assertThat(r.toString(), r.code(), is(ErrorCode.INTERNAL.wireName()));
             assertThat(r.json().path("message").asText(), containsString("signal 9"));
             client.send(TestMedia.segment(Kind.TS_AAC, 1.0));
@@ -73,16 +73,16 @@ class FaultTest {
     @Test
     void clientVanishingMidProcessingKillsItsFfmpegAndReturnsThePermit() throws Exception {
         try (VbufServer server = TestServer.start(Map.of(Setting.MAX_CONCURRENT, "1"))) {
-            WsTestClient client = WsTestClient.connect(server.port(), "format=webm");
+            SegmentClient client = SegmentClient.connect(server.port(), "format=webm");
             client.send(TestMedia.segment(Kind.TS_AUDIO_ONLY, 300.0)); // several seconds of Opus encoding
             assertThat(awaitFfmpeg(), not(empty()));
             client.abort(); // TCP gone, no close frame
             awaitNoFfmpeg(Duration.ofSeconds(3));
             assertThat(server.gate().running(), is(0));
             // the permit came back: the single worker serves the next client at once
-            try (WsTestClient next = WsTestClient.connect(server.port(), "format=aac")) {
+            try (SegmentClient next = SegmentClient.connect(server.port(), "format=aac")) {
                 next.send(TestMedia.segment(Kind.TS_AAC, 1.0));
-                WsTestClient.Reply r = next.reply();
+                SegmentClient.Reply r = next.reply();
                 assertThat(r.toString(), r.type(), is("result"));
                 assertThat(r.json().path("queuedMs").asLong() < 500, is(true));
             }
@@ -92,7 +92,7 @@ class FaultTest {
     @Test
     void clientVanishingMidMessageLeavesNothingBehind() throws Exception {
         try (VbufServer server = TestServer.start()) {
-            WsTestClient client = WsTestClient.connect(server.port(), "format=aac");
+            SegmentClient client = SegmentClient.connect(server.port(), "format=aac");
             byte[] half = java.util.Arrays.copyOf(TestMedia.segment(Kind.TS_AAC, 1.0), 100_000);
             client.webSocket().sendBinary(ByteBuffer.wrap(half), false).join(); // first frame of a message
             client.abort();

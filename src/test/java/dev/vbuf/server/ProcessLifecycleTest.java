@@ -10,7 +10,7 @@ import dev.vbuf.segment.ErrorCode;
 import dev.vbuf.testing.ServerProcess;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
-import dev.vbuf.testing.WsTestClient;
+import dev.vbuf.client.SegmentClient;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -35,13 +35,13 @@ class ProcessLifecycleTest {
         byte[] segment = TestMedia.segment(Kind.TS_AAC, 6.0, true);
         try (ServerProcess server = ServerProcess.start(env)) {
             server.awaitReady(Duration.ofSeconds(60));
-            try (WsTestClient client = WsTestClient.connect(server.port(), "format=webm")) {
+            try (SegmentClient client = SegmentClient.connect(server.port(), "format=webm")) {
                 int before = 8;
                 for (int i = 0; i < before; i++) {
                     client.send(segment);
                 }
                 awaitReceived(server, before); // all accepted before SIGTERM
-                List<WsTestClient.Reply> replies = new ArrayList<>();
+                List<SegmentClient.Reply> replies = new ArrayList<>();
                 replies.add(client.reply()); // segment 0 done: 1..7 are waiting or running
                 List<ProcessHandle> children = new ArrayList<>();
                 long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
@@ -72,10 +72,10 @@ class ProcessLifecycleTest {
                     assertThat(replies.toString(), replies.get(i).seq(), is((long) i));
                     assertThat(replies.toString(), replies.get(i).type(), is("result"));
                 }
-                WsTestClient.Reply late = replies.get(before);
+                SegmentClient.Reply late = replies.get(before);
                 assertThat(replies.toString(), late.code(), is(ErrorCode.OVERLOADED.wireName()));
                 assertThat(late.json().path("message").asText(), containsString("shutting down"));
-                WsTestClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
+                SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
                 assertThat(closed.toString(), closed.code(), is(Protocol.CLOSE_GOING_AWAY));
             }
             assertThat("server exits", server.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS), is(true));
@@ -126,11 +126,11 @@ class ProcessLifecycleTest {
             JsonNode details = ready.path("checks").path(0).path("data");
             assertThat(ready.toString(), details.path("maxConcurrent").asInt(), is(3));
             assertThat(ready.toString(), details.path("targetLatencyMs").asInt(), is(777));
-            try (WsTestClient client = WsTestClient.connect(server.port(), "format=aac")) {
+            try (SegmentClient client = SegmentClient.connect(server.port(), "format=aac")) {
                 client.send(TestMedia.segment(Kind.TS_AAC, 1.0));
                 assertThat(client.reply().type(), is("result"));
                 long start = System.nanoTime();
-                WsTestClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
+                SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
                 assertThat(closed.code(), is(Protocol.CLOSE_GOING_AWAY));
                 assertThat((System.nanoTime() - start) / 1_000_000, greaterThanOrEqualTo(1000L));
             }

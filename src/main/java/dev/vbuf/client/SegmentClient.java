@@ -1,4 +1,4 @@
-package dev.vbuf.testing;
+package dev.vbuf.client;
 
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
@@ -16,10 +16,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * A protocol v1 test client on the JDK's WebSocket client: sends segments as binary messages, and hands back what the
- * server sent, message by message, in order.
+ * A protocol v1 client on the JDK's WebSocket client: sends segments as binary messages (in 64 KiB frames), and hands
+ * back what the server sent, message by message, in order. Used by the benchmark and the tests.
  */
-public final class WsTestClient implements AutoCloseable {
+public final class SegmentClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -59,21 +59,28 @@ public final class WsTestClient implements AutoCloseable {
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final WebSocket ws;
 
-    private WsTestClient(WebSocket ws) {
+    private SegmentClient(WebSocket ws) {
         this.ws = ws;
     }
 
-    public static WsTestClient connect(int port, String query) {
+    /** The server broke protocol v1, closed, or did not answer in time. */
+    public static final class ProtocolException extends RuntimeException {
+        public ProtocolException(String message) {
+            super(message);
+        }
+    }
+
+    public static SegmentClient connect(int port, String query) {
         return connect(URI.create("ws://localhost:" + port + "/v1/segments" + (query == null ? "" : "?" + query)));
     }
 
-    public static WsTestClient connect(URI uri) {
+    public static SegmentClient connect(URI uri) {
         Listener listener = new Listener();
         WebSocket ws = HTTP.newWebSocketBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
                 .buildAsync(uri, listener)
                 .join();
-        WsTestClient client = new WsTestClient(ws);
+        SegmentClient client = new SegmentClient(ws);
         listener.client = client;
         return client;
     }
@@ -110,7 +117,7 @@ public final class WsTestClient implements AutoCloseable {
     public Event next(Duration timeout) throws InterruptedException {
         Event e = events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (e == null) {
-            throw new AssertionError("no message from the server within " + timeout);
+            throw new ProtocolException("no message from the server within " + timeout);
         }
         return e;
     }
@@ -119,12 +126,12 @@ public final class WsTestClient implements AutoCloseable {
     public Reply reply(Duration timeout) throws InterruptedException {
         Event e = next(timeout);
         if (!(e instanceof Text t)) {
-            throw new AssertionError("expected a text message, got " + e);
+            throw new ProtocolException("expected a text message, got " + e);
         }
         if (t.json().path("type").asText().equals("result")) {
             Event b = next(timeout);
             if (!(b instanceof Binary bin)) {
-                throw new AssertionError("expected the binary message after " + t.json() + ", got " + b);
+                throw new ProtocolException("expected the binary message after " + t.json() + ", got " + b);
             }
             return new Reply(t.json(), bin.bytes());
         }
@@ -169,13 +176,13 @@ public final class WsTestClient implements AutoCloseable {
     }
 
     private static final class Listener implements WebSocket.Listener {
-        private volatile WsTestClient client;
+        private volatile SegmentClient client;
         private final StringBuilder text = new StringBuilder();
         private final ByteArrayOutputStream binary = new ByteArrayOutputStream();
         private final BlockingQueue<Event> early = new LinkedBlockingQueue<>();
 
         private void emit(Event e) {
-            WsTestClient c = client;
+            SegmentClient c = client;
             if (c == null) {
                 early.add(e);
                 return;
@@ -191,7 +198,7 @@ public final class WsTestClient implements AutoCloseable {
                 try {
                     emit(new Text(JSON.readTree(text.toString())));
                 } catch (Exception e) {
-                    throw new AssertionError("server sent text that is not JSON: " + text, e);
+                    emit(new Closed(-1, "server sent text that is not JSON: " + text));
                 }
                 text.setLength(0);
             }

@@ -1,0 +1,324 @@
+package dev.vbuf.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.vbuf.client.SegmentClient;
+import dev.vbuf.config.Setting;
+import dev.vbuf.config.VbufConfig;
+import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.ffmpeg.FfmpegCommand;
+import dev.vbuf.media.OutputFormat;
+import dev.vbuf.media.SegmentInspector;
+import dev.vbuf.observe.MetricNames;
+import dev.vbuf.server.VbufServer;
+
+/**
+ * Raw FFmpeg against the server, on the same machine, binary and segments, in one run.
+ * <ul>
+ *     <li>raw: N threads, each running the server's own FFmpeg command line back to back (one process per segment);</li>
+ *     <li>server: a vbuf server in this JVM with N permits, and N WebSocket sessions each sending segments back to back
+ *     (one outstanding), latency measured by the client from the segment's last byte sent to its audio received.</li>
+ * </ul>
+ * CPU per segment is FFmpeg's (children reaped, from /proc/self/stat) plus this JVM's (server and client together).
+ * Then the analysis's check: 16 sessions each send one 6-s 720p segment at the same moment to a server with default
+ * settings; wall time until the last reply.
+ */
+public final class SegmentBench {
+    private static final double CLOCK_TICKS = 100.0; // USER_HZ on Linux
+
+    private final FfmpegBinary ffmpeg;
+    private final byte[] segment;
+    private final int segmentsPerRun;
+    private final List<Integer> parallelism;
+    private final List<OutputFormat> formats;
+
+    private SegmentBench(FfmpegBinary ffmpeg, byte[] segment, int segmentsPerRun, List<Integer> parallelism,
+                         List<OutputFormat> formats) {
+        this.ffmpeg = ffmpeg;
+        this.segment = segment;
+        this.segmentsPerRun = segmentsPerRun;
+        this.parallelism = parallelism;
+        this.formats = formats;
+    }
+
+    /** {@code bench [--segments 48] [--parallel 1,2,4] [--formats aac,webm] [--seconds 6]} */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument " + args[i]);
+            }
+            opts.put(args[i].substring(2), args[i + 1]);
+        }
+        int segments = Integer.parseInt(opts.getOrDefault("segments", "48"));
+        List<Integer> parallel = List.of(opts.getOrDefault("parallel", "1,2,4").split(",")).stream()
+                .map(String::trim).map(Integer::parseInt).toList();
+        List<OutputFormat> formats = List.of(opts.getOrDefault("formats", "aac,webm").split(",")).stream()
+                .map(f -> OutputFormat.fromWireName(f).orElseThrow(() -> new IllegalArgumentException("format " + f)))
+                .toList();
+        double seconds = Double.parseDouble(opts.getOrDefault("seconds", "6"));
+
+        FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpegPath(), java.util.Optional.empty());
+        System.out.printf("vbuf segment benchmark: FFmpeg %s (%s), %d CPUs, Java %s%n", ffmpeg.version(),
+                          ffmpeg.source(), Runtime.getRuntime().availableProcessors(), Runtime.version());
+        byte[] segment = makeSegment(ffmpeg, seconds);
+        System.out.printf("segment: %.0f s 720p H.264 + stereo AAC in MPEG-TS, %d bytes; %d segments per run%n%n",
+                          seconds, segment.length, segments);
+        new SegmentBench(ffmpeg, segment, segments, parallel, formats).run();
+    }
+
+    private void run() throws Exception {
+        System.out.println("| format | N | mode | segments/s | p50 ms | p95 ms | p99 ms | FFmpeg CPU ms/seg"
+                           + " | JVM CPU ms/seg | throughput server/raw | p50 server − raw ms |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        List<String> verdicts = new ArrayList<>();
+        for (OutputFormat format : formats) {
+            raw(format, 1, Math.max(4, segmentsPerRun / 8)); // warm-up (page cache, JIT)
+            for (int n : parallelism) {
+                Result raw = raw(format, n, segmentsPerRun);
+                Result server = server(format, n, segmentsPerRun);
+                double ratio = server.perSecond() / raw.perSecond();
+                long added = server.percentile(50) - raw.percentile(50);
+                print(format, n, "raw FFmpeg", raw, "", "");
+                print(format, n, "server (WebSocket)", server, String.format(Locale.ROOT, "%.2f", ratio),
+                      String.valueOf(added));
+                verdicts.add(String.format(Locale.ROOT, "%s N=%d: throughput ratio %.2f (target >= 0.95) %s",
+                                           format, n, ratio, ratio >= 0.95 ? "MET" : "MISSED"));
+                if (n == 1) {
+                    verdicts.add(String.format(Locale.ROOT, "%s N=1: server-added latency p50 %d ms (target <= 10)"
+                                                            + " %s", format, added, added <= 10 ? "MET" : "MISSED"));
+                }
+            }
+        }
+        System.out.println();
+        serverViews.forEach(v -> System.out.println("- " + v));
+        System.out.println();
+        burst(verdicts);
+        System.out.println();
+        verdicts.forEach(v -> System.out.println("- " + v));
+    }
+
+    private final List<String> serverViews = new ArrayList<>();
+
+    /** Latency sum and count of this format, FFmpeg seconds sum and count, from the server's own metrics. */
+    private static double[] serverSums(int port, OutputFormat format) throws Exception {
+        String text = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                                                                         + "/observe/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        String fmt = "format=\"" + format.wireName() + "\"";
+        return new double[]{
+                sample(text, MetricNames.SEGMENT_LATENCY + "_sum", fmt),
+                sample(text, MetricNames.SEGMENT_LATENCY + "_count", fmt),
+                sample(text, MetricNames.FFMPEG_SECONDS + "_sum", ""),
+                sample(text, MetricNames.FFMPEG_SECONDS + "_count", "")};
+    }
+
+    private static double sample(String text, String name, String labelPart) {
+        for (String line : text.split("\n")) {
+            if (line.startsWith(name + "{") && line.contains(labelPart)) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new IllegalStateException("metric " + name + " " + labelPart + " not found");
+    }
+
+    private static void print(OutputFormat f, int n, String mode, Result r, String ratio, String added) {
+        System.out.printf(Locale.ROOT, "| %s | %d | %s | %.2f | %d | %d | %d | %.0f | %.0f | %s | %s |%n", f, n, mode,
+                          r.perSecond(), r.percentile(50), r.percentile(95), r.percentile(99),
+                          r.ffmpegCpuMs / r.latenciesMs.size(), r.jvmCpuMs / r.latenciesMs.size(), ratio, added);
+    }
+
+    /** Raw FFmpeg: N workers, each running one process per segment, back to back. */
+    private Result raw(OutputFormat format, int n, int total) throws Exception {
+        SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment);
+        List<String> command = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
+                                                          inspection.audioIsAac(), format);
+        return measure(n, total, () -> {
+            long start = System.nanoTime();
+            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try (OutputStream in = p.getOutputStream()) {
+                    in.write(segment);
+                } catch (IOException ignored) {
+                    // reported through the exit status
+                }
+            });
+            byte[] out;
+            try (InputStream stdout = p.getInputStream()) {
+                out = stdout.readAllBytes();
+            }
+            writer.join();
+            if (p.waitFor() != 0 || out.length == 0) {
+                throw new IllegalStateException("raw FFmpeg failed: exit " + p.exitValue());
+            }
+            return System.nanoTime() - start;
+        });
+    }
+
+    /** The server: N permits, N sessions, one segment outstanding per session. */
+    private Result server(OutputFormat format, int n, int total) throws Exception {
+        Map<String, String> overrides = Map.of(Setting.PORT.key(), "0",
+                                               Setting.HOST.key(), "127.0.0.1",
+                                               Setting.MAX_CONCURRENT.key(), String.valueOf(n),
+                                               Setting.TARGET_LATENCY_MS.key(), "60000",
+                                               Setting.LOG_LEVEL.key(), "WARNING");
+        try (VbufServer server = VbufServer.start(VbufConfig.load(Map.of(), overrides))) {
+            List<SegmentClient> clients = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                clients.add(SegmentClient.connect(server.port(), "format=" + format.wireName()));
+            }
+            try {
+                double[] before = serverSums(server.port(), format);
+                AtomicInteger next = new AtomicInteger();
+                ThreadLocal<SegmentClient> mine = ThreadLocal.withInitial(() -> clients.get(next.getAndIncrement()));
+                Result result = measure(n, total, () -> {
+                    SegmentClient c = mine.get();
+                    long start = System.nanoTime();
+                    c.send(segment);
+                    SegmentClient.Reply r = c.reply(Duration.ofSeconds(60));
+                    if (!"result".equals(r.type())) {
+                        throw new IllegalStateException("server answered " + r);
+                    }
+                    return System.nanoTime() - start;
+                });
+                double[] after = serverSums(server.port(), format);
+                double segments = after[1] - before[1];
+                serverViews.add(String.format(Locale.ROOT, "%s N=%d: server-measured latency (last byte in → reply"
+                                                           + " sent) mean %.1f ms, of which FFmpeg %.1f ms",
+                                              format, n, (after[0] - before[0]) / segments * 1000,
+                                              (after[2] - before[2]) / (after[3] - before[3]) * 1000));
+                return result;
+            } finally {
+                clients.forEach(SegmentClient::close);
+            }
+        }
+    }
+
+    /** The analysis's check: 16 sessions send one segment each at once to a server with default settings. */
+    private void burst(List<String> verdicts) throws Exception {
+        int sessions = 16;
+        Map<String, String> overrides = Map.of(Setting.PORT.key(), "0", Setting.HOST.key(), "127.0.0.1",
+                                               Setting.LOG_LEVEL.key(), "WARNING");
+        try (VbufServer server = VbufServer.start(VbufConfig.load(Map.of(), overrides))) {
+            List<SegmentClient> clients = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                clients.add(SegmentClient.connect(server.port(), "format=aac"));
+            }
+            ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+            long start = System.nanoTime();
+            List<Future<String>> replies = new ArrayList<>();
+            for (SegmentClient c : clients) {
+                replies.add(pool.submit(() -> {
+                    c.send(segment);
+                    return c.reply(Duration.ofSeconds(60)).type();
+                }));
+            }
+            int ok = 0;
+            for (Future<String> f : replies) {
+                ok += "result".equals(f.get()) ? 1 : 0;
+            }
+            long wallMs = (System.nanoTime() - start) / 1_000_000;
+            pool.shutdown();
+            clients.forEach(SegmentClient::close);
+            System.out.printf(Locale.ROOT, "16 concurrent %d-byte segments (aac), default settings (%d permits):"
+                                           + " %d/%d answered with audio, wall time %d ms%n",
+                              segment.length, server.config().maxConcurrent(), ok, sessions, wallMs);
+            verdicts.add(String.format(Locale.ROOT, "16 concurrent 6-s 720p segments (aac): %d ms, %d/16 ok"
+                                                    + " (target < 2000 ms) %s", wallMs, ok,
+                                       wallMs < 2000 && ok == sessions ? "MET" : "MISSED"));
+        }
+    }
+
+    @FunctionalInterface
+    private interface Job {
+        long runNanos() throws Exception;
+    }
+
+    private record Result(List<Long> latenciesMs, double wallSeconds, double ffmpegCpuMs, double jvmCpuMs) {
+        double perSecond() {
+            return latenciesMs.size() / wallSeconds;
+        }
+
+        long percentile(int p) {
+            List<Long> sorted = new ArrayList<>(latenciesMs);
+            Collections.sort(sorted);
+            int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+            return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+        }
+    }
+
+    private static Result measure(int n, int total, Job job) throws Exception {
+        AtomicInteger remaining = new AtomicInteger(total);
+        List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+        double childCpu0 = childrenCpuMs();
+        double jvmCpu0 = jvmCpuMs();
+        long start = System.nanoTime();
+        try (ExecutorService pool = Executors.newFixedThreadPool(n)) {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                workers.add(pool.submit(() -> {
+                    while (remaining.getAndDecrement() > 0) {
+                        latencies.add(job.runNanos() / 1_000_000);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> w : workers) {
+                w.get();
+            }
+        }
+        double wall = (System.nanoTime() - start) / 1e9;
+        return new Result(List.copyOf(latencies), wall, childrenCpuMs() - childCpu0, jvmCpuMs() - jvmCpu0);
+    }
+
+    /** CPU time of this JVM's reaped children (cutime + cstime in /proc/self/stat). */
+    private static double childrenCpuMs() throws IOException {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // after "pid (comm) ": field 3 is index 0, so cutime (16) and cstime (17) are indexes 13 and 14
+        return (Long.parseLong(f[13]) + Long.parseLong(f[14])) * 1000 / CLOCK_TICKS;
+    }
+
+    private static double jvmCpuMs() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                       .getProcessCpuTime() / 1e6;
+    }
+
+    private static byte[] makeSegment(FfmpegBinary ffmpeg, double seconds) throws Exception {
+        Path out = Files.createTempFile("vbuf-bench", ".ts");
+        try {
+            List<String> cmd = List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                                       "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+                                       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                                       "-t", String.valueOf(seconds), "-ac", "2",
+                                       "-c:v", "libopenh264", "-b:v", "2500k", "-g", "60",
+                                       "-c:a", "aac", "-b:a", "128k", "-f", "mpegts", "-y", out.toString());
+            Process p = new ProcessBuilder(cmd).inheritIO().start();
+            if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IllegalStateException("could not generate the benchmark segment");
+            }
+            return Files.readAllBytes(out);
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+}
