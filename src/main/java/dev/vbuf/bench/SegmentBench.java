@@ -27,7 +27,6 @@ import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.media.SegmentInspector;
 import dev.vbuf.observe.MetricNames;
-import dev.vbuf.server.VbufServer;
 
 /**
  * Raw FFmpeg against the server, on the same machine, binary and segments, in one run.
@@ -36,7 +35,8 @@ import dev.vbuf.server.VbufServer;
  *     <li>server: a vbuf server in this JVM with N permits, and N WebSocket sessions each sending segments back to back
  *     (one outstanding), latency measured by the client from the segment's last byte sent to its audio received.</li>
  * </ul>
- * CPU per segment is FFmpeg's (children reaped, from /proc/self/stat) plus this JVM's (server and client together).
+ * CPU per segment comes from /proc/PID/stat: for raw, FFmpeg's (reaped children) and this harness JVM's; for the
+ * server, which runs as its own process, its JVM's and its FFmpeg children's (the client's CPU is reported apart).
  * Then the analysis's check: 16 sessions each send one 6-s 720p segment at the same moment to a server with default
  * settings; wall time until the last reply.
  */
@@ -58,7 +58,10 @@ public final class SegmentBench {
         this.formats = formats;
     }
 
-    /** {@code bench [--segments 48] [--parallel 1,2,4] [--formats aac,webm] [--seconds 6]} */
+    /**
+     * {@code bench [--segments 48] [--parallel 1,2,4] [--formats aac,webm] [--seconds 6] [--server-jvm-opts "..."]};
+     * the last passes JVM options to the server process (e.g. a flight recording).
+     */
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = new HashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
@@ -74,6 +77,9 @@ public final class SegmentBench {
                 .map(f -> OutputFormat.fromWireName(f).orElseThrow(() -> new IllegalArgumentException("format " + f)))
                 .toList();
         double seconds = Double.parseDouble(opts.getOrDefault("seconds", "6"));
+        if (opts.containsKey("server-jvm-opts")) {
+            System.setProperty("vbuf.bench.server-jvm-opts", opts.get("server-jvm-opts"));
+        }
 
         FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpegPath(), java.util.Optional.empty());
         System.out.printf("vbuf segment benchmark: FFmpeg %s (%s), %d CPUs, Java %s%n", ffmpeg.version(),
@@ -173,23 +179,21 @@ public final class SegmentBench {
         });
     }
 
-    /** The server: N permits, N sessions, one segment outstanding per session. */
+    /** The server (its own process): N permits, N sessions, one segment outstanding per session. */
     private Result server(OutputFormat format, int n, int total) throws Exception {
-        Map<String, String> overrides = Map.of(Setting.PORT.key(), "0",
-                                               Setting.HOST.key(), "127.0.0.1",
-                                               Setting.MAX_CONCURRENT.key(), String.valueOf(n),
-                                               Setting.TARGET_LATENCY_MS.key(), "60000",
-                                               Setting.LOG_LEVEL.key(), "WARNING");
-        try (VbufServer server = VbufServer.start(VbufConfig.load(Map.of(), overrides))) {
+        Map<String, String> env = Map.of(Setting.MAX_CONCURRENT.envVar(), String.valueOf(n),
+                                         Setting.TARGET_LATENCY_MS.envVar(), "60000");
+        try (ServerUnderTest server = ServerUnderTest.start(env)) {
             List<SegmentClient> clients = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 clients.add(SegmentClient.connect(server.port(), "format=" + format.wireName()));
             }
             try {
                 double[] before = serverSums(server.port(), format);
+                double[] cpuBefore = server.cpuMs();
                 AtomicInteger next = new AtomicInteger();
                 ThreadLocal<SegmentClient> mine = ThreadLocal.withInitial(() -> clients.get(next.getAndIncrement()));
-                Result result = measure(n, total, () -> {
+                Result client = measure(n, total, () -> {
                     SegmentClient c = mine.get();
                     long start = System.nanoTime();
                     c.send(segment);
@@ -199,13 +203,18 @@ public final class SegmentBench {
                     }
                     return System.nanoTime() - start;
                 });
+                double[] cpuAfter = server.cpuMs();
                 double[] after = serverSums(server.port(), format);
                 double segments = after[1] - before[1];
                 serverViews.add(String.format(Locale.ROOT, "%s N=%d: server-measured latency (last byte in → reply"
-                                                           + " sent) mean %.1f ms, of which FFmpeg %.1f ms",
+                                                           + " sent) mean %.1f ms, of which FFmpeg %.1f ms;"
+                                                           + " client JVM CPU %.0f ms/segment (not in the table)",
                                               format, n, (after[0] - before[0]) / segments * 1000,
-                                              (after[2] - before[2]) / (after[3] - before[3]) * 1000));
-                return result;
+                                              (after[2] - before[2]) / (after[3] - before[3]) * 1000,
+                                              client.jvmCpuMs / total));
+                // the table's CPU columns are the server process's: its JVM and its FFmpeg children
+                return new Result(client.latenciesMs, client.wallSeconds, cpuAfter[1] - cpuBefore[1],
+                                  cpuAfter[0] - cpuBefore[0]);
             } finally {
                 clients.forEach(SegmentClient::close);
             }
@@ -215,9 +224,7 @@ public final class SegmentBench {
     /** The analysis's check: 16 sessions send one segment each at once to a server with default settings. */
     private void burst(List<String> verdicts) throws Exception {
         int sessions = 16;
-        Map<String, String> overrides = Map.of(Setting.PORT.key(), "0", Setting.HOST.key(), "127.0.0.1",
-                                               Setting.LOG_LEVEL.key(), "WARNING");
-        try (VbufServer server = VbufServer.start(VbufConfig.load(Map.of(), overrides))) {
+        try (ServerUnderTest server = ServerUnderTest.start(Map.of())) {
             List<SegmentClient> clients = new ArrayList<>();
             for (int i = 0; i < sessions; i++) {
                 clients.add(SegmentClient.connect(server.port(), "format=aac"));
@@ -240,7 +247,7 @@ public final class SegmentBench {
             clients.forEach(SegmentClient::close);
             System.out.printf(Locale.ROOT, "16 concurrent %d-byte segments (aac), default settings (%d permits):"
                                            + " %d/%d answered with audio, wall time %d ms%n",
-                              segment.length, server.config().maxConcurrent(), ok, sessions, wallMs);
+                              segment.length, Runtime.getRuntime().availableProcessors(), ok, sessions, wallMs);
             verdicts.add(String.format(Locale.ROOT, "16 concurrent 6-s 720p segments (aac): %d ms, %d/16 ok"
                                                     + " (target < 2000 ms) %s", wallMs, ok,
                                        wallMs < 2000 && ok == sessions ? "MET" : "MISSED"));
@@ -289,12 +296,87 @@ public final class SegmentBench {
         return new Result(List.copyOf(latencies), wall, childrenCpuMs() - childCpu0, jvmCpuMs() - jvmCpu0);
     }
 
-    /** CPU time of this JVM's reaped children (cutime + cstime in /proc/self/stat). */
+    /** CPU time of this JVM's reaped children. */
     private static double childrenCpuMs() throws IOException {
-        String stat = Files.readString(Path.of("/proc/self/stat"));
+        return procCpuMs("self")[1];
+    }
+
+    /**
+     * {own (utime + stime), reaped children (cutime + cstime)} of a process, in ms, from /proc/PID/stat.
+     * After "pid (comm) " field 3 is index 0, so utime, stime, cutime, cstime (14-17) are indexes 11-14.
+     */
+    static double[] procCpuMs(String pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        // after "pid (comm) ": field 3 is index 0, so cutime (16) and cstime (17) are indexes 13 and 14
-        return (Long.parseLong(f[13]) + Long.parseLong(f[14])) * 1000 / CLOCK_TICKS;
+        return new double[]{(Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000 / CLOCK_TICKS,
+                            (Long.parseLong(f[13]) + Long.parseLong(f[14])) * 1000 / CLOCK_TICKS};
+    }
+
+    /** A vbuf server in its own JVM (same class path), so its CPU is measured apart from the client's. */
+    private static final class ServerUnderTest implements AutoCloseable {
+        private final Process process;
+        private final int port;
+
+        private ServerUnderTest(Process process, int port) {
+            this.process = process;
+            this.port = port;
+        }
+
+        static ServerUnderTest start(Map<String, String> env) throws Exception {
+            int port;
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+                port = s.getLocalPort();
+            }
+            String javaBin = ProcessHandle.current().info().command().orElse("java");
+            List<String> cmd = new ArrayList<>(List.of(javaBin));
+            String opts = System.getProperty("vbuf.bench.server-jvm-opts", "").strip();
+            if (!opts.isEmpty()) {
+                cmd.addAll(List.of(opts.split("\\s+")));
+            }
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.vbuf.Main", "serve"));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().putAll(env);
+            pb.environment().put(Setting.PORT.envVar(), String.valueOf(port));
+            pb.environment().put(Setting.HOST.envVar(), "127.0.0.1");
+            pb.environment().put(Setting.LOG_LEVEL.envVar(), "WARNING");
+            pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            ServerUnderTest s = new ServerUnderTest(pb.start(), port);
+            var http = java.net.http.HttpClient.newHttpClient();
+            long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (System.nanoTime() < end) {
+                try {
+                    if (http.send(java.net.http.HttpRequest.newBuilder(
+                                    java.net.URI.create("http://127.0.0.1:" + port + "/health")).build(),
+                                  java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        return s;
+                    }
+                } catch (IOException notYet) {
+                    // not listening yet
+                }
+                if (!s.process.isAlive()) {
+                    throw new IllegalStateException("server exited with " + s.process.exitValue());
+                }
+                Thread.sleep(100);
+            }
+            s.close();
+            throw new IllegalStateException("server not ready within 60 s");
+        }
+
+        int port() {
+            return port;
+        }
+
+        double[] cpuMs() throws IOException {
+            return procCpuMs(String.valueOf(process.pid()));
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
     }
 
     private static double jvmCpuMs() {

@@ -11,6 +11,8 @@ import java.util.logging.SimpleFormatter;
 /** Configures java.util.logging: human-readable text by default, JSON lines with {@code LOG_FORMAT=json}. */
 public final class LogSetup {
     private static final String TEXT_FORMAT = "%1$tF %1$tT.%1$tL %4$-7s %3$s - %5$s%6$s%n";
+    /** JUL holds loggers weakly: without this reference the level set here could vanish with the next GC. */
+    private static final Logger VBUF = Logger.getLogger("dev.vbuf");
 
     private LogSetup() {
     }
@@ -25,8 +27,10 @@ public final class LogSetup {
         handler.setLevel(Level.ALL);
         handler.setFormatter("json".equals(format) ? new JsonLogFormatter() : new SimpleFormatter());
         root.addHandler(handler);
-        root.setLevel(Level.INFO);
-        Logger.getLogger("dev.vbuf").setLevel(julLevel(level));
+        Level vbufLevel = julLevel(level);
+        // Other libraries log at INFO and above, or less when vbuf itself is asked to be quieter.
+        root.setLevel(vbufLevel.intValue() > Level.INFO.intValue() ? vbufLevel : Level.INFO);
+        VBUF.setLevel(vbufLevel);
     }
 
     static Level julLevel(String level) {
