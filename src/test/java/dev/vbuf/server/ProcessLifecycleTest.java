@@ -58,6 +58,13 @@ class ProcessLifecycleTest {
                     health = server.status("/health");
                 }
                 assertThat("/health during the drain", health, is(503));
+                var post = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                                        "http://127.0.0.1:" + server.port() + "/v1/segments?format=aac"))
+                                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(segment)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat("HTTP POST during the drain: " + post.body(), post.statusCode(), is(503));
+                assertThat(post.headers().firstValue("Retry-After").isPresent(), is(true));
                 client.send(segment); // a new segment during the drain is refused, not lost
 
                 for (int i = 1; i <= before; i++) {
