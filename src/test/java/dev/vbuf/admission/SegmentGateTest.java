@@ -1,0 +1,123 @@
+package dev.vbuf.admission;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.segment.SegmentException;
+
+import org.junit.jupiter.api.Test;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.is;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** The admission rules on their own: capacity, queue bound, latency budget, FIFO order, drain. */
+class SegmentGateTest {
+    private static final Duration LONG_BUDGET = Duration.ofSeconds(30);
+
+    @Test
+    void admitsUpToThePermitsAtOnceAndReturnsThem() throws Exception {
+        SegmentGate gate = new SegmentGate(2, 0, Duration.ofMillis(10));
+        SegmentGate.Permit a = gate.admit(System.nanoTime(), LONG_BUDGET);
+        SegmentGate.Permit b = gate.admit(System.nanoTime(), LONG_BUDGET);
+        assertThat(gate.running(), is(2));
+        SegmentException refused = assertThrows(SegmentException.class,
+                                                () -> gate.admit(System.nanoTime(), LONG_BUDGET));
+        assertThat(refused.code(), is(ErrorCode.OVERLOADED));
+        assertThat(refused.getMessage(), containsString("queue is full"));
+        assertThat(refused.retryAfterMs(), greaterThanOrEqualTo(50L));
+        a.close();
+        a.close(); // closing twice returns one permit, not two
+        b.close();
+        assertThat(gate.running(), is(0));
+        gate.admit(System.nanoTime(), LONG_BUDGET).close();
+        gate.admit(System.nanoTime(), LONG_BUDGET).close();
+    }
+
+    @Test
+    void refusesAtOnceWhatCannotStartWithinTheBudget() throws Exception {
+        // one worker busy; a segment takes ~500 ms; a 300 ms budget cannot be met, so no waiting at all
+        SegmentGate gate = new SegmentGate(1, 10, Duration.ofMillis(500));
+        try (SegmentGate.Permit busy = gate.admit(System.nanoTime(), LONG_BUDGET)) {
+            long start = System.nanoTime();
+            SegmentException e = assertThrows(SegmentException.class,
+                                              () -> gate.admit(System.nanoTime(), Duration.ofMillis(300)));
+            assertThat(e.code(), is(ErrorCode.OVERLOADED));
+            assertThat(e.getMessage(), containsString("latency budget"));
+            assertThat(e.retryAfterMs(), greaterThanOrEqualTo(500L));
+            assertThat("refused without waiting", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 250,
+                       is(true));
+            assertThat(gate.queued(), is(0));
+        }
+    }
+
+    @Test
+    void waitersStartInArrivalOrder() throws Exception {
+        SegmentGate gate = new SegmentGate(1, 10, Duration.ofMillis(1));
+        SegmentGate.Permit holder = gate.admit(System.nanoTime(), LONG_BUDGET);
+        List<Integer> started = new CopyOnWriteArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            int id = i;
+            CountDownLatch queued = new CountDownLatch(1);
+            Thread t = Thread.ofVirtual().start(() -> {
+                queued.countDown();
+                try (SegmentGate.Permit p = gate.admit(System.nanoTime(), LONG_BUDGET)) {
+                    started.add(id);
+                } catch (Exception e) {
+                    started.add(-1);
+                }
+            });
+            queued.await();
+            while (gate.queued() < i + 1) {
+                Thread.onSpinWait(); // the waiter is in the queue before the next one arrives
+            }
+            threads.add(t);
+        }
+        holder.close();
+        for (Thread t : threads) {
+            t.join(10_000);
+        }
+        assertThat(started, is(List.of(0, 1, 2, 3, 4)));
+    }
+
+    @Test
+    void drainingRefusesEverythingNew() {
+        SegmentGate gate = new SegmentGate(4, 10, Duration.ofMillis(1));
+        gate.beginDrain();
+        SegmentException e = assertThrows(SegmentException.class, () -> gate.admit(System.nanoTime(), LONG_BUDGET));
+        assertThat(e.code(), is(ErrorCode.OVERLOADED));
+        assertThat(e.getMessage(), containsString("shutting down"));
+    }
+
+    @Test
+    void aWaiterWhoseSessionGoesAwayLeavesTheQueue() throws Exception {
+        SegmentGate gate = new SegmentGate(1, 10, Duration.ofMillis(1));
+        try (SegmentGate.Permit busy = gate.admit(System.nanoTime(), LONG_BUDGET)) {
+            Thread waiter = Thread.ofVirtual().start(() -> {
+                try {
+                    gate.admit(System.nanoTime(), LONG_BUDGET).close();
+                } catch (InterruptedException expected) {
+                    // the session went away
+                } catch (SegmentException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            while (gate.queued() < 1) {
+                Thread.onSpinWait();
+            }
+            waiter.interrupt();
+            waiter.join(10_000);
+            assertThat(gate.queued(), is(0));
+            assertThat(gate.running(), is(1));
+        }
+        assertThat(gate.running(), is(0));
+    }
+}
