@@ -74,7 +74,8 @@ final class SegmentSocket implements WsListener {
         this.inProgress = new Semaphore(perSession);
     }
 
-    private record Reply(String json, byte[] audio, OutputFormat format, String outcome, long arrivalNanos) {
+    /** One segment's reply: its JSON text, its audio (results only), its metrics outcome, when the segment arrived. */
+    private record Reply(String json, byte[] audio, String outcome, long arrivalNanos) {
     }
 
     @Override
@@ -122,14 +123,14 @@ final class SegmentSocket implements WsListener {
         accepted();
         Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes");
         if (segment == null) {
-            complete(seq, error(seq, processor.tooLarge(size)), arrival);
+            complete(seq, error(seq, processor.tooLarge(size), arrival));
             return;
         }
         try {
             inProgress.acquire(); // pipelining limit: the reading thread waits here
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            complete(seq, error(seq, new SegmentException(ErrorCode.INTERNAL, "session closing")), arrival);
+            complete(seq, error(seq, new SegmentException(ErrorCode.INTERNAL, "session closing"), arrival));
             return;
         }
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {
@@ -148,25 +149,25 @@ final class SegmentSocket implements WsListener {
         Reply reply;
         try {
             SegmentAudio audio = processor.process(segment, format, arrival);
-            reply = new Reply(Protocol.json(Protocol.Result.of(seq, audio)), audio.bytes(), format,
-                              MetricNames.OUTCOME_OK, arrival);
+            reply = new Reply(Protocol.json(Protocol.Result.of(seq, audio)), audio.bytes(), MetricNames.OUTCOME_OK,
+                              arrival);
         } catch (SegmentException e) {
-            reply = error(seq, e);
+            reply = error(seq, e, arrival);
         } catch (InterruptedException e) {
             // the session is gone; its FFmpeg process has been killed and there is nobody to answer
             return;
         } catch (RuntimeException e) {
             Logs.log(LOG, Level.ERROR, id, seq, "segment failed unexpectedly: " + e, e);
-            reply = error(seq, new SegmentException(ErrorCode.INTERNAL, "internal error"));
+            reply = error(seq, new SegmentException(ErrorCode.INTERNAL, "internal error"), arrival);
         }
-        complete(seq, reply, arrival);
+        complete(seq, reply);
     }
 
-    private Reply error(long seq, SegmentException e) {
+    private Reply error(long seq, SegmentException e, long arrival) {
         if (e.code() != ErrorCode.OVERLOADED) {
             Logs.log(LOG, Level.DEBUG, id, seq, e.code() + ": " + e.getMessage());
         }
-        return new Reply(Protocol.json(Protocol.Error.of(seq, e)), null, format, e.code().wireName(), 0);
+        return new Reply(Protocol.json(Protocol.Error.of(seq, e)), null, e.code().wireName(), arrival);
     }
 
     @Override
@@ -201,14 +202,13 @@ final class SegmentSocket implements WsListener {
     }
 
     /** Files the reply of one segment and sends every reply that is now next in order. */
-    private void complete(long seq, Reply reply, long arrival) {
-        Reply r = new Reply(reply.json, reply.audio, reply.format, reply.outcome, arrival);
+    private void complete(long seq, Reply reply) {
         sendLock.lock();
         try {
             if (gone) {
                 return;
             }
-            ready.put(seq, r);
+            ready.put(seq, reply);
             while (!ready.isEmpty() && ready.firstKey() == nextToSend) {
                 Reply next = ready.pollFirstEntry().getValue();
                 Logs.log(LOG, Level.DEBUG, id, nextToSend, "answered: " + next.outcome);
@@ -233,7 +233,7 @@ final class SegmentSocket implements WsListener {
                 session.send(BufferData.create(r.audio), true);
                 metrics.messageOut(r.audio.length);
             }
-            metrics.segmentAnswered(r.format, r.outcome, Duration.ofNanos(System.nanoTime() - r.arrivalNanos));
+            metrics.segmentAnswered(format, r.outcome, Duration.ofNanos(System.nanoTime() - r.arrivalNanos));
         } catch (RuntimeException e) {
             Logs.log(LOG, Level.DEBUG, id, -1, "send failed, client gone: " + e);
             gone();

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 
 /**
@@ -72,7 +73,7 @@ public final class FfmpegProcess {
         long start = System.nanoTime();
         Process process = new ProcessBuilder(command).start();
         LIVE.add(process);
-        Stop[] stop = {Stop.NONE};
+        AtomicReference<Stop> stop = new AtomicReference<>(Stop.NONE); // the first reason to stop wins
         try {
             Thread writer = Thread.ofVirtual().name("ffmpeg-stdin-" + process.pid()).start(() -> {
                 try (OutputStream stdin = process.getOutputStream()) {
@@ -87,11 +88,7 @@ public final class FfmpegProcess {
             Thread stdout = Thread.ofVirtual().name("ffmpeg-stdout-" + process.pid()).start(reader);
 
             if (!process.waitFor(deadline.toNanos(), TimeUnit.NANOSECONDS)) {
-                synchronized (stop) {
-                    if (stop[0] == Stop.NONE) {
-                        stop[0] = Stop.DEADLINE;
-                    }
-                }
+                stop.compareAndSet(Stop.NONE, Stop.DEADLINE);
                 process.destroyForcibly();
                 process.waitFor();
             }
@@ -99,7 +96,7 @@ public final class FfmpegProcess {
             stdout.join();
             stderr.join();
             writer.join();
-            return new Result(reader.bytes(), process.exitValue(), stop[0], drain.tail(), drain.outTimeUs(),
+            return new Result(reader.bytes(), process.exitValue(), stop.get(), drain.tail(), drain.outTimeUs(),
                               Duration.ofNanos(System.nanoTime() - start));
         } finally {
             if (process.isAlive()) {
@@ -129,10 +126,10 @@ public final class FfmpegProcess {
     private static final class CappedReader implements Runnable {
         private final Process process;
         private final int max;
-        private final Stop[] stop;
+        private final AtomicReference<Stop> stop;
         private final ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
 
-        CappedReader(Process process, int max, Stop[] stop) {
+        CappedReader(Process process, int max, AtomicReference<Stop> stop) {
             this.process = process;
             this.max = max;
             this.stop = stop;
@@ -145,11 +142,7 @@ public final class FfmpegProcess {
                 int n;
                 while ((n = in.read(buf)) >= 0) {
                     if (out.size() + n > max) {
-                        synchronized (stop) {
-                            if (stop[0] == Stop.NONE) {
-                                stop[0] = Stop.OUTPUT_CAP;
-                            }
-                        }
+                        stop.compareAndSet(Stop.NONE, Stop.OUTPUT_CAP);
                         process.destroyForcibly();
                         return;
                     }
