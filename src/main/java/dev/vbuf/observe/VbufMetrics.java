@@ -110,7 +110,12 @@ public final class VbufMetrics {
         return registry.getOrCreate(DistributionSummary.builder(name)
                                             .description(description)
                                             .tags(java.util.List.of(tags))
-                                            .distributionStatisticsConfig(DistributionStatisticsConfig.builder()
-                                                                                  .buckets(buckets)));
+                                            .distributionStatisticsConfig(
+                                                    DistributionStatisticsConfig.builder()
+                                                            .buckets(buckets)
+                                                            // no per-instance quantiles: they cannot be aggregated
+                                                            // across instances, and they would put summary samples
+                                                            // into a histogram family
+                                                            .percentiles(new double[0])));
     }
 }

@@ -95,6 +95,22 @@ class ObservabilityTest {
     }
 
     @Test
+    void histogramsAreWellFormedPrometheusHistograms() throws Exception {
+        String body = get("/observe/metrics").body();
+        for (MetricNames.Metric metric : MetricNames.ALL) {
+            if (metric.type().equals("histogram")) {
+                assertThat(body, containsString("# TYPE " + metric.name() + " histogram"));
+                List<String> quantiles = body.lines()
+                        .filter(l -> l.startsWith(metric.name() + "{") && l.contains("quantile="))
+                        .toList();
+                assertThat(metric.name() + " has no quantile samples", quantiles, is(List.of()));
+                assertThat(body, containsString(metric.name() + "_bucket{"));
+                assertThat(body, containsString("le=\"+Inf\""));
+            }
+        }
+    }
+
+    @Test
     void readmeMetricsTableMatchesMetricNames() throws Exception {
         List<List<String>> rows = ReadmeTables.table("name", "type", "labels", "meaning");
         List<List<String>> expected = MetricNames.ALL.stream()
