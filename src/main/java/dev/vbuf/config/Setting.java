@@ -23,10 +23,10 @@ public enum Setting {
     MAX_SEGMENT_BYTES("segments.max-bytes", "VBUF_SEGMENT_MAX_BYTES", "16777216",
                       "Largest accepted segment (16 MiB). Larger messages are read to their end, discarded and answered"
                       + " `too_large`."),
-    MAX_FRAME_BYTES("segments.max-frame-bytes", "VBUF_WS_MAX_FRAME_BYTES", "4194304",
-                    "Largest single WebSocket frame (4 MiB); a larger frame closes the session with 1009. Helidon"
-                    + " buffers a frame whole at a cost that grows with the square of its size, so clients should"
-                    + " send big segments in frames of about 64 KiB."),
+    MAX_FRAME_BYTES("segments.max-frame-bytes", "VBUF_WS_MAX_FRAME_BYTES", "33554432",
+                    "Largest single WebSocket frame (32 MiB, twice the segment limit): a frame is buffered whole"
+                    + " before vbuf sees it, so a larger one cannot be skipped and closes the session with 1009."
+                    + " Bounds the memory one session can hold."),
     SESSION_TIMEOUT_MINUTES("session.timeout-minutes", "DUBBING_SESSION_TIMEOUT_MINUTES", "60",
                             "A WebSocket session with no message for this long (and nothing in progress) is closed"
                             + " with 1001. Decimals allowed."),
