@@ -25,6 +25,7 @@ import io.helidon.webserver.http.ServerResponse;
  * plain {@code GET /v1/segments} (no upgrade, or an upgrade refused for an unknown format) with a JSON error.
  */
 final class SegmentHttpService implements HttpService {
+    private static final System.Logger LOG = System.getLogger(SegmentHttpService.class.getName());
     private static final HttpMediaType JSON = HttpMediaType.create("application/json");
 
     private final SegmentProcessor processor;
@@ -98,6 +99,9 @@ final class SegmentHttpService implements HttpService {
                 Thread.currentThread().interrupt();
                 res.status(Status.SERVICE_UNAVAILABLE_503);
                 error(res, ErrorCode.INTERNAL.wireName(), "interrupted", null);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "segment failed unexpectedly", e);
+                fail(res, format, new SegmentException(ErrorCode.INTERNAL, "internal error"), arrival);
             }
         } finally {
             registry.answered(1);

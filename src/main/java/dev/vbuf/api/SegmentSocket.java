@@ -6,7 +6,9 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
@@ -30,37 +32,47 @@ import io.helidon.websocket.WsUpgradeException;
 
 /**
  * One WebSocket session of protocol v1 (one instance per connection). Each binary message is one segment, numbered in
- * arrival order. Up to {@code perSession} segments are processed at once, each on its own virtual thread; while that
- * many are in progress the connection's reading thread waits, so a fast client is slowed by TCP, not by memory.
- * Replies go out strictly in segment order, each as one text message (plus one binary message for audio), sent under
- * one lock because Helidon's session is not safe for concurrent sends.
+ * arrival order, and holds one of the session's {@code perSession} permits from arrival until its reply is sent:
+ * while that many are outstanding the connection's reading thread waits, so a client is slowed by TCP, never buffered
+ * without bound. Each segment is processed on its own virtual thread; finished replies are put in segment order into
+ * an outbox that one sender thread writes (a text message, plus a binary message for audio; then the close frame).
+ * The lock guards only this session's state and is never held during I/O, so a client that stops reading blocks
+ * nothing but its own sender, and a send stalled past {@link #SEND_STALL} ends the session.
  */
 final class SegmentSocket implements WsListener {
     private static final System.Logger LOG = System.getLogger(SegmentSocket.class.getName());
     /** After a close frame, how long the client has to answer it before the connection is dropped. */
     private static final Duration CLOSE_HANDSHAKE = Duration.ofSeconds(3);
+    /** A reply that cannot be written for this long means the client stopped reading: the session is dropped. */
+    static final Duration SEND_STALL = Duration.ofSeconds(30);
 
     private final SegmentProcessor processor;
     private final SessionRegistry registry;
     private final VbufMetrics metrics;
+    private final int perSession;
     private final Semaphore inProgress;
     private final String id = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
 
-    private final ReentrantLock sendLock = new ReentrantLock();
+    private final ReentrantLock lock = new ReentrantLock();
+    // guarded by lock
     private final TreeMap<Long, Reply> ready = new TreeMap<>();
-    private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
-    private long nextToSend;
+    private long nextToQueue;
     private int unansweredHere;
     private int closeCode;
     private String closeReason;
-    private boolean closeSent;
+    private boolean closeQueued;
+    private boolean gone;
 
+    private final BlockingQueue<Outgoing> outbox = new LinkedBlockingQueue<>();
+    private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
     private volatile OutputFormat format = OutputFormat.DEFAULT;
     private volatile WsSession session;
-    private volatile boolean gone;
-    private volatile long lastMessageNanos = System.nanoTime();
+    private volatile Thread sender;
     /** The connection's own (virtual) thread; it ends when the connection does, even if no close frame came. */
     private volatile Thread connectionThread;
+    private volatile long lastMessageNanos = System.nanoTime();
+    /** When the send in progress started, or 0. */
+    private volatile long sendStartedNanos;
 
     // message assembly (only touched by the connection's reading thread)
     private final ByteArrayOutputStream message = new ByteArrayOutputStream();
@@ -71,11 +83,19 @@ final class SegmentSocket implements WsListener {
         this.processor = processor;
         this.registry = registry;
         this.metrics = metrics;
+        this.perSession = perSession;
         this.inProgress = new Semaphore(perSession);
     }
 
+    /** What the sender writes: a reply, or the close frame. */
+    private sealed interface Outgoing permits Reply, Close {
+    }
+
     /** One segment's reply: its JSON text, its audio (results only), its metrics outcome, when the segment arrived. */
-    private record Reply(String json, byte[] audio, String outcome, long arrivalNanos) {
+    private record Reply(String json, byte[] audio, String outcome, long arrivalNanos) implements Outgoing {
+    }
+
+    private record Close(int code, String reason) implements Outgoing {
     }
 
     @Override
@@ -93,6 +113,7 @@ final class SegmentSocket implements WsListener {
     public void onOpen(WsSession session) {
         this.session = session;
         this.connectionThread = Thread.currentThread();
+        this.sender = Thread.ofVirtual().name("ws-send-" + id).start(this::sendLoop);
         registry.add(this);
         metrics.sessionOpened();
         Logs.log(LOG, Level.DEBUG, id, -1, "session opened, format=" + format);
@@ -114,53 +135,53 @@ final class SegmentSocket implements WsListener {
             return;
         }
         long arrival = System.nanoTime();
-        long seq = nextSeq++;
         long size = messageSize;
         byte[] segment = size <= processor.maxSegmentBytes() ? message.toByteArray() : null;
         message.reset();
         messageSize = 0;
         metrics.messageIn(size);
-        accepted();
+        try {
+            inProgress.acquire(); // pipelining limit: the reading thread waits here
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return; // the connection is closing; the segment was never accepted
+        }
+        long seq = nextSeq++;
+        if (!accepted()) {
+            return; // the session is gone: nobody to answer
+        }
         Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes");
         if (segment == null) {
             complete(seq, error(seq, processor.tooLarge(size), arrival));
             return;
         }
-        try {
-            inProgress.acquire(); // pipelining limit: the reading thread waits here
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            complete(seq, error(seq, new SegmentException(ErrorCode.INTERNAL, "session closing"), arrival));
-            return;
-        }
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {
             try {
-                process(seq, segment, arrival);
+                complete(seq, process(seq, segment, arrival));
+            } catch (InterruptedException e) {
+                // the session is gone; its FFmpeg process has been killed and there is nobody to answer
+            } catch (Throwable t) {
+                Logs.log(LOG, Level.ERROR, id, seq, "segment failed unexpectedly: " + t, t);
+                complete(seq, error(seq, new SegmentException(ErrorCode.INTERNAL, "internal error"), arrival));
             } finally {
                 workers.remove(Thread.currentThread());
-                inProgress.release();
             }
         });
         workers.add(worker);
         worker.start();
+        if (isGone()) {
+            worker.interrupt(); // gone() may have run before the worker was registered
+        }
     }
 
-    private void process(long seq, byte[] segment, long arrival) {
-        Reply reply;
+    private Reply process(long seq, byte[] segment, long arrival) throws InterruptedException {
         try {
             SegmentAudio audio = processor.process(segment, format, arrival);
-            reply = new Reply(Protocol.json(Protocol.Result.of(seq, audio)), audio.bytes(), MetricNames.OUTCOME_OK,
-                              arrival);
+            return new Reply(Protocol.json(Protocol.Result.of(seq, audio)), audio.bytes(), MetricNames.OUTCOME_OK,
+                             arrival);
         } catch (SegmentException e) {
-            reply = error(seq, e, arrival);
-        } catch (InterruptedException e) {
-            // the session is gone; its FFmpeg process has been killed and there is nobody to answer
-            return;
-        } catch (RuntimeException e) {
-            Logs.log(LOG, Level.ERROR, id, seq, "segment failed unexpectedly: " + e, e);
-            reply = error(seq, new SegmentException(ErrorCode.INTERNAL, "internal error"), arrival);
+            return error(seq, e, arrival);
         }
-        complete(seq, reply);
     }
 
     private Reply error(long seq, SegmentException e, long arrival) {
@@ -191,99 +212,134 @@ final class SegmentSocket implements WsListener {
         gone();
     }
 
-    private void accepted() {
-        sendLock.lock();
+    /** Counts a segment as accepted; false when the session is already gone. */
+    private boolean accepted() {
+        lock.lock();
         try {
+            if (gone) {
+                return false;
+            }
             unansweredHere++;
         } finally {
-            sendLock.unlock();
+            lock.unlock();
         }
         registry.accepted();
+        return true;
     }
 
-    /** Files the reply of one segment and sends every reply that is now next in order. */
+    /** Files the reply of one segment and queues, in order, every reply that is now next. */
     private void complete(long seq, Reply reply) {
-        sendLock.lock();
+        lock.lock();
         try {
             if (gone) {
                 return;
             }
             ready.put(seq, reply);
-            while (!ready.isEmpty() && ready.firstKey() == nextToSend) {
-                Reply next = ready.pollFirstEntry().getValue();
-                Logs.log(LOG, Level.DEBUG, id, nextToSend, "answered: " + next.outcome);
-                nextToSend++;
-                unansweredHere--;
-                registry.answered(1);
-                send(next);
+            while (!ready.isEmpty() && ready.firstKey() == nextToQueue) {
+                outbox.add(ready.pollFirstEntry().getValue());
+                nextToQueue++;
             }
-            closeIfDue();
         } finally {
-            sendLock.unlock();
+            lock.unlock();
         }
     }
 
-    private void send(Reply r) {
-        if (gone || closeSent) {
-            return;
-        }
+    /** The sender: writes the outbox in order; a reply counts as answered once written. */
+    private void sendLoop() {
         try {
-            session.send(r.json, true);
-            if (r.audio != null) {
-                session.send(BufferData.create(r.audio), true);
-                metrics.messageOut(r.audio.length);
+            while (true) {
+                Outgoing next = outbox.take();
+                if (next instanceof Close c) {
+                    sendClose(c);
+                    return;
+                }
+                Reply r = (Reply) next;
+                sendStartedNanos = System.nanoTime();
+                session.send(r.json, true);
+                if (r.audio != null) {
+                    session.send(BufferData.create(r.audio), true);
+                    metrics.messageOut(r.audio.length);
+                }
+                sendStartedNanos = 0;
+                metrics.segmentAnswered(format, r.outcome, Duration.ofNanos(System.nanoTime() - r.arrivalNanos));
+                lock.lock();
+                try {
+                    if (gone) {
+                        return;
+                    }
+                    unansweredHere--;
+                    registry.answered(1);
+                    queueCloseIfDue();
+                } finally {
+                    lock.unlock();
+                }
+                inProgress.release();
             }
-            metrics.segmentAnswered(format, r.outcome, Duration.ofNanos(System.nanoTime() - r.arrivalNanos));
+        } catch (InterruptedException e) {
+            // gone(): stop sending
         } catch (RuntimeException e) {
             Logs.log(LOG, Level.DEBUG, id, -1, "send failed, client gone: " + e);
             gone();
         }
     }
 
-    /** Closes the session with the given code as soon as every accepted segment has been answered. */
-    void closeWhenAnswered(int code, String reason) {
-        sendLock.lock();
+    private void sendClose(Close c) {
+        Logs.log(LOG, Level.DEBUG, id, -1, "closing session: " + c.code + " " + c.reason);
+        WsSession s = session;
         try {
-            if (closeCode == 0) {
-                closeCode = code;
-                closeReason = reason;
-            }
-            closeIfDue();
-        } finally {
-            sendLock.unlock();
-        }
-    }
-
-    private void closeIfDue() {
-        if (closeCode == 0 || closeSent || unansweredHere > 0 || session == null) {
-            return;
-        }
-        closeSent = true;
-        Logs.log(LOG, Level.DEBUG, id, -1, "closing session: " + closeCode + " " + closeReason);
-        try {
-            session.close(closeCode, closeReason);
+            s.close(c.code, c.reason);
         } catch (RuntimeException e) {
             gone();
             return;
         }
         // If the client never answers the close frame, drop the connection.
-        WsSession s = session;
-        Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(CLOSE_HANDSHAKE);
-            } catch (InterruptedException ignored) {
-                return;
-            }
-            if (!gone && s instanceof ServerConnection sc) {
-                sc.close(true);
-            }
-        });
+        try {
+            Thread.sleep(CLOSE_HANDSHAKE);
+        } catch (InterruptedException e) {
+            return; // the client answered (gone() interrupts this thread)
+        }
+        if (!isGone() && s instanceof ServerConnection sc) {
+            sc.close(true);
+        }
     }
 
-    /** The client went away: nobody to answer, so stop every segment of this session (which kills its FFmpeg). */
+    /** Closes the session with the given code as soon as every accepted segment has been answered. */
+    void closeWhenAnswered(int code, String reason) {
+        lock.lock();
+        try {
+            if (closeCode == 0) {
+                closeCode = code;
+                closeReason = reason;
+            }
+            queueCloseIfDue();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void queueCloseIfDue() {
+        if (closeCode != 0 && !closeQueued && !gone && unansweredHere == 0 && session != null) {
+            closeQueued = true;
+            outbox.add(new Close(closeCode, closeReason));
+        }
+    }
+
+    private boolean isGone() {
+        lock.lock();
+        try {
+            return gone;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The client went away (or stopped reading): nobody to answer, so stop every segment of this session (which kills
+     * its FFmpeg), stop the sender (interrupting a socket write closes the socket), and let the reading thread go.
+     */
     private void gone() {
-        sendLock.lock();
         int dropped;
+        lock.lock();
         try {
             if (gone) {
                 return;
@@ -292,32 +348,48 @@ final class SegmentSocket implements WsListener {
             dropped = unansweredHere;
             unansweredHere = 0;
             ready.clear();
+            outbox.clear();
         } finally {
-            sendLock.unlock();
+            lock.unlock();
         }
         registry.answered(dropped);
+        inProgress.release(perSession);
         for (Thread w : workers) {
             w.interrupt();
+        }
+        Thread s = sender;
+        if (s != null && s != Thread.currentThread()) {
+            s.interrupt();
         }
         registry.remove(this);
         metrics.sessionClosed();
     }
 
-    /** Called by the registry's sweep: notices connections that ended without a close frame (client vanished). */
-    void checkConnection() {
+    /** Called by the registry's sweep: notices vanished clients and clients that stopped reading. */
+    void checkConnection(long now) {
         Thread t = connectionThread;
         if (t != null && !t.isAlive()) {
             Logs.log(LOG, Level.DEBUG, id, -1, "connection ended without a close frame");
             gone();
+            return;
+        }
+        long started = sendStartedNanos;
+        if (started != 0 && now - started > SEND_STALL.toNanos()) {
+            Logs.log(LOG, Level.INFO, id, -1, "client stopped reading: a reply could not be written for "
+                                              + SEND_STALL.toSeconds() + " s; dropping the session");
+            gone();
+            if (session instanceof ServerConnection sc) {
+                sc.close(true);
+            }
         }
     }
 
     long idleNanos(long now) {
-        sendLock.lock();
+        lock.lock();
         try {
             return unansweredHere > 0 ? 0 : now - lastMessageNanos;
         } finally {
-            sendLock.unlock();
+            lock.unlock();
         }
     }
 }

@@ -65,7 +65,7 @@ public final class SessionRegistry implements AutoCloseable {
     private void sweep() {
         long now = System.nanoTime();
         for (SegmentSocket s : List.copyOf(sessions)) {
-            s.checkConnection();
+            s.checkConnection(now);
             if (s.idleNanos(now) > idleTimeout.toNanos()) {
                 s.closeWhenAnswered(Protocol.CLOSE_GOING_AWAY, "idle for more than " + idleTimeout.toSeconds() + " s");
             }

@@ -21,13 +21,13 @@ import java.util.regex.Pattern;
  * Runs one FFmpeg process for one segment: the segment is written to stdin by one virtual thread, stdout is read into a
  * capped buffer by another, stderr is drained concurrently into a bounded tail (progress lines parsed, not kept), and a
  * deadline kills the process. The process never outlives {@link #run}: on every path, including interruption, it is
- * killed and reaped before the method returns. Every live process is also tracked so shutdown can kill them all.
+ * killed and reaped before the method returns. While it runs, the process is in the caller's {@code live} set, so the
+ * owner (one server) can kill them all at shutdown.
  */
 public final class FfmpegProcess {
     /** How much of stderr is kept for error messages. */
     public static final int STDERR_TAIL_CHARS = 8 * 1024;
     private static final Pattern PROGRESS_LINE = Pattern.compile("^[a-z_0-9]+=\\S*$");
-    private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
     private FfmpegProcess() {
     }
@@ -50,14 +50,14 @@ public final class FfmpegProcess {
     public record Result(byte[] output, int exitCode, Stop stop, String stderrTail, long outTimeUs, Duration wall) {
     }
 
-    /** Number of FFmpeg processes alive right now. */
-    public static int liveCount() {
-        return LIVE.size();
+    /** A set to track live processes in: {@link #run} adds each process while it runs. */
+    public static Set<Process> newLiveSet() {
+        return ConcurrentHashMap.newKeySet();
     }
 
-    /** Kills every live FFmpeg process (shutdown path). */
-    public static void killAll() {
-        for (Process p : List.copyOf(LIVE)) {
+    /** Kills every process in the set (shutdown path). */
+    public static void killAll(Set<Process> live) {
+        for (Process p : List.copyOf(live)) {
             p.destroyForcibly();
         }
     }
@@ -65,14 +65,15 @@ public final class FfmpegProcess {
     /**
      * Runs the command with {@code input} on stdin.
      *
+     * @param live where the process is tracked while it runs
      * @throws IOException          the process could not be started
      * @throws InterruptedException the calling thread was interrupted (the process has been killed and reaped)
      */
-    public static Result run(List<String> command, byte[] input, Duration deadline, int maxOutputBytes)
-            throws IOException, InterruptedException {
+    public static Result run(List<String> command, byte[] input, Duration deadline, int maxOutputBytes,
+                             Set<Process> live) throws IOException, InterruptedException {
         long start = System.nanoTime();
         Process process = new ProcessBuilder(command).start();
-        LIVE.add(process);
+        live.add(process);
         AtomicReference<Stop> stop = new AtomicReference<>(Stop.NONE); // the first reason to stop wins
         try {
             Thread writer = Thread.ofVirtual().name("ffmpeg-stdin-" + process.pid()).start(() -> {
@@ -103,7 +104,7 @@ public final class FfmpegProcess {
                 process.destroyForcibly();
                 reapUninterruptibly(process);
             }
-            LIVE.remove(process);
+            live.remove(process);
         }
     }
 

@@ -26,7 +26,7 @@ public final class SegmentInspector {
         if (data.length == 0) {
             throw invalid("empty segment (0 bytes)");
         }
-        if (data[0] == 0x47 && (data.length < TS_PACKET || (data[TS_PACKET] & 0xFF) == 0x47 || data.length == TS_PACKET)) {
+        if (data[0] == 0x47 && (data.length <= TS_PACKET || (data[TS_PACKET] & 0xFF) == 0x47)) {
             return inspectTs(data);
         }
         if (data.length >= 4 && (data[0] & 0xFF) == 0x1A && (data[1] & 0xFF) == 0x45

@@ -33,6 +33,7 @@ public final class SegmentProcessor {
     private final int maxSegmentBytes;
     private final int maxOutputBytes;
     private final VbufMetrics metrics;
+    private final java.util.Set<Process> live = FfmpegProcess.newLiveSet();
 
     public SegmentProcessor(FfmpegBinary ffmpeg, SegmentGate gate, Duration targetLatency, Duration ffmpegTimeout,
                             int maxSegmentBytes, int maxOutputBytes, VbufMetrics metrics) {
@@ -51,6 +52,16 @@ public final class SegmentProcessor {
 
     public SegmentGate gate() {
         return gate;
+    }
+
+    /** Kills every FFmpeg process this processor is running (shutdown). */
+    public void killAll() {
+        FfmpegProcess.killAll(live);
+    }
+
+    /** FFmpeg processes this processor is running right now. */
+    public int liveProcesses() {
+        return live.size();
     }
 
     /** The error for a segment over the size limit (its bytes were discarded as they arrived). */
@@ -79,7 +90,7 @@ public final class SegmentProcessor {
         try (SegmentGate.Permit permit = gate.admit(arrivalNanos, targetLatency)) {
             FfmpegProcess.Result result;
             try {
-                result = FfmpegProcess.run(command, segment, ffmpegTimeout, maxOutputBytes);
+                result = FfmpegProcess.run(command, segment, ffmpegTimeout, maxOutputBytes, live);
             } catch (IOException e) {
                 throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
             }

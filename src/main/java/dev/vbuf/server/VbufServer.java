@@ -13,7 +13,6 @@ import dev.vbuf.api.SegmentApi;
 import dev.vbuf.api.SessionRegistry;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
-import dev.vbuf.ffmpeg.FfmpegProcess;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.observe.VbufHealth;
 import dev.vbuf.observe.VbufMetrics;
@@ -42,6 +41,7 @@ public final class VbufServer implements AutoCloseable {
     private final SessionRegistry sessions;
     private final VbufHealth health;
     private final WebServer server;
+    private final java.util.concurrent.atomic.AtomicBoolean draining = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean stopped;
 
     private VbufServer(VbufConfig config, FfmpegBinary ffmpeg) {
@@ -175,8 +175,8 @@ public final class VbufServer implements AutoCloseable {
      * FFmpeg process is left.
      */
     public void drainAndStop() {
-        if (stopped) {
-            return;
+        if (!draining.compareAndSet(false, true) || stopped) {
+            return; // a second signal, or already stopped
         }
         LOG.log(Level.INFO, "draining: " + sessions.unanswered() + " segments to answer, grace "
                             + config.shutdownGrace().toMillis() + " ms");
@@ -186,7 +186,7 @@ public final class VbufServer implements AutoCloseable {
         if (sessions.unanswered() > 0) {
             LOG.log(Level.WARNING, "grace period over with " + sessions.unanswered()
                                    + " segments unanswered; stopping their FFmpeg processes");
-            FfmpegProcess.killAll(); // their segments are answered `internal`
+            processor.killAll(); // their segments are answered `internal`
             waitUntilAnswered(System.nanoTime() + Duration.ofSeconds(1).toNanos());
         }
         sessions.closeAll(Protocol.CLOSE_GOING_AWAY, "server shutting down");
@@ -225,6 +225,15 @@ public final class VbufServer implements AutoCloseable {
         gate.beginDrain();
         server.stop();
         sessions.close();
-        FfmpegProcess.killAll();
+        // No new permits after beginDrain; a segment admitted just before may still be starting its process, so kill
+        // until none is left.
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        do {
+            processor.killAll();
+            if (gate.running() == 0) {
+                break;
+            }
+            sleepBriefly();
+        } while (System.nanoTime() < deadline);
     }
 }

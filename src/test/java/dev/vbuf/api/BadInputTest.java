@@ -248,7 +248,8 @@ class BadInputTest {
                 for (InputContainer container : InputContainer.values()) {
                     List<String> cmd = FfmpegCommand.extractAudio(TestMedia.FFMPEG.executable().toString(), container,
                                                                   true, OutputFormat.AAC);
-                    FfmpegProcess.Result r = FfmpegProcess.run(cmd, text, Duration.ofSeconds(10), 1 << 20);
+                    FfmpegProcess.Result r = FfmpegProcess.run(cmd, text, Duration.ofSeconds(10), 1 << 20,
+                                                                   FfmpegProcess.newLiveSet());
                     assertThat(container + " exit", r.exitCode(), greaterThan(0));
                     assertThat(r.output().length, is(0));
                 }

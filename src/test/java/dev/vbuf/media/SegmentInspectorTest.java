@@ -55,6 +55,20 @@ class SegmentInspectorTest {
     }
 
     @Test
+    void singlePacketAndTinyTsInputsAreInspectedNotCrashedOn() throws Exception {
+        byte[] ts = TestMedia.segment(Kind.TS_AAC, 1.0);
+        for (int n : new int[]{1, 187, 188, 189, 376}) {
+            byte[] cut = Arrays.copyOf(ts, n);
+            try {
+                SegmentInspector.inspect(cut);
+                assertThat("only whole packets pass: " + n, n % 188, is(0));
+            } catch (SegmentException e) {
+                assertThat(e.code(), is(ErrorCode.INVALID_MEDIA));
+            }
+        }
+    }
+
+    @Test
     void refusesTruncatedSegmentsOfEveryContainer() {
         for (Kind kind : new Kind[]{Kind.TS_AAC, Kind.FMP4_AAC, Kind.MKV_AAC}) {
             byte[] whole = TestMedia.segment(kind, 1.0);

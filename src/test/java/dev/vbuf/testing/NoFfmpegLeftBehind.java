@@ -3,8 +3,6 @@ package dev.vbuf.testing;
 import java.time.Duration;
 import java.util.List;
 
-import dev.vbuf.ffmpeg.FfmpegProcess;
-
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -20,15 +18,14 @@ public final class NoFfmpegLeftBehind implements AfterAllCallback {
         List<ProcessHandle> left;
         do {
             left = ffmpegChildren();
-            if (left.isEmpty() && FfmpegProcess.liveCount() == 0) {
+            if (left.isEmpty()) {
                 return;
             }
             Thread.sleep(50);
         } while (System.nanoTime() < end);
         left.forEach(ProcessHandle::destroyForcibly);
         throw new AssertionError(context.getDisplayName() + " left FFmpeg processes behind: "
-                                 + left.stream().map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList()
-                                 + ", tracked live: " + FfmpegProcess.liveCount());
+                                 + left.stream().map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList());
     }
 
     public static List<ProcessHandle> ffmpegChildren() {
