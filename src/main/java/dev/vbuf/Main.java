@@ -20,6 +20,8 @@ public final class Main {
         switch (command) {
             case "serve" -> serve();
             case "bench" -> bench(Arrays.copyOfRange(args, 1, args.length));
+            case "stream" -> client(new dev.vbuf.client.StreamCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "demo" -> client(new dev.vbuf.client.DemoCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "-h", "--help", "help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + String.join(" ", Arrays.asList(args)));
@@ -45,6 +47,11 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(drain);
     }
 
+    private static void client(Object command, String[] args) {
+        LogSetup.configure("text", "WARNING");
+        System.exit(new picocli.CommandLine(command).execute(args));
+    }
+
     private static void bench(String[] args) {
         LogSetup.configure("text", "WARNING");
         try {
@@ -58,9 +65,12 @@ public final class Main {
 
     private static void usage(int status) {
         System.out.println("""
-                usage: java -jar target/vbuf.jar [serve | bench [options]]
+                usage: java -jar target/vbuf.jar [serve | demo | stream ... | bench ...]
                   serve   run the segment service (default). Configuration: application.yaml and the
                           environment variables listed in README.md (PORT, DUBBING_MAX_CONCURRENT_SESSIONS, ...).
+                  demo    start a server, stream a generated 60-s 720p video through it, write the audio
+                  stream  INPUT... --url ws://host:port/v1/segments [--format fmp4|aac|webm|pcm]
+                          [--segment-seconds 6] [--realtime] [--out FILE]   (stream --help for all options)
                   bench   raw FFmpeg against the server over WebSocket, same machine and segments:
                           --segments 48 --parallel 1,2,4 --formats aac,webm --seconds 6
                 """);

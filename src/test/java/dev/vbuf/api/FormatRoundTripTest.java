@@ -9,7 +9,7 @@ import java.util.stream.Stream;
 
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.server.VbufServer;
-import dev.vbuf.testing.Probe;
+import dev.vbuf.client.AudioProbe;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestServer;
@@ -31,6 +31,7 @@ import static org.hamcrest.Matchers.is;
 
 /** Every output format from every input container, over WebSocket, checked with ffprobe. */
 class FormatRoundTripTest {
+    private static final AudioProbe PROBE = new AudioProbe(TestMedia.FFMPEG);
     private static final double SECONDS = 2.0;
     private static VbufServer server;
 
@@ -53,7 +54,7 @@ class FormatRoundTripTest {
     @MethodSource("cases")
     void roundTrip(Kind input, OutputFormat format) throws Exception {
         byte[] segment = TestMedia.segment(input, SECONDS);
-        Probe.Info source = Probe.probe(TestMedia.file(input, SECONDS, false), List.of());
+        AudioProbe.Info source = PROBE.probe(TestMedia.file(input, SECONDS, false), List.of());
         try (SegmentClient client = SegmentClient.connect(server.port(), "format=" + format.wireName())) {
             client.send(segment);
             SegmentClient.Reply reply = client.reply();
@@ -71,18 +72,18 @@ class FormatRoundTripTest {
      * Container, codec and duration: within one audio frame of the input's audio. From a non-AAC input (MP2 here, with
      * its own 1152-sample frames) the re-encoded output may be up to two frames off: encoder priming plus padding.
      */
-    static void checkAudio(OutputFormat format, byte[] audio, Probe.Info source, long audioMs, boolean inputIsAac) {
+    static void checkAudio(OutputFormat format, byte[] audio, AudioProbe.Info source, long audioMs, boolean inputIsAac) {
         double expected = source.durationSec();
         int frames = inputIsAac ? 1 : 2;
         switch (format) {
             case AAC -> {
-                Probe.Info out = Probe.probe(audio, "aac");
+                AudioProbe.Info out = PROBE.probe(audio, "aac");
                 assertThat(out.formatName(), is("aac"));
                 assertThat(out.codec(), is("aac"));
                 assertThat(out.durationSec(), closeTo(expected, frames * 1024.0 / out.sampleRate()));
             }
             case FMP4 -> {
-                Probe.Info out = Probe.probe(audio, "m4a");
+                AudioProbe.Info out = PROBE.probe(audio, "m4a");
                 assertThat(out.formatName(), containsString("mp4"));
                 assertThat(out.codec(), is("aac"));
                 assertThat(out.durationSec(), closeTo(expected, frames * 1024.0 / out.sampleRate()));
@@ -90,7 +91,7 @@ class FormatRoundTripTest {
                            containsString("moof"));
             }
             case WEBM -> {
-                Probe.Info out = Probe.probe(audio, "webm");
+                AudioProbe.Info out = PROBE.probe(audio, "webm");
                 assertThat(out.formatName(), containsString("webm"));
                 assertThat(out.codec(), is("opus"));
                 assertThat(out.sampleRate(), is(48000));
@@ -100,7 +101,7 @@ class FormatRoundTripTest {
                 assertThat("whole 16-bit samples", audio.length % 2, is(0));
                 double seconds = audio.length / 2.0 / OutputFormat.PCM_SAMPLE_RATE;
                 assertThat(seconds, closeTo(expected, 1024.0 / 48000));
-                Probe.Info out = Probe.probe(audio, "pcm", List.of("-f", "s16le", "-sample_rate", "16000",
+                AudioProbe.Info out = PROBE.probe(audio, "pcm", List.of("-f", "s16le", "-sample_rate", "16000",
                                                                    "-ch_layout", "mono"));
                 assertThat(out.codec(), is("pcm_s16le"));
                 assertThat(out.channels(), is(1));
@@ -113,7 +114,7 @@ class FormatRoundTripTest {
     @Test
     void httpPostReturnsAudioWithHeaders() throws Exception {
         byte[] segment = TestMedia.segment(Kind.TS_AAC, SECONDS);
-        Probe.Info source = Probe.probe(TestMedia.file(Kind.TS_AAC, SECONDS, false), List.of());
+        AudioProbe.Info source = PROBE.probe(TestMedia.file(Kind.TS_AAC, SECONDS, false), List.of());
         for (OutputFormat format : OutputFormat.values()) {
             HttpResponse<byte[]> res = HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + "/v1/segments?format="

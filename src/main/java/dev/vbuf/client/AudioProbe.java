@@ -1,4 +1,4 @@
-package dev.vbuf.testing;
+package dev.vbuf.client;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,11 +10,15 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** ffprobe (the bundled one) on bytes: container, first audio stream, durations. */
-public final class Probe {
+/** ffprobe (next to the FFmpeg in use) on bytes or files: container, first audio stream, audio duration. */
+public final class AudioProbe {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private Probe() {
+    private final Path ffprobe;
+
+    public AudioProbe(dev.vbuf.ffmpeg.FfmpegBinary ffmpeg) {
+        this.ffprobe = ffmpeg.sibling("ffprobe").orElseThrow(
+                () -> new IllegalStateException("ffprobe not found next to " + ffmpeg.executable()));
     }
 
     /**
@@ -29,12 +33,12 @@ public final class Probe {
     public record Info(String formatName, String codec, int sampleRate, int channels, double durationSec) {
     }
 
-    public static Info probe(byte[] data, String extension) {
+    public Info probe(byte[] data, String extension) {
         return probe(data, extension, List.of());
     }
 
     /** @param inputArgs e.g. {@code -f s16le -ar 16000 -ac 1} for raw PCM */
-    public static Info probe(byte[] data, String extension, List<String> inputArgs) {
+    public Info probe(byte[] data, String extension, List<String> inputArgs) {
         try {
             Path f = Files.createTempFile("vbuf-probe", "." + extension);
             try {
@@ -48,8 +52,7 @@ public final class Probe {
         }
     }
 
-    public static Info probe(Path file, List<String> inputArgs) {
-        Path ffprobe = TestMedia.FFMPEG.sibling("ffprobe").orElseThrow();
+    public Info probe(Path file, List<String> inputArgs) {
         List<String> cmd = new ArrayList<>(List.of(ffprobe.toString(), "-v", "error", "-print_format", "json",
                                                    "-show_format", "-show_streams", "-select_streams", "a:0",
                                                    "-count_packets", "-show_entries",
@@ -63,7 +66,7 @@ public final class Probe {
             String err = new String(p.getErrorStream().readAllBytes());
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 p.destroyForcibly();
-                throw new AssertionError("ffprobe failed on " + file + ": " + err);
+                throw new IllegalStateException("ffprobe failed on " + file + ": " + err);
             }
             JsonNode root = JSON.readTree(out);
             JsonNode stream = root.path("streams").path(0);
@@ -80,8 +83,7 @@ public final class Probe {
     }
 
     /** Audio duration: end of the last audio packet minus start of the first, read packet by packet. */
-    private static double audioDuration(Path file, List<String> inputArgs) throws IOException, InterruptedException {
-        Path ffprobe = TestMedia.FFMPEG.sibling("ffprobe").orElseThrow();
+    private double audioDuration(Path file, List<String> inputArgs) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(ffprobe.toString(), "-v", "error", "-print_format", "json",
                                                    "-select_streams", "a:0", "-show_entries",
                                                    "packet=pts_time,duration_time"));

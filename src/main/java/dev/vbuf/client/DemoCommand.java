@@ -1,0 +1,68 @@
+package dev.vbuf.client;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import dev.vbuf.config.Setting;
+import dev.vbuf.config.VbufConfig;
+import dev.vbuf.media.OutputFormat;
+import dev.vbuf.server.VbufServer;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code vbuf demo}: the main job in one command. Starts a server in this process on a free port, generates a 60-s
+ * 720p H.264 + stereo AAC test video (like an HLS rendition), streams it through {@code stream}, writes the audio to
+ * a file and prints the summary.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+         description = "Start a server, stream a generated 60-s 720p video through it, write the audio.")
+public final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--format", defaultValue = "fmp4", description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
+    String format;
+
+    @Option(names = "--seconds", defaultValue = "60", description = "Length of the generated video (default: ${DEFAULT-VALUE})")
+    int seconds;
+
+    @Option(names = "--out", description = "Where to write the audio (default: vbuf-demo.<ext> in the current directory)")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        OutputFormat f = OutputFormat.fromWireName(format).orElse(null);
+        if (f == null) {
+            System.err.println("vbuf demo: unknown --format " + format + "; expected one of " + OutputFormat.wireNames());
+            return 2;
+        }
+        Path target = out != null ? out : Path.of("vbuf-demo." + f.fileExtension());
+        Map<String, String> settings = Map.of(Setting.PORT.key(), "0", Setting.HOST.key(), "127.0.0.1",
+                                              Setting.LOG_LEVEL.key(), "WARNING");
+        try (VbufServer server = VbufServer.start(VbufConfig.load(System.getenv(), settings))) {
+            System.out.printf("vbuf server started on port %d (FFmpeg %s)%n", server.port(),
+                              server.ffmpeg().version());
+            Path work = Files.createTempDirectory("vbuf-demo");
+            try {
+                Path video = work.resolve("demo-input.mp4");
+                System.out.printf("generating a %d-s 720p H.264 + stereo AAC test video ...%n", seconds);
+                SegmentSource.run(List.of(server.ffmpeg().executable().toString(), "-hide_banner", "-nostdin",
+                                          "-loglevel", "error", "-f", "lavfi", "-i",
+                                          "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i",
+                                          "sine=frequency=440:sample_rate=48000", "-t", String.valueOf(seconds),
+                                          "-ac", "2", "-c:v", "libopenh264", "-b:v", "2500k", "-g", "60",
+                                          "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", "-y",
+                                          video.toString()),
+                                  "generate the demo video");
+                URI url = URI.create("ws://127.0.0.1:" + server.port() + "/v1/segments");
+                return StreamCommand.stream(List.of(video), url, f, 6, false, 2, 20, target, server.ffmpeg(),
+                                            System.out);
+            } finally {
+                StreamCommand.deleteRecursively(work);
+            }
+        }
+    }
+}

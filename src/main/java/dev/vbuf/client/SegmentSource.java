@@ -1,0 +1,185 @@
+package dev.vbuf.client;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import dev.vbuf.ffmpeg.FfmpegBinary;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lindstrom.m3u8.model.MediaPlaylist;
+import io.lindstrom.m3u8.model.MediaSegment;
+import io.lindstrom.m3u8.parser.MediaPlaylistParser;
+import io.lindstrom.m3u8.parser.PlaylistParserException;
+
+/**
+ * The segments a player would send, from one of: a media file (split the way an HLS packager does, with FFmpeg's
+ * segment muxer: stream copy, cut at keyframes, MPEG-TS), an HLS media playlist on disk (its segments, with the
+ * EXT-X-MAP init segment in front of each fMP4 segment), or a list of segment files.
+ */
+public final class SegmentSource {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One segment: its bytes on disk (init segment first where there is one), where it starts, how long it is. */
+    public record Segment(int index, List<Path> parts, double startSec, double durationSec) {
+        public byte[] bytes() throws IOException {
+            if (parts.size() == 1) {
+                return Files.readAllBytes(parts.get(0));
+            }
+            var out = new java.io.ByteArrayOutputStream();
+            for (Path p : parts) {
+                out.writeBytes(Files.readAllBytes(p));
+            }
+            return out.toByteArray();
+        }
+    }
+
+    private SegmentSource() {
+    }
+
+    /**
+     * Segments for the command line's INPUT arguments: one playlist ({@code .m3u8}), one media file to split, or
+     * several segment files in order.
+     */
+    public static List<Segment> of(List<Path> inputs, double segmentSeconds, Path workDir, FfmpegBinary ffmpeg)
+            throws IOException, InterruptedException {
+        for (Path p : inputs) {
+            if (!Files.isRegularFile(p)) {
+                throw new IOException("no such file: " + p);
+            }
+        }
+        if (inputs.size() > 1) {
+            return files(inputs, ffmpeg);
+        }
+        Path input = inputs.get(0);
+        if (input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".m3u8")) {
+            return playlist(input);
+        }
+        return split(input, segmentSeconds, workDir, ffmpeg);
+    }
+
+    /** Splits a media file with FFmpeg's segment muxer; the segment list gives each segment's start and end. */
+    static List<Segment> split(Path input, double seconds, Path workDir, FfmpegBinary ffmpeg)
+            throws IOException, InterruptedException {
+        if (!(seconds > 0)) {
+            throw new IOException("--segment-seconds must be > 0");
+        }
+        Path list = workDir.resolve("segments.csv");
+        List<String> cmd = List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                                   "-i", input.toString(), "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy",
+                                   "-f", "segment", "-segment_time", String.valueOf(seconds),
+                                   "-segment_format", "mpegts", "-segment_list", list.toString(),
+                                   "-segment_list_type", "csv",
+                                   workDir.resolve("segment-%05d.ts").toString());
+        run(cmd, "split " + input);
+        List<Segment> segments = new ArrayList<>();
+        for (String line : Files.readAllLines(list)) {
+            String[] f = line.split(",");
+            if (f.length < 3) {
+                continue;
+            }
+            double start = Double.parseDouble(f[1]);
+            double end = Double.parseDouble(f[2]);
+            segments.add(new Segment(segments.size(), List.of(workDir.resolve(f[0])), start, end - start));
+        }
+        if (segments.isEmpty()) {
+            throw new IOException("FFmpeg produced no segments from " + input);
+        }
+        return segments;
+    }
+
+    /** The segments of an HLS media playlist on disk. */
+    static List<Segment> playlist(Path m3u8) throws IOException {
+        MediaPlaylist playlist;
+        try {
+            playlist = new MediaPlaylistParser().readPlaylist(m3u8);
+        } catch (PlaylistParserException e) {
+            throw new IOException("not an HLS media playlist: " + m3u8 + ": " + e.getMessage(), e);
+        }
+        Path dir = m3u8.toAbsolutePath().getParent();
+        List<Segment> segments = new ArrayList<>();
+        double start = 0;
+        for (MediaSegment s : playlist.mediaSegments()) {
+            if (s.byteRange().isPresent()) {
+                throw new IOException("byte-range segments (EXT-X-BYTERANGE) are not supported: " + s.uri());
+            }
+            if (s.segmentKey().isPresent() && !"NONE".equals(String.valueOf(s.segmentKey().get().method()))) {
+                throw new IOException("encrypted segments are not supported: " + s.uri());
+            }
+            List<Path> parts = new ArrayList<>();
+            if (s.segmentMap().isPresent()) {
+                parts.add(local(dir, s.segmentMap().get().uri()));
+            }
+            parts.add(local(dir, s.uri()));
+            segments.add(new Segment(segments.size(), List.copyOf(parts), start, s.duration()));
+            start += s.duration();
+        }
+        if (segments.isEmpty()) {
+            throw new IOException("the playlist lists no segments: " + m3u8);
+        }
+        return segments;
+    }
+
+    /** A playlist entry as a local file: relative to the playlist, or a file: URI. Network URIs are refused. */
+    private static Path local(Path dir, String uri) throws IOException {
+        URI parsed;
+        try {
+            parsed = URI.create(uri);
+        } catch (IllegalArgumentException e) {
+            parsed = null;
+        }
+        Path p;
+        if (parsed != null && parsed.getScheme() != null && parsed.getScheme().length() > 1) {
+            if (!parsed.getScheme().equals("file")) {
+                throw new IOException("only segments on disk are supported, not " + uri
+                                      + " (download the rendition first)");
+            }
+            p = Path.of(parsed);
+        } else {
+            p = dir.resolve(uri);
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new IOException("segment file not found: " + p);
+        }
+        return p;
+    }
+
+    /** Segment files given one by one; their durations come from ffprobe. */
+    static List<Segment> files(List<Path> files, FfmpegBinary ffmpeg) throws IOException, InterruptedException {
+        Path ffprobe = ffmpeg.sibling("ffprobe")
+                .orElseThrow(() -> new IOException("ffprobe not found next to " + ffmpeg.executable()));
+        List<Segment> segments = new ArrayList<>();
+        double start = 0;
+        for (Path f : files) {
+            String out = run(List.of(ffprobe.toString(), "-v", "error", "-print_format", "json", "-show_entries",
+                                     "format=duration", f.toString()), "probe " + f);
+            double duration = JSON.readTree(out).path("format").path("duration").asDouble(0);
+            segments.add(new Segment(segments.size(), List.of(f), start, duration));
+            start += duration;
+        }
+        return segments;
+    }
+
+    static String run(List<String> cmd, String what) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException("FFmpeg could not " + what + ": " + out.strip());
+            }
+            return out;
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    static JsonNode json(String text) throws IOException {
+        return JSON.readTree(text);
+    }
+}

@@ -1,0 +1,161 @@
+package dev.vbuf.client;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.media.OutputFormat;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code vbuf stream INPUT... --url ws://host:port/v1/segments}: the reference client of protocol v1. Splits the input
+ * like an HLS packager (or takes a playlist's or the given segments), streams them over one WebSocket, writes the
+ * returned audio as one file and prints a summary.
+ */
+@Command(name = "stream", mixinStandardHelpOptions = true,
+         description = "Stream a video to a vbuf server segment by segment and write the returned audio.")
+public final class StreamCommand implements Callable<Integer> {
+    /** Exit codes. */
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_SEGMENTS_FAILED = 1;
+    public static final int EXIT_CONNECTION = 3;
+    public static final int EXIT_INPUT = 4;
+
+    @Parameters(arity = "1..*", paramLabel = "INPUT",
+                description = "A media file to split, an HLS media playlist (.m3u8) on disk, or segment files in order.")
+    List<Path> inputs;
+
+    @Option(names = "--url", required = true, description = "Server WebSocket URL, e.g. ws://localhost:8080/v1/segments")
+    URI url;
+
+    @Option(names = "--format", defaultValue = "fmp4", description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
+    String format;
+
+    @Option(names = "--segment-seconds", defaultValue = "6", description = "Segment length when splitting (default: ${DEFAULT-VALUE})")
+    double segmentSeconds;
+
+    @Option(names = "--realtime", description = "Send at the media's own rate, as a live player would.")
+    boolean realtime;
+
+    @Option(names = "--pipeline", defaultValue = "2", description = "Segments in flight at once (default: ${DEFAULT-VALUE})")
+    int pipeline;
+
+    @Option(names = "--out", description = "Write the audio, in order, to this file.")
+    Path out;
+
+    @Option(names = "--max-retries", defaultValue = "20", description = "Overloaded answers tolerated per segment (default: ${DEFAULT-VALUE})")
+    int maxRetries;
+
+    @Override
+    public Integer call() throws Exception {
+        Optional<OutputFormat> f = OutputFormat.fromWireName(format);
+        if (f.isEmpty()) {
+            System.err.println("vbuf stream: unknown --format " + format + "; expected one of " + OutputFormat.wireNames());
+            return 2;
+        }
+        FfmpegBinary ffmpeg = FfmpegBinary.locate(Optional.ofNullable(System.getenv("FFMPEG_PATH"))
+                                                          .filter(s -> !s.isBlank()).map(Path::of), Optional.empty());
+        return stream(inputs, url, f.get(), segmentSeconds, realtime, pipeline, maxRetries, out, ffmpeg, System.out);
+    }
+
+    /** The whole job; also what {@code demo} runs. Returns the exit code. */
+    public static int stream(List<Path> inputs, URI url, OutputFormat format, double segmentSeconds, boolean realtime,
+                             int pipeline, int maxRetries, Path out, FfmpegBinary ffmpeg, PrintStream console)
+            throws IOException, InterruptedException {
+        Path work = Files.createTempDirectory("vbuf-stream");
+        try {
+            List<SegmentSource.Segment> segments;
+            try {
+                segments = SegmentSource.of(inputs, segmentSeconds, work, ffmpeg);
+            } catch (IOException e) {
+                console.println("vbuf stream: " + e.getMessage());
+                return EXIT_INPUT;
+            }
+            console.printf(Locale.ROOT, "streaming %d segments to %s as %s%s%n", segments.size(), url, format,
+                           realtime ? " in real time" : "");
+            StreamRun run = new StreamRun(segments, new StreamRun.Options(url, format, realtime, pipeline,
+                                                                          Duration.ofSeconds(60), maxRetries),
+                                          console);
+            List<StreamRun.Outcome> outcomes;
+            try {
+                outcomes = run.run();
+            } catch (StreamRun.StreamException e) {
+                console.println("vbuf stream: " + e.getMessage());
+                return EXIT_CONNECTION;
+            }
+            Duration wall = run.elapsed();
+
+            AudioProbe probe = new AudioProbe(ffmpeg);
+            List<byte[]> parts = new ArrayList<>();
+            List<Double> boundaries = new ArrayList<>();
+            for (StreamRun.Outcome o : outcomes) {
+                if (o.ok()) {
+                    parts.add(o.audio());
+                    double outSec = probe.probe(o.audio(), format.fileExtension(),
+                                                OutputAssembler.probeArgs(format)).durationSec();
+                    boundaries.add((outSec - segments.get(o.index()).durationSec()) * 1000);
+                }
+            }
+            double inputAudio = inputAudioSeconds(inputs, segments, probe);
+            double outputAudio = 0;
+            if (out != null && !parts.isEmpty()) {
+                OutputAssembler.write(format, parts, out, ffmpeg, work);
+                outputAudio = probe.probe(out, OutputAssembler.probeArgs(format)).durationSec();
+            }
+            StreamReport report = StreamReport.of(segments, outcomes, wall, boundaries, inputAudio, outputAudio);
+            report.print(console);
+            for (StreamRun.Outcome o : outcomes) {
+                if (!o.ok()) {
+                    console.printf("segment %d: %s: %s%n", o.index(), o.errorCode(), o.errorMessage());
+                }
+            }
+            if (out != null) {
+                console.println(parts.isEmpty() ? "no audio to write" : "audio written to " + out.toAbsolutePath()
+                        + (format == OutputFormat.PCM ? " (raw PCM: signed 16-bit little-endian, 16000 Hz, mono;"
+                                                        + " play with: ffplay -f s16le -ar 16000 -ch_layout mono "
+                                                        + out + ")" : ""));
+            }
+            return report.ok() == report.segments() ? EXIT_OK : EXIT_SEGMENTS_FAILED;
+        } finally {
+            deleteRecursively(work);
+        }
+    }
+
+    /** The input's audio duration: of the file when one was split, else of its segments added up. */
+    private static double inputAudioSeconds(List<Path> inputs, List<SegmentSource.Segment> segments,
+                                            AudioProbe probe) {
+        try {
+            if (inputs.size() == 1 && !inputs.get(0).toString().toLowerCase(Locale.ROOT).endsWith(".m3u8")) {
+                return probe.probe(inputs.get(0), List.of()).durationSec();
+            }
+            double sum = 0;
+            for (SegmentSource.Segment s : segments) {
+                sum += probe.probe(s.bytes(), "seg", List.of()).durationSec();
+            }
+            return sum;
+        } catch (RuntimeException | IOException e) {
+            return 0; // not measurable; the report leaves the line out
+        }
+    }
+
+    static void deleteRecursively(Path dir) {
+        try (var files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // temporary files
+        }
+    }
+}

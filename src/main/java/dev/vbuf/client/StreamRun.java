@@ -1,0 +1,204 @@
+package dev.vbuf.client;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.DelayQueue;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.vbuf.media.OutputFormat;
+import dev.vbuf.segment.ErrorCode;
+
+/**
+ * Streams segments over one WebSocket the way a player does (protocol v1): up to {@code pipeline} segments in flight,
+ * optionally paced at the media's own rate, {@code overloaded} answers retried after {@code retryAfterMs}, every other
+ * error reported and not retried. Collects each segment's audio by its index, whatever order attempts took.
+ */
+public final class StreamRun {
+    /**
+     * @param url          the server's {@code /v1/segments} WebSocket URL (without the format parameter)
+     * @param format       output format
+     * @param realtime     send each segment no earlier than its start time in the media
+     * @param pipeline     segments in flight at once (the server's {@code segments.per-session})
+     * @param replyTimeout how long to wait for any reply before giving up on the connection
+     * @param maxRetries   overloaded answers tolerated per segment before it counts as failed
+     */
+    public record Options(URI url, OutputFormat format, boolean realtime, int pipeline, Duration replyTimeout,
+                          int maxRetries) {
+    }
+
+    /** What happened to one segment, finally. */
+    public record Outcome(int index, byte[] audio, long audioMs, String errorCode, String errorMessage, int retries,
+                          long latencyMs) {
+        public boolean ok() {
+            return audio != null;
+        }
+    }
+
+    /** The connection broke or the server stopped answering; the message says why. */
+    public static final class StreamException extends Exception {
+        public StreamException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final List<SegmentSource.Segment> segments;
+    private final Options options;
+    private final PrintStream progress;
+    private final Outcome[] outcomes;
+    private final int[] retries;
+    private final Map<Long, Attempt> inFlight = new ConcurrentHashMap<>();
+    private final DelayQueue<Job> queue = new DelayQueue<>();
+    private final Semaphore slots;
+    private final AtomicLong order = new AtomicLong();
+    private long startNanos;
+
+    private record Attempt(int index, long sentNanos) {
+    }
+
+    /** A segment due to be sent at {@code dueNanos}; ties go in submission order. */
+    private record Job(int index, long dueNanos, long order) implements Delayed {
+        @Override
+        public long getDelay(TimeUnit unit) {
+            return unit.convert(dueNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public int compareTo(Delayed other) {
+            Job o = (Job) other;
+            int c = Long.compare(dueNanos, o.dueNanos);
+            return c != 0 ? c : Long.compare(order, o.order);
+        }
+    }
+
+    public StreamRun(List<SegmentSource.Segment> segments, Options options, PrintStream progress) {
+        this.segments = segments;
+        this.options = options;
+        this.progress = progress;
+        this.outcomes = new Outcome[segments.size()];
+        this.retries = new int[segments.size()];
+        this.slots = new Semaphore(options.pipeline());
+    }
+
+    /** Runs to the end: every segment answered with audio or a final error, or the connection broke. */
+    public List<Outcome> run() throws StreamException, InterruptedException {
+        URI uri = URI.create(options.url() + (options.url().getQuery() == null ? "?" : "&") + "format="
+                             + options.format().wireName());
+        SegmentClient client;
+        try {
+            client = SegmentClient.connect(uri);
+        } catch (RuntimeException e) {
+            throw new StreamException("cannot connect to " + uri + ": " + rootMessage(e), e);
+        }
+        startNanos = System.nanoTime();
+        for (SegmentSource.Segment s : segments) {
+            long due = options.realtime() ? startNanos + (long) (s.startSec() * 1e9) : startNanos;
+            queue.add(new Job(s.index(), due, order.getAndIncrement()));
+        }
+        long[] seq = {0};
+        Throwable[] sendFailure = {null};
+        Thread sender = Thread.ofVirtual().name("vbuf-stream-send").start(() -> {
+            try {
+                while (true) {
+                    slots.acquire();
+                    Job job = queue.take();
+                    byte[] bytes = segments.get(job.index()).bytes();
+                    inFlight.put(seq[0]++, new Attempt(job.index(), System.nanoTime()));
+                    client.send(bytes);
+                }
+            } catch (InterruptedException e) {
+                // done
+            } catch (IOException | RuntimeException e) {
+                sendFailure[0] = e;
+                client.abort(); // wakes the receiver with a closed connection
+            }
+        });
+        try (client) {
+            int done = 0;
+            while (done < segments.size()) {
+                SegmentClient.Reply reply;
+                try {
+                    reply = client.reply(options.replyTimeout());
+                } catch (SegmentClient.ProtocolException e) {
+                    String why = sendFailure[0] != null ? "sending failed: " + rootMessage(sendFailure[0])
+                                                         : e.getMessage();
+                    throw new StreamException("the connection broke after " + done + " of " + segments.size()
+                                              + " segments were answered: " + why, e);
+                }
+                Attempt attempt = inFlight.remove(reply.seq());
+                if (attempt == null) {
+                    throw new StreamException("the server answered seq " + reply.seq() + ", which was never sent",
+                                              null);
+                }
+                slots.release();
+                int i = attempt.index();
+                long latencyMs = (System.nanoTime() - attempt.sentNanos()) / 1_000_000;
+                if (reply.type().equals("result")) {
+                    outcomes[i] = new Outcome(i, reply.audio(), reply.json().path("audioMs").asLong(), null, null,
+                                              retries[i], latencyMs);
+                    done++;
+                } else if (ErrorCode.OVERLOADED.wireName().equals(reply.code()) && retries[i] < options.maxRetries()) {
+                    retries[i]++;
+                    long wait = Math.max(1, reply.json().path("retryAfterMs").asLong(100));
+                    queue.add(new Job(i, System.nanoTime() + wait * 1_000_000, order.getAndIncrement()));
+                } else {
+                    outcomes[i] = new Outcome(i, null, 0, reply.code(), reply.json().path("message").asText(),
+                                              retries[i], latencyMs);
+                    done++;
+                }
+                showProgress(done, latencyMs);
+            }
+        } finally {
+            sender.interrupt();
+            sender.join(5_000);
+            endProgress();
+        }
+        return List.of(outcomes);
+    }
+
+    private int lastShown = -1;
+
+    private void showProgress(int done, long latencyMs) {
+        if (progress == null) {
+            return;
+        }
+        int total = segments.size();
+        int retried = java.util.Arrays.stream(retries).sum();
+        String line = String.format("segments: %d/%d answered, %d in flight, %d retries, last latency %d ms",
+                                    done, total, inFlight.size(), retried, latencyMs);
+        if (System.console() != null) {
+            progress.print("\r" + line + "   ");
+        } else if (done != lastShown && (done == total || done % Math.max(1, total / 10) == 0)) {
+            progress.println(line);
+        }
+        lastShown = done;
+        progress.flush();
+    }
+
+    private void endProgress() {
+        if (progress != null && System.console() != null) {
+            progress.println();
+        }
+    }
+
+    /** Wall time since the first segment could be sent. */
+    public Duration elapsed() {
+        return Duration.ofNanos(System.nanoTime() - startNanos);
+    }
+
+    static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c.getMessage() == null ? c.toString() : c.getMessage();
+    }
+}
