@@ -36,9 +36,9 @@ class ReadmeCommandsTest {
     }
 
     @Test
-    void runCommandStartsTheJarThatTheBuildProduces() throws Exception {
-        String run = commandAfter("Run the service");
-        assertThat(run, run.contains("mvn") && run.contains("java\" -jar target/vbuf.jar"), is(true));
+    void mainJobCommandRunsTheDemoFromTheJarThatTheBuildProduces() throws Exception {
+        String run = commandAfter("Run the main job");
+        assertThat(run, run.contains("mvn") && run.endsWith("java\" -jar target/vbuf.jar demo"), is(true));
         assertThat(Files.isRegularFile(Path.of(".ci/install")), is(true));
     }
 }

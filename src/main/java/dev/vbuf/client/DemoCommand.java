@@ -59,7 +59,7 @@ public final class DemoCommand implements Callable<Integer> {
                                   "generate the demo video");
                 URI url = URI.create("ws://127.0.0.1:" + server.port() + "/v1/segments");
                 return StreamCommand.stream(List.of(video), url, f, 6, false, 2, 20, target, server.ffmpeg(),
-                                            System.out);
+                                            System.out).exitCode();
             } finally {
                 StreamCommand.deleteRecursively(work);
             }

@@ -105,6 +105,7 @@ public final class SegmentSource {
         Path dir = m3u8.toAbsolutePath().getParent();
         List<Segment> segments = new ArrayList<>();
         double start = 0;
+        Path initSegment = null; // EXT-X-MAP applies to every segment after it, until the next one
         for (MediaSegment s : playlist.mediaSegments()) {
             if (s.byteRange().isPresent()) {
                 throw new IOException("byte-range segments (EXT-X-BYTERANGE) are not supported: " + s.uri());
@@ -112,9 +113,12 @@ public final class SegmentSource {
             if (s.segmentKey().isPresent() && !"NONE".equals(String.valueOf(s.segmentKey().get().method()))) {
                 throw new IOException("encrypted segments are not supported: " + s.uri());
             }
-            List<Path> parts = new ArrayList<>();
             if (s.segmentMap().isPresent()) {
-                parts.add(local(dir, s.segmentMap().get().uri()));
+                initSegment = local(dir, s.segmentMap().get().uri());
+            }
+            List<Path> parts = new ArrayList<>();
+            if (initSegment != null) {
+                parts.add(initSegment);
             }
             parts.add(local(dir, s.uri()));
             segments.add(new Segment(segments.size(), List.copyOf(parts), start, s.duration()));

@@ -68,11 +68,16 @@ public final class StreamCommand implements Callable<Integer> {
         }
         FfmpegBinary ffmpeg = FfmpegBinary.locate(Optional.ofNullable(System.getenv("FFMPEG_PATH"))
                                                           .filter(s -> !s.isBlank()).map(Path::of), Optional.empty());
-        return stream(inputs, url, f.get(), segmentSeconds, realtime, pipeline, maxRetries, out, ffmpeg, System.out);
+        return stream(inputs, url, f.get(), segmentSeconds, realtime, pipeline, maxRetries, out, ffmpeg, System.out)
+                .exitCode();
     }
 
-    /** The whole job; also what {@code demo} runs. Returns the exit code. */
-    public static int stream(List<Path> inputs, URI url, OutputFormat format, double segmentSeconds, boolean realtime,
+    /** The exit code, and the report when the run got that far. */
+    public record Result(int exitCode, StreamReport report) {
+    }
+
+    /** The whole job; also what {@code demo} runs. */
+    public static Result stream(List<Path> inputs, URI url, OutputFormat format, double segmentSeconds, boolean realtime,
                              int pipeline, int maxRetries, Path out, FfmpegBinary ffmpeg, PrintStream console)
             throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("vbuf-stream");
@@ -82,7 +87,7 @@ public final class StreamCommand implements Callable<Integer> {
                 segments = SegmentSource.of(inputs, segmentSeconds, work, ffmpeg);
             } catch (IOException e) {
                 console.println("vbuf stream: " + e.getMessage());
-                return EXIT_INPUT;
+                return new Result(EXIT_INPUT, null);
             }
             console.printf(Locale.ROOT, "streaming %d segments to %s as %s%s%n", segments.size(), url, format,
                            realtime ? " in real time" : "");
@@ -94,22 +99,26 @@ public final class StreamCommand implements Callable<Integer> {
                 outcomes = run.run();
             } catch (StreamRun.StreamException e) {
                 console.println("vbuf stream: " + e.getMessage());
-                return EXIT_CONNECTION;
+                return new Result(EXIT_CONNECTION, null);
             }
             Duration wall = run.elapsed();
 
+            // Boundaries: each part's audio against the audio of the segment it came from (as sent: MPEG-TS keeps
+            // the AAC priming frame that an MP4 edit list would hide).
             AudioProbe probe = new AudioProbe(ffmpeg);
             List<byte[]> parts = new ArrayList<>();
             List<Double> boundaries = new ArrayList<>();
+            double inputAudio = 0;
             for (StreamRun.Outcome o : outcomes) {
                 if (o.ok()) {
                     parts.add(o.audio());
                     double outSec = probe.probe(o.audio(), format.fileExtension(),
                                                 OutputAssembler.probeArgs(format)).durationSec();
-                    boundaries.add((outSec - segments.get(o.index()).durationSec()) * 1000);
+                    double inSec = probe.probe(segments.get(o.index()).bytes(), "seg", List.of()).durationSec();
+                    inputAudio += inSec;
+                    boundaries.add((outSec - inSec) * 1000);
                 }
             }
-            double inputAudio = inputAudioSeconds(inputs, segments, probe);
             double outputAudio = 0;
             if (out != null && !parts.isEmpty()) {
                 OutputAssembler.write(format, parts, out, ffmpeg, work);
@@ -128,26 +137,9 @@ public final class StreamCommand implements Callable<Integer> {
                                                         + " play with: ffplay -f s16le -ar 16000 -ch_layout mono "
                                                         + out + ")" : ""));
             }
-            return report.ok() == report.segments() ? EXIT_OK : EXIT_SEGMENTS_FAILED;
+            return new Result(report.ok() == report.segments() ? EXIT_OK : EXIT_SEGMENTS_FAILED, report);
         } finally {
             deleteRecursively(work);
-        }
-    }
-
-    /** The input's audio duration: of the file when one was split, else of its segments added up. */
-    private static double inputAudioSeconds(List<Path> inputs, List<SegmentSource.Segment> segments,
-                                            AudioProbe probe) {
-        try {
-            if (inputs.size() == 1 && !inputs.get(0).toString().toLowerCase(Locale.ROOT).endsWith(".m3u8")) {
-                return probe.probe(inputs.get(0), List.of()).durationSec();
-            }
-            double sum = 0;
-            for (SegmentSource.Segment s : segments) {
-                sum += probe.probe(s.bytes(), "seg", List.of()).durationSec();
-            }
-            return sum;
-        } catch (RuntimeException | IOException e) {
-            return 0; // not measurable; the report leaves the line out
         }
     }
 

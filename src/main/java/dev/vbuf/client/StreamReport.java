@@ -65,13 +65,13 @@ public record StreamReport(int segments, int ok, Map<String, Integer> errors, in
         rows.add(new String[]{"wall time", String.format(Locale.ROOT, "%.2f s", wall.toNanos() / 1e9)});
         rows.add(new String[]{"real-time factor", String.format(Locale.ROOT, "%.1fx", realTimeFactor())});
         if (inputAudioSec > 0 && outputAudioSec > 0) {
-            rows.add(new String[]{"output vs input audio", String.format(Locale.ROOT, "%.3f s vs %.3f s (%+.1f ms)",
+            rows.add(new String[]{"output file vs audio sent", String.format(Locale.ROOT, "%.3f s vs %.3f s (%+.1f ms)",
                     outputAudioSec, inputAudioSec, (outputAudioSec - inputAudioSec) * 1000)});
         }
         if (!boundaryDiffMs.isEmpty()) {
             double mean = boundaryDiffMs.stream().mapToDouble(Double::doubleValue).average().orElse(0);
             double worst = boundaryDiffMs.stream().mapToDouble(d -> Math.abs(d)).max().orElse(0);
-            rows.add(new String[]{"per segment: audio − segment length", String.format(Locale.ROOT,
+            rows.add(new String[]{"per segment: audio out − audio in", String.format(Locale.ROOT,
                     "mean %+.1f ms, worst %.1f ms (+ = overlap at the next boundary, − = gap)", mean, worst)});
         }
         int w = rows.stream().mapToInt(r -> r[0].length()).max().orElse(10);

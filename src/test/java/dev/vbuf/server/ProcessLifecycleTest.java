@@ -173,6 +173,24 @@ class ProcessLifecycleTest {
         }
     }
 
+    /** README's main job, as a real process: {@code vbuf demo} (shortened) writes its audio and a summary. */
+    @Test
+    void demoRunsTheMainJobEndToEnd() throws Exception {
+        java.nio.file.Path out = java.nio.file.Files.createTempFile("vbuf-demo", ".m4a");
+        String javaBin = ProcessHandle.current().info().command().orElse("java");
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Process demo = new ProcessBuilder(javaBin, "-cp", classpath, "dev.vbuf.Main", "demo", "--seconds", "12",
+                                          "--out", out.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(demo.getInputStream().readAllBytes());
+        assertThat(demo.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), is(true));
+        assertThat(output, demo.exitValue(), is(0));
+        assertThat(output, containsString("| ok "));
+        assertThat(output, containsString("audio written to"));
+        assertThat(new dev.vbuf.client.AudioProbe(TestMedia.FFMPEG).probe(out, List.of()).codec(), is("aac"));
+        java.nio.file.Files.deleteIfExists(out);
+    }
+
     @Test
     void missingFfmpegPathFailsTheStartWithAClearMessage() throws Exception {
         try (ServerProcess server = ServerProcess.start(Map.of("FFMPEG_PATH", "/nonexistent/ffmpeg"))) {
