@@ -59,6 +59,7 @@ public final class StreamRun {
     private final DelayQueue<Job> queue = new DelayQueue<>();
     private final Semaphore slots;
     private final AtomicLong order = new AtomicLong();
+    private final AtomicLong sent = new AtomicLong();
     private long startNanos;
 
     private record Attempt(int index, long sentNanos) {
@@ -113,6 +114,7 @@ public final class StreamRun {
                     byte[] bytes = segments.get(job.index()).bytes();
                     inFlight.put(seq[0]++, new Attempt(job.index(), System.nanoTime()));
                     client.send(bytes);
+                    sent.incrementAndGet();
                 }
             } catch (InterruptedException e) {
                 // done
@@ -172,8 +174,8 @@ public final class StreamRun {
         }
         int total = segments.size();
         int retried = java.util.Arrays.stream(retries).sum();
-        String line = String.format("segments: %d/%d answered, %d in flight, %d retries, last latency %d ms",
-                                    done, total, inFlight.size(), retried, latencyMs);
+        String line = String.format("segments: %d sent, %d/%d answered, %d retries, last latency %d ms",
+                                    sent.get(), done, total, retried, latencyMs);
         if (System.console() != null) {
             progress.print("\r" + line + "   ");
         } else if (done != lastShown && (done == total || done % Math.max(1, total / 10) == 0)) {

@@ -107,6 +107,19 @@ class StreamCommandTest {
     }
 
     @Test
+    void realtimePacesSendsAtTheMediasOwnRate() throws Exception {
+        // 12 s in 4-s segments: the last one may not be sent before 8 s have passed
+        try (VbufServer server = TestServer.start()) {
+            long start = System.nanoTime();
+            Run run = stream(server, List.of(video), OutputFormat.AAC, null, true);
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            assertThat(run.console(), run.result().exitCode(), is(StreamCommand.EXIT_OK));
+            assertThat("wall time " + ms + " ms", ms >= 8000, is(true));
+            assertThat(run.result().report().realTimeFactor() < 1.6, is(true));
+        }
+    }
+
+    @Test
     void overloadedSegmentsAreRetriedUntilEveryOneIsAnswered() throws Exception {
         Map<Setting, String> tight = Map.of(Setting.MAX_CONCURRENT, "1", Setting.QUEUE_CAPACITY, "0",
                                             Setting.TARGET_LATENCY_MS, "300");
