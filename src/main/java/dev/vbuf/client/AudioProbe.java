@@ -26,11 +26,13 @@ public final class AudioProbe {
      *
      * @param formatName   container (ffprobe's format_name)
      * @param codec        first audio stream's codec, or null
+     * @param profile      its profile as ffprobe names it ("LC" for AAC-LC; "-1" when the codec config is missing)
      * @param sampleRate   its sample rate
      * @param channels     its channels
      * @param durationSec  the audio duration, from decoding every packet (not the header)
      */
-    public record Info(String formatName, String codec, int sampleRate, int channels, double durationSec) {
+    public record Info(String formatName, String codec, String profile, int sampleRate, int channels,
+                       double durationSec) {
     }
 
     public Info probe(byte[] data, String extension) {
@@ -56,7 +58,7 @@ public final class AudioProbe {
         List<String> cmd = new ArrayList<>(List.of(ffprobe.toString(), "-v", "error", "-print_format", "json",
                                                    "-show_format", "-show_streams", "-select_streams", "a:0",
                                                    "-count_packets", "-show_entries",
-                                                   "format=format_name,duration:stream=codec_name,sample_rate,channels,"
+                                                   "format=format_name,duration:stream=codec_name,profile,sample_rate,channels,"
                                                    + "duration,nb_read_packets,time_base"));
         cmd.addAll(inputArgs);
         cmd.add(file.toString());
@@ -73,6 +75,7 @@ public final class AudioProbe {
             double duration = audioDuration(file, inputArgs);
             return new Info(root.path("format").path("format_name").asText(),
                             stream.isMissingNode() ? null : stream.path("codec_name").asText(),
+                            stream.path("profile").asText(null),
                             stream.path("sample_rate").asInt(), stream.path("channels").asInt(), duration);
         } catch (IOException e) {
             throw new IllegalStateException(e);

@@ -23,8 +23,9 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
          description = "Start a server, stream a generated 60-s 720p video through it, write the audio.")
 public final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--format", defaultValue = "fmp4", description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
-    String format;
+    @Option(names = "--format", defaultValue = "fmp4", converter = FormatConverter.class,
+            description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
+    OutputFormat format;
 
     @Option(names = "--seconds", defaultValue = "60", description = "Length of the generated video (default: ${DEFAULT-VALUE})")
     int seconds;
@@ -34,11 +35,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OutputFormat f = OutputFormat.fromWireName(format).orElse(null);
-        if (f == null) {
-            System.err.println("vbuf demo: unknown --format " + format + "; expected one of " + OutputFormat.wireNames());
-            return 2;
-        }
+        OutputFormat f = format;
         Path target = out != null ? out : Path.of("vbuf-demo." + f.fileExtension());
         Map<String, String> settings = Map.of(Setting.PORT.key(), "0", Setting.HOST.key(), "127.0.0.1",
                                               Setting.LOG_LEVEL.key(), "WARNING");
@@ -58,8 +55,8 @@ public final class DemoCommand implements Callable<Integer> {
                                           video.toString()),
                                   "generate the demo video");
                 URI url = URI.create("ws://127.0.0.1:" + server.port() + "/v1/segments");
-                return StreamCommand.stream(List.of(video), url, f, 6, false, 2, 20, target, server.ffmpeg(),
-                                            System.out).exitCode();
+                return StreamCommand.stream(List.of(video), url, f, 6, SegmentSource.Container.TS, false, 2, 20,
+                                            target, server.ffmpeg(), System.out).exitCode();
             } finally {
                 StreamCommand.deleteRecursively(work);
             }

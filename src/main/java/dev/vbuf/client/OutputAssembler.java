@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.media.OutputFormat;
 
 /**
@@ -46,7 +47,7 @@ final class OutputAssembler {
                         ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                         "-f", "concat", "-safe", "0", "-i", listFile.toString(), "-c", "copy"));
                 if (format == OutputFormat.FMP4) {
-                    cmd.addAll(List.of("-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof"));
+                    cmd.addAll(List.of("-f", "mp4", "-movflags", FfmpegCommand.FMP4_MOVFLAGS));
                 } else {
                     cmd.addAll(List.of("-f", "webm"));
                 }

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.ffmpeg.FfmpegCommand;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,7 +21,7 @@ import io.lindstrom.m3u8.parser.PlaylistParserException;
 
 /**
  * The segments a player would send, from one of: a media file (split the way an HLS packager does, with FFmpeg's
- * segment muxer: stream copy, cut at keyframes, MPEG-TS), an HLS media playlist on disk (its segments, with the
+ * segment muxer: stream copy, cut at keyframes, MPEG-TS or fragmented MP4), an HLS media playlist on disk (its segments, with the
  * EXT-X-MAP init segment in front of each fMP4 segment), or a list of segment files.
  */
 public final class SegmentSource {
@@ -47,8 +48,8 @@ public final class SegmentSource {
      * Segments for the command line's INPUT arguments: one playlist ({@code .m3u8}), one media file to split, or
      * several segment files in order.
      */
-    public static List<Segment> of(List<Path> inputs, double segmentSeconds, Path workDir, FfmpegBinary ffmpeg)
-            throws IOException, InterruptedException {
+    public static List<Segment> of(List<Path> inputs, double segmentSeconds, Container container, Path workDir,
+                                   FfmpegBinary ffmpeg) throws IOException, InterruptedException {
         for (Path p : inputs) {
             if (!Files.isRegularFile(p)) {
                 throw new IOException("no such file: " + p);
@@ -61,22 +62,47 @@ public final class SegmentSource {
         if (input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".m3u8")) {
             return playlist(input);
         }
-        return split(input, segmentSeconds, workDir, ffmpeg);
+        return split(input, segmentSeconds, container, workDir, ffmpeg);
+    }
+
+    /** The container a split input's segments are written in. */
+    public enum Container {
+        /** MPEG-TS, as classic HLS. */
+        TS("mpegts", "ts", List.of()),
+        /** Fragmented MP4, each segment with its own moov (init) in front, as CMAF/HLS-fMP4 with the map inlined. */
+        FMP4("mp4", "mp4", List.of("-segment_format_options", "movflags=+" + FfmpegCommand.FMP4_MOVFLAGS));
+
+        private final String muxer;
+        private final String extension;
+        private final List<String> options;
+
+        Container(String muxer, String extension, List<String> options) {
+            this.muxer = muxer;
+            this.extension = extension;
+            this.options = options;
+        }
     }
 
     /** Splits a media file with FFmpeg's segment muxer; the segment list gives each segment's start and end. */
-    static List<Segment> split(Path input, double seconds, Path workDir, FfmpegBinary ffmpeg)
+    static List<Segment> split(Path input, double seconds, Container container, Path workDir, FfmpegBinary ffmpeg)
             throws IOException, InterruptedException {
         if (!(seconds > 0)) {
             throw new IOException("--segment-seconds must be > 0");
         }
         Path list = workDir.resolve("segments.csv");
-        List<String> cmd = List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                                   "-i", input.toString(), "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy",
-                                   "-f", "segment", "-segment_time", String.valueOf(seconds),
-                                   "-segment_format", "mpegts", "-segment_list", list.toString(),
-                                   "-segment_list_type", "csv",
-                                   workDir.resolve("segment-%05d.ts").toString());
+        List<String> cmd = new ArrayList<>(List.of(
+                ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                "-i", input.toString(), "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy",
+                "-f", "segment", "-segment_time", String.valueOf(seconds),
+                "-segment_format", container.muxer));
+        cmd.addAll(container.options);
+        if (container == Container.FMP4 && "aac".equals(new AudioProbe(ffmpeg).probe(input, List.of()).codec())) {
+            // ADTS AAC (from MPEG-TS) must lose its ADTS headers to go into MP4; FFmpeg would only insert this
+            // filter after the first segment is written, leaving that one malformed. (It passes raw AAC through.)
+            cmd.addAll(List.of("-bsf:a", "aac_adtstoasc"));
+        }
+        cmd.addAll(List.of("-segment_list", list.toString(), "-segment_list_type", "csv",
+                           workDir.resolve("segment-%05d." + container.extension).toString()));
         run(cmd, "split " + input);
         List<Segment> segments = new ArrayList<>();
         for (String line : Files.readAllLines(list)) {

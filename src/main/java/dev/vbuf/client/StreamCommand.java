@@ -41,11 +41,16 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--url", required = true, description = "Server WebSocket URL, e.g. ws://localhost:8080/v1/segments")
     URI url;
 
-    @Option(names = "--format", defaultValue = "fmp4", description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
-    String format;
+    @Option(names = "--format", defaultValue = "fmp4", converter = FormatConverter.class,
+            description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
+    OutputFormat format;
 
     @Option(names = "--segment-seconds", defaultValue = "6", description = "Segment length when splitting (default: ${DEFAULT-VALUE})")
     double segmentSeconds;
+
+    @Option(names = "--segment-container", defaultValue = "TS",
+            description = "Container of split segments: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    SegmentSource.Container container;
 
     @Option(names = "--realtime", description = "Send at the media's own rate, as a live player would.")
     boolean realtime;
@@ -61,15 +66,14 @@ public final class StreamCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Optional<OutputFormat> f = OutputFormat.fromWireName(format);
-        if (f.isEmpty()) {
-            System.err.println("vbuf stream: unknown --format " + format + "; expected one of " + OutputFormat.wireNames());
+        if (pipeline < 1 || !(segmentSeconds > 0) || maxRetries < 0) {
+            System.err.println("vbuf stream: --pipeline must be >= 1, --segment-seconds > 0, --max-retries >= 0");
             return 2;
         }
         FfmpegBinary ffmpeg = FfmpegBinary.locate(Optional.ofNullable(System.getenv("FFMPEG_PATH"))
                                                           .filter(s -> !s.isBlank()).map(Path::of), Optional.empty());
-        return stream(inputs, url, f.get(), segmentSeconds, realtime, pipeline, maxRetries, out, ffmpeg, System.out)
-                .exitCode();
+        return stream(inputs, url, format, segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
+                      System.out).exitCode();
     }
 
     /** The exit code, and the report when the run got that far. */
@@ -77,14 +81,15 @@ public final class StreamCommand implements Callable<Integer> {
     }
 
     /** The whole job; also what {@code demo} runs. */
-    public static Result stream(List<Path> inputs, URI url, OutputFormat format, double segmentSeconds, boolean realtime,
-                             int pipeline, int maxRetries, Path out, FfmpegBinary ffmpeg, PrintStream console)
+    public static Result stream(List<Path> inputs, URI url, OutputFormat format, double segmentSeconds,
+                                SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries,
+                                Path out, FfmpegBinary ffmpeg, PrintStream console)
             throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("vbuf-stream");
         try {
             List<SegmentSource.Segment> segments;
             try {
-                segments = SegmentSource.of(inputs, segmentSeconds, work, ffmpeg);
+                segments = SegmentSource.of(inputs, segmentSeconds, container, work, ffmpeg);
             } catch (IOException e) {
                 console.println("vbuf stream: " + e.getMessage());
                 return new Result(EXIT_INPUT, null);

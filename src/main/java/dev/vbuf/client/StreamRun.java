@@ -81,6 +81,9 @@ public final class StreamRun {
     }
 
     public StreamRun(List<SegmentSource.Segment> segments, Options options, PrintStream progress) {
+        if (options.pipeline() < 1) {
+            throw new IllegalArgumentException("--pipeline must be at least 1");
+        }
         this.segments = segments;
         this.options = options;
         this.progress = progress;
@@ -200,6 +203,9 @@ public final class StreamRun {
         Throwable c = t;
         while (c.getCause() != null && c.getCause() != c) {
             c = c.getCause();
+        }
+        if (c instanceof java.nio.channels.ClosedChannelException || c instanceof java.net.ConnectException) {
+            return "connection refused or closed (is the server running and the URL right?)";
         }
         return c.getMessage() == null ? c.toString() : c.getMessage();
     }

@@ -18,6 +18,8 @@ public final class FfmpegCommand {
     /** Opus bit rate for {@link OutputFormat#WEBM}; AAC bit rate when AAC must be encoded. */
     static final String OPUS_BITRATE = "64k";
     static final String AAC_BITRATE = "128k";
+    /** Fragmented MP4 for MSE: moov (with codec config) first, then moof/mdat fragments. */
+    public static final String FMP4_MOVFLAGS = "frag_keyframe+empty_moov+delay_moov+default_base_moof";
 
     private FfmpegCommand() {
     }
@@ -53,7 +55,9 @@ public final class FfmpegCommand {
                 } else {
                     out.setAudioCodec("aac").addExtraArgs("-b:a", AAC_BITRATE);
                 }
-                out.addExtraArgs("-movflags", "frag_keyframe+empty_moov+default_base_moof");
+                // delay_moov: with ADTS input the AudioSpecificConfig is only known from the first packet; without it
+                // the moov would carry none, which FFmpeg tolerates but Media Source Extensions do not.
+                out.addExtraArgs("-movflags", FMP4_MOVFLAGS);
             }
             case WEBM -> out.setAudioCodec("libopus").addExtraArgs("-b:a", OPUS_BITRATE, "-ar", "48000");
             case PCM -> out.setAudioCodec("pcm_s16le")

@@ -86,6 +86,7 @@ class FormatRoundTripTest {
                 AudioProbe.Info out = PROBE.probe(audio, "m4a");
                 assertThat(out.formatName(), containsString("mp4"));
                 assertThat(out.codec(), is("aac"));
+                assertThat("AudioSpecificConfig in the moov (MSE needs it)", out.profile(), is("LC"));
                 assertThat(out.durationSec(), closeTo(expected, frames * 1024.0 / out.sampleRate()));
                 assertThat("fragmented: has moof", new String(audio, java.nio.charset.StandardCharsets.ISO_8859_1),
                            containsString("moof"));

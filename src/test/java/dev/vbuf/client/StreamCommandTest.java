@@ -60,10 +60,15 @@ class StreamCommandTest {
 
     private static Run stream(VbufServer server, List<Path> inputs, OutputFormat format, Path out, boolean realtime)
             throws Exception {
+        return stream(server, inputs, format, SegmentSource.Container.TS, out, realtime);
+    }
+
+    private static Run stream(VbufServer server, List<Path> inputs, OutputFormat format,
+                              SegmentSource.Container container, Path out, boolean realtime) throws Exception {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         PrintStream console = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-        StreamCommand.Result r = StreamCommand.stream(inputs, url(server), format, 4, realtime, 2, 50, out,
-                                                      TestMedia.FFMPEG, console);
+        StreamCommand.Result r = StreamCommand.stream(inputs, url(server), format, 4, container, realtime, 2, 50,
+                                                      out, TestMedia.FFMPEG, console);
         return new Run(r, buffer.toString(StandardCharsets.UTF_8));
     }
 
@@ -103,6 +108,18 @@ class StreamCommandTest {
                            closeTo(report.inputAudioSec(), 0.002));
             }
             assertThat(run.console(), containsString("real-time factor"));
+        }
+    }
+
+    @Test
+    void fragmentedMp4SegmentsAreGaplessToo() throws Exception {
+        try (VbufServer server = TestServer.start()) {
+            Run run = stream(server, List.of(video), OutputFormat.AAC, SegmentSource.Container.FMP4,
+                             dir.resolve("from-fmp4.aac"), false);
+            assertThat(run.console(), run.result().exitCode(), is(StreamCommand.EXIT_OK));
+            assertThat(run.result().report().segments(), is(3));
+            assertThat(run.console(), run.result().report().outputAudioSec(),
+                       closeTo(run.result().report().inputAudioSec(), 0.002));
         }
     }
 
