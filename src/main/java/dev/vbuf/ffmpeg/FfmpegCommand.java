@@ -18,8 +18,11 @@ public final class FfmpegCommand {
     /** Opus bit rate for {@link OutputFormat#WEBM}; AAC bit rate when AAC must be encoded. */
     static final String OPUS_BITRATE = "64k";
     static final String AAC_BITRATE = "128k";
-    /** Fragmented MP4 for MSE: moov (with codec config) first, then moof/mdat fragments. */
-    public static final String FMP4_MOVFLAGS = "frag_keyframe+empty_moov+delay_moov+default_base_moof";
+    /**
+     * Fragmented MP4 for Media Source Extensions: exactly an init segment (ftyp, moov with the codec config) and media
+     * segments (moof, mdat); {@code skip_trailer} leaves out the mfra index an MSE parser has no use for.
+     */
+    public static final String FMP4_MOVFLAGS = "frag_keyframe+empty_moov+delay_moov+default_base_moof+skip_trailer";
 
     private FfmpegCommand() {
     }

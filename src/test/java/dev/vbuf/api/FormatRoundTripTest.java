@@ -87,6 +87,9 @@ class FormatRoundTripTest {
                 assertThat(out.formatName(), containsString("mp4"));
                 assertThat(out.codec(), is("aac"));
                 assertThat("AudioSpecificConfig in the moov (MSE needs it)", out.profile(), is("LC"));
+                String boxes = topLevelBoxes(audio);
+                assertThat("an MSE init segment then media segments: " + boxes,
+                           boxes.matches("ftyp moov( moof mdat)+"), is(true));
                 assertThat(out.durationSec(), closeTo(expected, frames * 1024.0 / out.sampleRate()));
                 assertThat("fragmented: has moof", new String(audio, java.nio.charset.StandardCharsets.ISO_8859_1),
                            containsString("moof"));
@@ -110,6 +113,24 @@ class FormatRoundTripTest {
             }
         }
         assertThat("audioMs", (double) audioMs, closeTo(expected * 1000, 50));
+    }
+
+    /** The top-level box types of an MP4, space-separated. */
+    static String topLevelBoxes(byte[] mp4) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(mp4);
+        StringBuilder types = new StringBuilder();
+        while (b.remaining() >= 8) {
+            int start = b.position();
+            long size = Integer.toUnsignedLong(b.getInt());
+            String type = new String(mp4, start + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            types.append(types.isEmpty() ? "" : " ").append(type);
+            if (size < 8 || start + size > mp4.length) {
+                types.append(" <bad size>");
+                break;
+            }
+            b.position((int) (start + size));
+        }
+        return types.toString();
     }
 
     @Test
