@@ -56,6 +56,8 @@ public final class TestMedia {
         TS_VIDEO_ONLY("ts", List.of("-c:v", "libopenh264", "-an", "-f", "mpegts")),
         /** MPEG-TS with AAC audio and no video: cheap to make long (for slow-to-process segments). */
         TS_AUDIO_ONLY("ts", List.of("-map", "1:a", "-c:a", "aac", "-f", "mpegts")),
+        /** Non-fragmented MP4 with the moov box first (fast start), H.264 + AAC. */
+        MP4_FASTSTART("mp4", List.of("-c:v", "libopenh264", "-c:a", "aac", "-f", "mp4", "-movflags", "+faststart")),
         /** Non-fragmented MP4 with the moov box at the end (unreadable from a pipe). */
         MP4_MOOV_AT_END("mp4", List.of("-c:v", "libopenh264", "-c:a", "aac", "-f", "mp4"));
 
