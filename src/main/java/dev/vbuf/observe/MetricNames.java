@@ -16,6 +16,7 @@ public final class MetricNames {
     public static final String WS_MESSAGE_BYTES = "vbuf_ws_message_bytes";
     public static final String WS_SESSIONS = "vbuf_ws_sessions";
     public static final String FFMPEG_INFO = "vbuf_ffmpeg_info";
+    public static final String READY = "vbuf_ready";
 
     public static final String LABEL_FORMAT = "format";
     public static final String LABEL_OUTCOME = "outcome";
@@ -45,7 +46,9 @@ public final class MetricNames {
             new Metric(WS_SESSIONS, "gauge", List.of(),
                        "Open WebSocket sessions."),
             new Metric(FFMPEG_INFO, "gauge", List.of(LABEL_VERSION),
-                       "Always 1; the `version` label is the FFmpeg version in use."));
+                       "Always 1; the `version` label is the FFmpeg version in use."),
+            new Metric(READY, "gauge", List.of(),
+                       "1 while ready (self-test passed, FFmpeg accepted, not draining), else 0; what `/health` says."));
 
     private MetricNames() {
     }

@@ -33,6 +33,7 @@ public final class VbufMetrics {
     private final MeterRegistry registry = Metrics.globalRegistry();
     private final AtomicReference<IntSupplier> inFlight = new AtomicReference<>(() -> 0);
     private final AtomicReference<IntSupplier> queued = new AtomicReference<>(() -> 0);
+    private final AtomicReference<java.util.function.BooleanSupplier> ready = new AtomicReference<>(() -> false);
     private final AtomicInteger sessions = new AtomicInteger();
     private final DistributionSummary ffmpegSeconds;
     private final DistributionSummary bytesIn;
@@ -45,6 +46,8 @@ public final class VbufMetrics {
                                      .description("Segments waiting for a permit"));
         registry.getOrCreate(Gauge.builder(MetricNames.WS_SESSIONS, sessions::get)
                                      .description("Open WebSocket sessions"));
+        registry.getOrCreate(Gauge.builder(MetricNames.READY, () -> ready.get().getAsBoolean() ? 1 : 0)
+                                     .description("1 while ready, else 0"));
         ffmpegSeconds = histogram(MetricNames.FFMPEG_SECONDS, LATENCY_BUCKETS, "FFmpeg process wall time");
         bytesIn = histogram(MetricNames.WS_MESSAGE_BYTES, SIZE_BUCKETS, "WebSocket binary message size",
                             Tag.create(MetricNames.LABEL_DIRECTION, "in"));
@@ -59,10 +62,12 @@ public final class VbufMetrics {
         return INSTANCE;
     }
 
-    /** Points the queue gauges at the running server's admission gate. */
-    public void bindGauges(IntSupplier inFlightSupplier, IntSupplier queuedSupplier) {
+    /** Points the gauges at the running server's admission gate and readiness. */
+    public void bindGauges(IntSupplier inFlightSupplier, IntSupplier queuedSupplier,
+                           java.util.function.BooleanSupplier readySupplier) {
         inFlight.set(inFlightSupplier);
         queued.set(queuedSupplier);
+        ready.set(readySupplier);
     }
 
     public void ffmpegVersion(String version) {

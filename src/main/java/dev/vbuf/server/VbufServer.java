@@ -50,12 +50,13 @@ public final class VbufServer implements AutoCloseable {
         VbufMetrics metrics = VbufMetrics.get();
         metrics.ffmpegVersion(ffmpeg.version());
         this.gate = new SegmentGate(config.maxConcurrent(), config.queueCapacity(), INITIAL_SERVICE_TIME);
-        metrics.bindGauges(gate::running, gate::queued);
+
         SegmentProcessor processor = new SegmentProcessor(ffmpeg, gate, config.targetLatency(), config.ffmpegTimeout(),
                                                           config.maxSegmentBytes(), config.ffmpegMaxOutputBytes(),
                                                           metrics);
         this.sessions = new SessionRegistry(config.sessionTimeout());
         this.health = new VbufHealth(ffmpeg, gate, config.targetLatency());
+        metrics.bindGauges(gate::running, gate::queued, health::ready);
         SegmentApi api = new SegmentApi(processor, sessions, metrics, config.perSession());
 
         WebServerConfig.Builder builder = WebServer.builder()
