@@ -1,0 +1,37 @@
+variable "project_id" {
+  description = "Google Cloud project that runs vbuf (Cloud Run and/or GKE) and receives its Managed Prometheus metrics."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the Cloud Run service."
+  type        = string
+  default     = "us-east1"
+}
+
+variable "service_name" {
+  description = "Cloud Run service / Knative service name; used in display names."
+  type        = string
+  default     = "vbuf"
+}
+
+variable "service_host" {
+  description = "Host name the uptime check calls /health on, e.g. vbuf-abc123-ue.a.run.app (no scheme)."
+  type        = string
+}
+
+variable "notification_email" {
+  description = "Where alerts and budget notices go."
+  type        = string
+}
+
+variable "billing_account_id" {
+  description = "Billing account of the project, for the budget alert (e.g. 012345-6789AB-CDEF01)."
+  type        = string
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly budget in US dollars; notices at 50%, 90% and 100% of it."
+  type        = number
+  default     = 1000
+}
