@@ -4,17 +4,16 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.PrometheusText;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestServer;
@@ -36,8 +35,6 @@ class MetricsContractTest {
     /** Labels Prometheus (or Managed Prometheus) adds at scrape time, not the app. */
     private static final Set<String> TARGET_LABELS = Set.of("instance", "job", "pod", "namespace", "cluster",
                                                             "location", "service_name", "revision_name");
-    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? \\S+");
-    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     @Test
     void everythingTheRulesAndDashboardReferenceIsExported() throws Exception {
@@ -61,22 +58,9 @@ class MetricsContractTest {
                     HttpRequest.newBuilder(URI.create("http://localhost:" + server.port() + "/observe/metrics"))
                             .build(), HttpResponse.BodyHandlers.ofString()).body();
         }
-        Map<String, Set<String>> exported = new HashMap<>();
-        Set<String> pairs = new HashSet<>();
-        for (String line : scrape.split("\n")) {
-            Matcher m = SAMPLE.matcher(line);
-            if (line.startsWith("#") || !m.find()) {
-                continue;
-            }
-            Set<String> labels = exported.computeIfAbsent(m.group(1), k -> new HashSet<>());
-            if (m.group(2) != null) {
-                Matcher l = LABEL.matcher(m.group(2));
-                while (l.find()) {
-                    labels.add(l.group(1));
-                    pairs.add(l.group(1) + "=\"" + l.group(2) + "\"");
-                }
-            }
-        }
+        PrometheusText parsed = PrometheusText.parse(scrape);
+        Map<String, Set<String>> exported = parsed.labelsByName();
+        Set<String> pairs = parsed.pairs();
         Map<String, Set<String>> referenced = MonitoringAsCodeTest.referencedVbufSeries();
         assertThat("the rules and dashboard use vbuf metrics", referenced.size(), greaterThan(5));
         for (Map.Entry<String, Set<String>> ref : referenced.entrySet()) {

@@ -4,15 +4,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.PrometheusText;
 import dev.vbuf.testing.ReadmeTables;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
@@ -34,8 +32,6 @@ import static org.hamcrest.Matchers.is;
 
 /** Metrics and health of a running server, checked against README.md and {@link MetricNames}. */
 class ObservabilityTest {
-    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)");
-    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static VbufServer server;
 
@@ -64,21 +60,7 @@ class ObservabilityTest {
     private static Map<String, Set<String>> scrape() throws Exception {
         HttpResponse<String> res = get("/observe/metrics");
         assertThat(res.statusCode(), is(200));
-        Map<String, Set<String>> seen = new HashMap<>();
-        for (String line : res.body().split("\n")) {
-            Matcher m = SAMPLE.matcher(line);
-            if (line.startsWith("#") || !m.find()) {
-                continue;
-            }
-            Set<String> labels = seen.computeIfAbsent(m.group(1), k -> new HashSet<>());
-            if (m.group(2) != null) {
-                Matcher l = LABEL.matcher(m.group(2));
-                while (l.find()) {
-                    labels.add(l.group(1));
-                }
-            }
-        }
-        return seen;
+        return PrometheusText.parse(res.body()).labelsByName();
     }
 
     @Test
