@@ -8,7 +8,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
