@@ -7,15 +7,14 @@ import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 
+import dev.vbuf.client.SegmentClient;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.PrometheusText;
 import dev.vbuf.testing.ReadmeTables;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestServer;
-import dev.vbuf.client.SegmentClient;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
