@@ -9,13 +9,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.segment.ErrorCode;
 import dev.vbuf.server.VbufServer;
-import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
-import dev.vbuf.client.SegmentClient;
 
 import org.junit.jupiter.api.Test;
 

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.ffmpeg.FfmpegProcess;
@@ -22,10 +23,9 @@ import dev.vbuf.media.InputContainer;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.segment.ErrorCode;
 import dev.vbuf.server.VbufServer;
-import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
-import dev.vbuf.client.SegmentClient;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -7,13 +7,13 @@ import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.stream.Stream;
 
+import dev.vbuf.client.AudioProbe;
+import dev.vbuf.client.SegmentClient;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.server.VbufServer;
-import dev.vbuf.client.AudioProbe;
-import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
-import dev.vbuf.client.SegmentClient;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -18,8 +18,8 @@ import java.util.concurrent.Future;
 import dev.vbuf.config.Setting;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.server.VbufServer;
-import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
 
 import org.junit.jupiter.api.AfterAll;

@@ -6,8 +6,8 @@ import java.util.Random;
 
 import dev.vbuf.segment.ErrorCode;
 import dev.vbuf.segment.SegmentException;
-import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestMedia;
 
 import org.junit.jupiter.api.Test;
 

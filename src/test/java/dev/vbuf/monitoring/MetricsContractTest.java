@@ -13,8 +13,8 @@ import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.PrometheusText;
-import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
 
 import org.junit.jupiter.api.Test;

@@ -12,8 +12,8 @@ import dev.vbuf.client.SegmentClient;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.PrometheusText;
 import dev.vbuf.testing.ReadmeTables;
-import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -6,15 +6,15 @@ import java.util.List;
 import java.util.Map;
 
 import dev.vbuf.admission.SegmentGate;
+import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.NoFfmpegLeftBehind;
-import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
+import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
-import dev.vbuf.client.SegmentClient;
 
 import org.junit.jupiter.api.Test;
 

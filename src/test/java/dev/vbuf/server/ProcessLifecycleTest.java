@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 import dev.vbuf.api.Protocol;
+import dev.vbuf.client.SegmentClient;
 import dev.vbuf.segment.ErrorCode;
 import dev.vbuf.testing.ServerProcess;
-import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
-import dev.vbuf.client.SegmentClient;
+import dev.vbuf.testing.TestMedia;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
