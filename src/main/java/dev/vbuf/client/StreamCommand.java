@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
+import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.media.OutputFormat;
 
@@ -70,8 +71,7 @@ public final class StreamCommand implements Callable<Integer> {
             System.err.println("vbuf stream: --pipeline must be >= 1, --segment-seconds > 0, --max-retries >= 0");
             return 2;
         }
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(Optional.ofNullable(System.getenv("FFMPEG_PATH"))
-                                                          .filter(s -> !s.isBlank()).map(Path::of), Optional.empty());
+        FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpegPath(), Optional.empty());
         return stream(inputs, url, format, segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
                       System.out).exitCode();
     }

@@ -38,6 +38,9 @@ public final class VbufMetrics {
     private final DistributionSummary ffmpegSeconds;
     private final DistributionSummary bytesIn;
     private final DistributionSummary bytesOut;
+    private final java.util.Map<OutputFormat, DistributionSummary> latencies = new java.util.EnumMap<>(OutputFormat.class);
+    /** format, outcome -> counter; created on first use (outcomes are the few error codes and "ok"). */
+    private final java.util.Map<String, Counter> answered = new java.util.concurrent.ConcurrentHashMap<>();
 
     private VbufMetrics() {
         registry.getOrCreate(Gauge.builder(MetricNames.SEGMENTS_IN_FLIGHT, () -> inFlight.get().getAsInt())
@@ -54,7 +57,10 @@ public final class VbufMetrics {
         bytesOut = histogram(MetricNames.WS_MESSAGE_BYTES, SIZE_BUCKETS, "WebSocket binary message size",
                              Tag.create(MetricNames.LABEL_DIRECTION, "out"));
         for (OutputFormat f : OutputFormat.values()) {
-            latency(f); // so every format's series exists from the start
+            // every format's series exists from the start
+            latencies.put(f, histogram(MetricNames.SEGMENT_LATENCY, LATENCY_BUCKETS,
+                                       "Segment latency, last byte in to reply sent",
+                                       Tag.create(MetricNames.LABEL_FORMAT, f.wireName())));
         }
     }
 
@@ -98,17 +104,13 @@ public final class VbufMetrics {
 
     /** A segment was answered: counts its outcome and records its latency. */
     public void segmentAnswered(OutputFormat format, String outcome, Duration latency) {
-        registry.getOrCreate(Counter.builder(MetricNames.SEGMENTS_TOTAL.replaceFirst("_total$", ""))
-                                     .tags(java.util.List.of(Tag.create(MetricNames.LABEL_FORMAT, format.wireName()),
-                                                             Tag.create(MetricNames.LABEL_OUTCOME, outcome)))
-                                     .description("Segments answered, by format and outcome"))
+        answered.computeIfAbsent(format.wireName() + " " + outcome, k -> registry.getOrCreate(
+                Counter.builder(MetricNames.SEGMENTS_TOTAL.replaceFirst("_total$", "")) // Prometheus adds _total
+                        .tags(java.util.List.of(Tag.create(MetricNames.LABEL_FORMAT, format.wireName()),
+                                                Tag.create(MetricNames.LABEL_OUTCOME, outcome)))
+                        .description("Segments answered, by format and outcome")))
                 .increment();
-        latency(format).record(latency.toNanos() / 1e9);
-    }
-
-    private DistributionSummary latency(OutputFormat format) {
-        return histogram(MetricNames.SEGMENT_LATENCY, LATENCY_BUCKETS, "Segment latency, last byte in to reply sent",
-                         Tag.create(MetricNames.LABEL_FORMAT, format.wireName()));
+        latencies.get(format).record(latency.toNanos() / 1e9);
     }
 
     private DistributionSummary histogram(String name, double[] buckets, String description, Tag... tags) {

@@ -183,27 +183,21 @@ public final class VbufServer implements AutoCloseable {
                             + config.shutdownGrace().toMillis() + " ms");
         gate.beginDrain();
         long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
-        waitUntilAnswered(deadline);
+        waitUntil(() -> sessions.unanswered() == 0, deadline);
         if (sessions.unanswered() > 0) {
             LOG.log(Level.WARNING, "grace period over with " + sessions.unanswered()
                                    + " segments unanswered; stopping their FFmpeg processes");
             processor.killAll(); // their segments are answered `internal`
-            waitUntilAnswered(System.nanoTime() + Duration.ofSeconds(1).toNanos());
+            waitUntil(() -> sessions.unanswered() == 0, System.nanoTime() + Duration.ofSeconds(1).toNanos());
         }
         sessions.closeAll(Protocol.CLOSE_GOING_AWAY, "server shutting down");
-        waitForSessions(System.nanoTime() + Duration.ofSeconds(1).toNanos());
+        waitUntil(() -> sessions.size() == 0, System.nanoTime() + Duration.ofSeconds(1).toNanos());
         close();
         LOG.log(Level.INFO, "stopped");
     }
 
-    private void waitUntilAnswered(long deadlineNanos) {
-        while (sessions.unanswered() > 0 && System.nanoTime() < deadlineNanos) {
-            sleepBriefly();
-        }
-    }
-
-    private void waitForSessions(long deadlineNanos) {
-        while (sessions.size() > 0 && System.nanoTime() < deadlineNanos) {
+    private static void waitUntil(java.util.function.BooleanSupplier done, long deadlineNanos) {
+        while (!done.getAsBoolean() && System.nanoTime() < deadlineNanos) {
             sleepBriefly();
         }
     }

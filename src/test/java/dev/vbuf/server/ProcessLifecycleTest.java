@@ -177,10 +177,8 @@ class ProcessLifecycleTest {
     @Test
     void demoRunsTheMainJobEndToEnd() throws Exception {
         java.nio.file.Path out = java.nio.file.Files.createTempFile("vbuf-demo", ".m4a");
-        String javaBin = ProcessHandle.current().info().command().orElse("java");
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Process demo = new ProcessBuilder(javaBin, "-cp", classpath, "dev.vbuf.Main", "demo", "--seconds", "12",
-                                          "--out", out.toString())
+        Process demo = new ProcessBuilder(ServerProcess.mainCommand("demo", "--seconds", "12", "--out",
+                                                                    out.toString()))
                 .redirectErrorStream(true).start();
         String output = new String(demo.getInputStream().readAllBytes());
         assertThat(demo.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), is(true));

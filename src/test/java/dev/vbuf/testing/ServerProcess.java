@@ -33,16 +33,22 @@ public final class ServerProcess implements AutoCloseable {
     /** Starts the server with the given environment (PORT is chosen here unless given). */
     public static ServerProcess start(Map<String, String> env) throws IOException {
         int port = env.containsKey("PORT") ? Integer.parseInt(env.get("PORT")) : freePort();
-        String java = ProcessHandle.current().info().command().orElse("java");
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(java, "-cp", classpath, "dev.vbuf.Main"));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
+        ProcessBuilder pb = new ProcessBuilder(mainCommand());
         pb.environment().putAll(env);
         pb.environment().put("PORT", String.valueOf(port));
         pb.environment().putIfAbsent("VBUF_HOST", "127.0.0.1");
         Path log = Files.createTempFile("vbuf-server", ".log");
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         return new ServerProcess(pb.start(), port, log);
+    }
+
+    /** {@code java -cp <this test class path> dev.vbuf.Main args...}, with the JVM running the tests. */
+    public static List<String> mainCommand(String... args) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> cmd = new ArrayList<>(List.of(java, "-cp", classpath, "dev.vbuf.Main"));
+        cmd.addAll(List.of(args));
+        return cmd;
     }
 
     public static int freePort() throws IOException {
