@@ -1,7 +1,6 @@
 package dev.vbuf.monitoring;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,10 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.vbuf.testing.Commands;
 import dev.vbuf.testing.ReadmeTables;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -70,18 +69,7 @@ class MonitoringAsCodeTest {
     }
 
     static String run(List<String> cmd, Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new AssertionError(cmd.get(0) + " is not installed: run `bash .ci/install` (it installs it)", e);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat("finished: " + cmd, p.waitFor(120, TimeUnit.SECONDS), is(true));
-        assertThat(String.join(" ", cmd) + " failed:\n" + out, p.exitValue(), is(0));
-        return out;
+        return Commands.run(cmd, env);
     }
 
     @Test
