@@ -22,6 +22,7 @@ public final class Main {
             case "bench" -> bench(Arrays.copyOfRange(args, 1, args.length));
             case "stream" -> client(new dev.vbuf.client.StreamCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "demo" -> client(new dev.vbuf.client.DemoCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "token" -> client(new dev.vbuf.client.TokenCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "-h", "--help", "help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + String.join(" ", Arrays.asList(args)));
@@ -65,12 +66,14 @@ public final class Main {
 
     private static void usage(int status) {
         System.out.println("""
-                usage: java -jar target/vbuf.jar [serve | demo | stream ... | bench ...]
+                usage: java -jar target/vbuf.jar [serve | demo | stream ... | token ... | bench ...]
                   serve   run the segment service (default). Configuration: application.yaml and the
                           environment variables listed in README.md (PORT, DUBBING_MAX_CONCURRENT_SESSIONS, ...).
                   demo    start a server, stream a generated 60-s 720p video through it, write the audio
                   stream  INPUT... --url ws://host:port/v1/segments [--format fmp4|aac|webm|pcm]
-                          [--segment-seconds 6] [--realtime] [--out FILE]   (stream --help for all options)
+                          [--segment-seconds 6] [--realtime] [--out FILE] [--token JWT]
+                          (stream --help for all options)
+                  token   print an access token signed with SECRET_KEY: [--subject S] [--ttl-minutes 60]
                   bench   raw FFmpeg against the server over WebSocket, same machine and segments:
                           --segments 48 --parallel 1,2,4 --formats aac,webm --seconds 6
                 """);

@@ -20,6 +20,12 @@ public final class Protocol {
     public static final String HEADER_PROCESSING_MS = "X-Vbuf-Processing-Ms";
     /** Code of request-level errors (an unknown format, no WebSocket upgrade) in HTTP JSON bodies. */
     public static final String BAD_REQUEST = "bad_request";
+    /** Code of a request refused for a missing or invalid access token (HTTP 401). */
+    public static final String UNAUTHORIZED = "unauthorized";
+    /** The one message a refused token gets: nothing that tells an attacker what was wrong. */
+    public static final String UNAUTHORIZED_MESSAGE = "missing or invalid access token";
+    /** WebSocket sub-protocol the server selects when a client offers it (see README, "Access"). */
+    public static final String SUBPROTOCOL = "vbuf.v1";
 
     /** WebSocket close codes. */
     public static final int CLOSE_NORMAL = 1000;

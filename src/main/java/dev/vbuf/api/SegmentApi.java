@@ -1,5 +1,6 @@
 package dev.vbuf.api;
 
+import dev.vbuf.access.Authenticator;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.segment.SegmentProcessor;
 
@@ -12,20 +13,23 @@ public final class SegmentApi {
     private final SessionRegistry registry;
     private final VbufMetrics metrics;
     private final int perSession;
+    private final Authenticator auth;
 
-    public SegmentApi(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, int perSession) {
+    public SegmentApi(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, int perSession,
+                      Authenticator auth) {
         this.processor = processor;
         this.registry = registry;
         this.metrics = metrics;
         this.perSession = perSession;
+        this.auth = auth;
     }
 
     public void http(HttpRouting.Builder routing) {
-        routing.register(Protocol.PATH, new SegmentHttpService(processor, registry, metrics));
+        routing.register(Protocol.PATH, new SegmentHttpService(processor, registry, metrics, auth));
     }
 
     public WsRouting.Builder ws() {
         return WsRouting.builder()
-                .endpoint(Protocol.PATH, () -> new SegmentSocket(processor, registry, metrics, perSession));
+                .endpoint(Protocol.PATH, () -> new SegmentSocket(processor, registry, metrics, perSession, auth));
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Optional;
 
+import dev.vbuf.access.Authenticator;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.observe.MetricNames;
 import dev.vbuf.observe.VbufMetrics;
@@ -31,8 +32,10 @@ final class SegmentHttpService implements HttpService {
     private final SegmentProcessor processor;
     private final SessionRegistry registry;
     private final VbufMetrics metrics;
+    private final Authenticator auth;
 
-    SegmentHttpService(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics) {
+    SegmentHttpService(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, Authenticator auth) {
+        this.auth = auth;
         this.processor = processor;
         this.registry = registry;
         this.metrics = metrics;
@@ -44,7 +47,21 @@ final class SegmentHttpService implements HttpService {
              .get("/", this::get);
     }
 
+    /** False after answering 401 when the request has no valid access token. */
+    private boolean authorized(ServerRequest req, ServerResponse res, String what) {
+        if (Access.allowed(auth, req.headers(), req.query(), what)) {
+            return true;
+        }
+        res.status(Status.UNAUTHORIZED_401);
+        res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"vbuf\"");
+        error(res, Protocol.UNAUTHORIZED, Protocol.UNAUTHORIZED_MESSAGE, null);
+        return false;
+    }
+
     private void get(ServerRequest req, ServerResponse res) {
+        if (!authorized(req, res, "WebSocket upgrade")) {
+            return;
+        }
         Optional<String> f = req.query().first(Protocol.FORMAT_PARAM).asOptional();
         if (f.isPresent() && OutputFormat.fromWireName(f.get()).isEmpty()) {
             badFormat(res, f.get());
@@ -56,6 +73,9 @@ final class SegmentHttpService implements HttpService {
     }
 
     private void post(ServerRequest req, ServerResponse res) {
+        if (!authorized(req, res, "HTTP segment")) {
+            return;
+        }
         Optional<String> f = req.query().first(Protocol.FORMAT_PARAM).asOptional();
         OutputFormat format = OutputFormat.DEFAULT;
         if (f.isPresent()) {

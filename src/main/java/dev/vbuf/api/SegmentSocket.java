@@ -13,6 +13,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
+import dev.vbuf.access.Authenticator;
 import dev.vbuf.log.Logs;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.observe.MetricNames;
@@ -25,6 +26,7 @@ import dev.vbuf.segment.SegmentProcessor;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
+import io.helidon.http.WritableHeaders;
 import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
@@ -46,6 +48,7 @@ final class SegmentSocket implements WsListener {
     /** A reply that cannot be written for this long means the client stopped reading: the session is dropped. */
     static final Duration SEND_STALL = Duration.ofSeconds(30);
 
+    private final Authenticator auth;
     private final SegmentProcessor processor;
     private final SessionRegistry registry;
     private final VbufMetrics metrics;
@@ -79,7 +82,9 @@ final class SegmentSocket implements WsListener {
     private long messageSize;
     private long nextSeq;
 
-    SegmentSocket(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, int perSession) {
+    SegmentSocket(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, int perSession,
+                  Authenticator auth) {
+        this.auth = auth;
         this.processor = processor;
         this.registry = registry;
         this.metrics = metrics;
@@ -100,11 +105,21 @@ final class SegmentSocket implements WsListener {
 
     @Override
     public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
+        // A refused upgrade falls through to the plain HTTP route, which answers 401 (or 400 for a bad format).
+        if (!Access.allowed(auth, headers, prologue.query(), "WebSocket upgrade")) {
+            throw new WsUpgradeException("unauthorized");
+        }
         Optional<String> requested = prologue.query().first(Protocol.FORMAT_PARAM).asOptional();
         if (requested.isPresent()) {
             // An unknown format refuses the upgrade; the plain HTTP route then answers 400 with the reason.
             format = OutputFormat.fromWireName(requested.get())
                     .orElseThrow(() -> new WsUpgradeException("unknown format " + requested.get()));
+        }
+        // A browser that offers sub-protocols (e.g. to carry its token) needs one chosen, or it drops the connection.
+        if (Authenticator.protocols(headers.values(Access.SEC_WEBSOCKET_PROTOCOL)).contains(Protocol.SUBPROTOCOL)) {
+            WritableHeaders<?> response = WritableHeaders.create();
+            response.set(Access.SEC_WEBSOCKET_PROTOCOL, Protocol.SUBPROTOCOL);
+            return Optional.of(response);
         }
         return Optional.empty();
     }

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -55,7 +56,7 @@ public final class DemoCommand implements Callable<Integer> {
                                           video.toString()),
                                   "generate the demo video");
                 URI url = URI.create("ws://127.0.0.1:" + server.port() + "/v1/segments");
-                return StreamCommand.stream(List.of(video), url, f, 6, SegmentSource.Container.TS, false, 2, 20,
+                return StreamCommand.stream(List.of(video), url, Optional.empty(), f, 6, SegmentSource.Container.TS, false, 2, 20,
                                             target, server.ffmpeg(), System.out).exitCode();
             } finally {
                 StreamCommand.deleteRecursively(work);

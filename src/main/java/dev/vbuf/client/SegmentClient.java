@@ -6,6 +6,8 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -75,11 +77,23 @@ public final class SegmentClient implements AutoCloseable {
     }
 
     public static SegmentClient connect(URI uri) {
+        return connect(uri, Map.of());
+    }
+
+    /** Connects with extra handshake headers (e.g. {@code Authorization}). */
+    public static SegmentClient connect(URI uri, Map<String, String> headers) {
+        return connect(uri, headers, List.of());
+    }
+
+    /** Connects with extra handshake headers and offered sub-protocols ({@code Sec-WebSocket-Protocol}). */
+    public static SegmentClient connect(URI uri, Map<String, String> headers, List<String> subprotocols) {
         Listener listener = new Listener();
-        WebSocket ws = HTTP.newWebSocketBuilder()
-                .connectTimeout(Duration.ofSeconds(10))
-                .buildAsync(uri, listener)
-                .join();
+        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10));
+        headers.forEach(builder::header);
+        if (!subprotocols.isEmpty()) {
+            builder.subprotocols(subprotocols.get(0), subprotocols.subList(1, subprotocols.size()).toArray(String[]::new));
+        }
+        WebSocket ws = builder.buildAsync(uri, listener).join();
         SegmentClient client = new SegmentClient(ws);
         listener.client = client;
         return client;

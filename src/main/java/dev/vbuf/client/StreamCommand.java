@@ -42,6 +42,11 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--url", required = true, description = "Server WebSocket URL, e.g. ws://localhost:8080/v1/segments")
     URI url;
 
+    @Option(names = "--token", defaultValue = "${env:VBUF_TOKEN}",
+            description = "Access token for a server with SECRET_KEY set (sent as Authorization: Bearer; default:"
+                          + " the VBUF_TOKEN environment variable). `vbuf token` makes one.")
+    String token;
+
     @Option(names = "--format", defaultValue = "fmp4", converter = FormatConverter.class,
             description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
     OutputFormat format;
@@ -72,7 +77,7 @@ public final class StreamCommand implements Callable<Integer> {
             return 2;
         }
         FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpegPath(), Optional.empty());
-        return stream(inputs, url, format, segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
+        return stream(inputs, url, Optional.ofNullable(token).filter(t -> !t.isBlank()), format, segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
                       System.out).exitCode();
     }
 
@@ -81,7 +86,7 @@ public final class StreamCommand implements Callable<Integer> {
     }
 
     /** The whole job; also what {@code demo} runs. */
-    public static Result stream(List<Path> inputs, URI url, OutputFormat format, double segmentSeconds,
+    public static Result stream(List<Path> inputs, URI url, Optional<String> token, OutputFormat format, double segmentSeconds,
                                 SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries,
                                 Path out, FfmpegBinary ffmpeg, PrintStream console)
             throws IOException, InterruptedException {
@@ -97,7 +102,7 @@ public final class StreamCommand implements Callable<Integer> {
             console.printf(Locale.ROOT, "streaming %d segments to %s as %s%s%n", segments.size(), url, format,
                            realtime ? " in real time" : "");
             StreamRun run = new StreamRun(segments, new StreamRun.Options(url, format, realtime, pipeline,
-                                                                          Duration.ofSeconds(60), maxRetries),
+                                                                          Duration.ofSeconds(60), maxRetries, token),
                                           console);
             List<StreamRun.Outcome> outcomes;
             try {

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.DelayQueue;
@@ -30,9 +31,10 @@ public final class StreamRun {
      * @param pipeline     segments in flight at once (the server's {@code segments.per-session})
      * @param replyTimeout how long to wait for any reply before giving up on the connection
      * @param maxRetries   overloaded answers tolerated per segment before it counts as failed
+     * @param token        access token, sent as {@code Authorization: Bearer}, when the server requires one
      */
     public record Options(URI url, OutputFormat format, boolean realtime, int pipeline, Duration replyTimeout,
-                          int maxRetries) {
+                          int maxRetries, Optional<String> token) {
     }
 
     /** What happened to one segment, finally. */
@@ -98,7 +100,8 @@ public final class StreamRun {
                              + options.format().wireName());
         SegmentClient client;
         try {
-            client = SegmentClient.connect(uri);
+            client = SegmentClient.connect(uri, options.token()
+                    .map(t -> Map.of("Authorization", "Bearer " + t)).orElse(Map.of()));
         } catch (RuntimeException e) {
             throw new StreamException("cannot connect to " + uri + ": " + rootMessage(e), e);
         }

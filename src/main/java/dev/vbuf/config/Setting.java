@@ -44,6 +44,11 @@ public enum Setting {
     SHUTDOWN_GRACE_MS("shutdown.grace-ms", "VBUF_SHUTDOWN_GRACE_MS", "8000",
                       "On SIGTERM, how long segments in progress may take to finish before sessions are closed"
                       + " (Cloud Run kills 10 s after SIGTERM)."),
+    SECRET_KEY("auth.secret-key", "SECRET_KEY", "",
+               "HS256 key that signs access tokens (JWT), at least 32 bytes; set from a secret store, never in a file."
+               + " Empty: no authentication (only behind a private network)."),
+    AUTH_AUDIENCE("auth.audience", "VBUF_AUTH_AUDIENCE", "vbuf",
+                  "The `aud` claim an access token must carry."),
     LOG_FORMAT("log.format", "LOG_FORMAT", "text",
                "`text` (human-readable) or `json` (one JSON object per line, for Cloud Logging)."),
     LOG_LEVEL("log.level", "LOG_LEVEL", "INFO",

@@ -32,6 +32,8 @@ public record VbufConfig(Config helidon,
                          Duration ffmpegTimeout,
                          int ffmpegMaxOutputBytes,
                          Duration shutdownGrace,
+                         Optional<Secret> secretKey,
+                         String authAudience,
                          String logFormat,
                          String logLevel) {
 
@@ -96,6 +98,8 @@ public record VbufConfig(Config helidon,
                               Duration.ofMillis(positiveInt(c, Setting.FFMPEG_TIMEOUT_MS, 1)),
                               positiveInt(c, Setting.FFMPEG_MAX_OUTPUT_BYTES, 1),
                               Duration.ofMillis(positiveInt(c, Setting.SHUTDOWN_GRACE_MS, 0)),
+                              secret(c, Setting.SECRET_KEY),
+                              string(c, Setting.AUTH_AUDIENCE),
                               logFormat,
                               string(c, Setting.LOG_LEVEL).toUpperCase(Locale.ROOT));
     }
@@ -106,6 +110,16 @@ public record VbufConfig(Config helidon,
 
     private static Optional<String> optional(Config c, Setting s) {
         return c.get(s.key()).asString().map(String::trim).filter(v -> !v.isEmpty());
+    }
+
+    /** A secret setting: never echoed, in errors or in {@code toString()}. */
+    private static Optional<Secret> secret(Config c, Setting s) {
+        Optional<String> v = optional(c, s);
+        if (v.isPresent() && v.get().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < Secret.MIN_BYTES) {
+            throw new IllegalArgumentException("Invalid configuration " + s.key() + " (env " + s.envVar() + "): "
+                                               + "shorter than " + Secret.MIN_BYTES + " bytes (HS256 needs a 256-bit key)");
+        }
+        return v.map(Secret::new);
     }
 
     private static int positiveInt(Config c, Setting s, int min) {

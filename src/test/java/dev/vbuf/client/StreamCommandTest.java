@@ -67,7 +67,7 @@ class StreamCommandTest {
                               SegmentSource.Container container, Path out, boolean realtime) throws Exception {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         PrintStream console = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-        StreamCommand.Result r = StreamCommand.stream(inputs, url(server), format, 4, container, realtime, 2, 50,
+        StreamCommand.Result r = StreamCommand.stream(inputs, url(server), java.util.Optional.empty(), format, 4, container, realtime, 2, 50,
                                                       out, TestMedia.FFMPEG, console);
         return new Run(r, buffer.toString(StandardCharsets.UTF_8));
     }

@@ -268,6 +268,8 @@ class ManifestContractTest {
             all.add(knative(o));
         }
         for (Service s : all) {
+            assertThat("authentication is on: SECRET_KEY comes from a secret",
+                       env(app(s)).get(Setting.SECRET_KEY.envVar()).getValueFrom().getSecretKeyRef(), notNullValue());
             for (EnvVar e : app(s).getEnv()) {
                 assertThat("env var " + e.getName() + " is not a vbuf setting (see Setting / README configuration)",
                            Setting.byEnvVar(e.getName()).isPresent(), is(true));
