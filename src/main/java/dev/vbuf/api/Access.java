@@ -3,27 +3,60 @@ package dev.vbuf.api;
 import java.lang.System.Logger.Level;
 import java.util.Optional;
 
+import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.access.Authenticator;
+import dev.vbuf.segment.ErrorCode;
 
 import io.helidon.common.uri.UriQuery;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Headers;
+import io.helidon.http.Status;
 
-/** The access check of protocol v1's requests, on Helidon's request headers and query. */
+/** The access checks of protocol v1's requests, on Helidon's request headers and query. */
 final class Access {
     private static final System.Logger LOG = System.getLogger(Access.class.getName());
     static final HeaderName SEC_WEBSOCKET_PROTOCOL = HeaderNames.create("Sec-WebSocket-Protocol");
 
+    /** Why a request may not pass: the HTTP answer. */
+    record Refusal(Status status, String code, String message, Long retryAfterMs) {
+    }
+
     private Access() {
     }
 
-    /** True when the request may pass; a refusal is logged at DEBUG with its reason (never the token). */
-    static boolean allowed(Authenticator auth, Headers headers, UriQuery query, String what) {
-        Optional<String> refusal = auth.refusal(headers.first(HeaderNames.AUTHORIZATION),
-                                                query.first(Authenticator.QUERY_PARAM).asOptional(),
-                                                headers.values(SEC_WEBSOCKET_PROTOCOL));
-        refusal.ifPresent(r -> LOG.log(Level.DEBUG, what + " refused: " + r));
-        return refusal.isEmpty();
+    /** Token and origin: for every request to the segment API. */
+    static Optional<Refusal> requestRefusal(AccessPolicy policy, Headers headers, UriQuery query, String what) {
+        Optional<String> denied = policy.auth().refusal(headers.first(HeaderNames.AUTHORIZATION),
+                                                        query.first(Authenticator.QUERY_PARAM).asOptional(),
+                                                        headers.values(SEC_WEBSOCKET_PROTOCOL));
+        if (denied.isPresent()) {
+            LOG.log(Level.DEBUG, what + " refused: " + denied.get()); // the reason stays in the log
+            return Optional.of(new Refusal(Status.UNAUTHORIZED_401, Protocol.UNAUTHORIZED,
+                                           Protocol.UNAUTHORIZED_MESSAGE, null));
+        }
+        Optional<String> origin = headers.first(HeaderNames.ORIGIN);
+        if (!policy.originAllowed(origin)) {
+            LOG.log(Level.DEBUG, what + " refused: origin " + origin.get() + " is not allowed");
+            return Optional.of(new Refusal(Status.FORBIDDEN_403, Protocol.FORBIDDEN_ORIGIN,
+                                           "origin " + origin.get() + " is not allowed to use this service", null));
+        }
+        return Optional.empty();
+    }
+
+    /** Token, origin and the session cap: for a WebSocket upgrade. */
+    static Optional<Refusal> upgradeRefusal(AccessPolicy policy, SessionRegistry registry, Headers headers,
+                                            UriQuery query) {
+        Optional<Refusal> refusal = requestRefusal(policy, headers, query, "WebSocket upgrade");
+        if (refusal.isEmpty() && registry.size() >= policy.maxSessions()) {
+            refusal = Optional.of(sessionLimit(policy));
+        }
+        return refusal;
+    }
+
+    static Refusal sessionLimit(AccessPolicy policy) {
+        return new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.OVERLOADED.wireName(),
+                           "session limit reached: this instance serves " + policy.maxSessions()
+                           + " sessions; retry (another instance may take it)", AccessPolicy.SESSION_RETRY_AFTER_MS);
     }
 }

@@ -24,6 +24,8 @@ public final class Protocol {
     public static final String UNAUTHORIZED = "unauthorized";
     /** The one message a refused token gets: nothing that tells an attacker what was wrong. */
     public static final String UNAUTHORIZED_MESSAGE = "missing or invalid access token";
+    /** Code of a request whose browser {@code Origin} is not in {@code VBUF_ALLOWED_ORIGINS} (HTTP 403). */
+    public static final String FORBIDDEN_ORIGIN = "forbidden_origin";
     /** WebSocket sub-protocol the server selects when a client offers it (see README, "Access"). */
     public static final String SUBPROTOCOL = "vbuf.v1";
 
@@ -33,6 +35,7 @@ public final class Protocol {
     public static final int CLOSE_UNSUPPORTED_DATA = 1003;
     public static final int CLOSE_TOO_BIG = 1009;
     public static final int CLOSE_INTERNAL = 1011;
+    public static final int CLOSE_TRY_AGAIN_LATER = 1013;
 
     static final ObjectMapper JSON = new ObjectMapper();
 

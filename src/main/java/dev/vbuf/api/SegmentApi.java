@@ -1,6 +1,6 @@
 package dev.vbuf.api;
 
-import dev.vbuf.access.Authenticator;
+import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.segment.SegmentProcessor;
 
@@ -13,23 +13,23 @@ public final class SegmentApi {
     private final SessionRegistry registry;
     private final VbufMetrics metrics;
     private final int perSession;
-    private final Authenticator auth;
+    private final AccessPolicy access;
 
     public SegmentApi(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, int perSession,
-                      Authenticator auth) {
+                      AccessPolicy access) {
         this.processor = processor;
         this.registry = registry;
         this.metrics = metrics;
         this.perSession = perSession;
-        this.auth = auth;
+        this.access = access;
     }
 
     public void http(HttpRouting.Builder routing) {
-        routing.register(Protocol.PATH, new SegmentHttpService(processor, registry, metrics, auth));
+        routing.register(Protocol.PATH, new SegmentHttpService(processor, registry, metrics, access));
     }
 
     public WsRouting.Builder ws() {
         return WsRouting.builder()
-                .endpoint(Protocol.PATH, () -> new SegmentSocket(processor, registry, metrics, perSession, auth));
+                .endpoint(Protocol.PATH, () -> new SegmentSocket(processor, registry, metrics, perSession, access));
     }
 }

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Optional;
 
-import dev.vbuf.access.Authenticator;
+import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.observe.MetricNames;
 import dev.vbuf.observe.VbufMetrics;
@@ -32,10 +32,10 @@ final class SegmentHttpService implements HttpService {
     private final SegmentProcessor processor;
     private final SessionRegistry registry;
     private final VbufMetrics metrics;
-    private final Authenticator auth;
+    private final AccessPolicy access;
 
-    SegmentHttpService(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, Authenticator auth) {
-        this.auth = auth;
+    SegmentHttpService(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, AccessPolicy access) {
+        this.access = access;
         this.processor = processor;
         this.registry = registry;
         this.metrics = metrics;
@@ -47,24 +47,35 @@ final class SegmentHttpService implements HttpService {
              .get("/", this::get);
     }
 
-    /** False after answering 401 when the request has no valid access token. */
-    private boolean authorized(ServerRequest req, ServerResponse res, String what) {
-        if (Access.allowed(auth, req.headers(), req.query(), what)) {
-            return true;
+    /** Answers a refused request: 401 (token), 403 (origin) or 503 (session cap, with Retry-After). */
+    private static void refuse(ServerResponse res, Access.Refusal r) {
+        res.status(r.status());
+        if (r.status() == Status.UNAUTHORIZED_401) {
+            res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"vbuf\"");
         }
-        res.status(Status.UNAUTHORIZED_401);
-        res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"vbuf\"");
-        error(res, Protocol.UNAUTHORIZED, Protocol.UNAUTHORIZED_MESSAGE, null);
-        return false;
+        if (r.retryAfterMs() != null) {
+            res.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, (r.retryAfterMs() + 999) / 1000)));
+        }
+        error(res, r.code(), r.message(), r.retryAfterMs());
     }
 
+    /**
+     * A GET here is a WebSocket upgrade that was refused (or a plain GET): say why, with the same checks the upgrade
+     * ran, in the same order.
+     */
     private void get(ServerRequest req, ServerResponse res) {
-        if (!authorized(req, res, "WebSocket upgrade")) {
+        Optional<Access.Refusal> refusal = Access.requestRefusal(access, req.headers(), req.query(), "WebSocket upgrade");
+        if (refusal.isPresent()) {
+            refuse(res, refusal.get());
             return;
         }
         Optional<String> f = req.query().first(Protocol.FORMAT_PARAM).asOptional();
         if (f.isPresent() && OutputFormat.fromWireName(f.get()).isEmpty()) {
             badFormat(res, f.get());
+            return;
+        }
+        if (registry.size() >= access.maxSessions()) {
+            refuse(res, Access.sessionLimit(access));
             return;
         }
         res.status(Status.UPGRADE_REQUIRED_426);
@@ -73,7 +84,9 @@ final class SegmentHttpService implements HttpService {
     }
 
     private void post(ServerRequest req, ServerResponse res) {
-        if (!authorized(req, res, "HTTP segment")) {
+        Optional<Access.Refusal> refusal = Access.requestRefusal(access, req.headers(), req.query(), "HTTP segment");
+        if (refusal.isPresent()) {
+            refuse(res, refusal.get());
             return;
         }
         Optional<String> f = req.query().first(Protocol.FORMAT_PARAM).asOptional();

@@ -13,7 +13,9 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
+import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.access.Authenticator;
+import dev.vbuf.access.SegmentRateLimiter;
 import dev.vbuf.log.Logs;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.observe.MetricNames;
@@ -48,7 +50,8 @@ final class SegmentSocket implements WsListener {
     /** A reply that cannot be written for this long means the client stopped reading: the session is dropped. */
     static final Duration SEND_STALL = Duration.ofSeconds(30);
 
-    private final Authenticator auth;
+    private final AccessPolicy access;
+    private final SegmentRateLimiter rate;
     private final SegmentProcessor processor;
     private final SessionRegistry registry;
     private final VbufMetrics metrics;
@@ -83,8 +86,9 @@ final class SegmentSocket implements WsListener {
     private long nextSeq;
 
     SegmentSocket(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, int perSession,
-                  Authenticator auth) {
-        this.auth = auth;
+                  AccessPolicy access) {
+        this.access = access;
+        this.rate = access.newRateLimiter(System.nanoTime());
         this.processor = processor;
         this.registry = registry;
         this.metrics = metrics;
@@ -105,9 +109,11 @@ final class SegmentSocket implements WsListener {
 
     @Override
     public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
-        // A refused upgrade falls through to the plain HTTP route, which answers 401 (or 400 for a bad format).
-        if (!Access.allowed(auth, headers, prologue.query(), "WebSocket upgrade")) {
-            throw new WsUpgradeException("unauthorized");
+        // A refused upgrade falls through to the plain HTTP route, which runs the same checks and answers 401 (token),
+        // 403 (origin), 503 (session cap) or 400 (format) with a JSON body.
+        Optional<Access.Refusal> refusal = Access.upgradeRefusal(access, registry, headers, prologue.query());
+        if (refusal.isPresent()) {
+            throw new WsUpgradeException(refusal.get().message());
         }
         Optional<String> requested = prologue.query().first(Protocol.FORMAT_PARAM).asOptional();
         if (requested.isPresent()) {
@@ -132,6 +138,10 @@ final class SegmentSocket implements WsListener {
         registry.add(this);
         metrics.sessionOpened();
         Logs.log(LOG, Level.DEBUG, id, -1, "session opened, format=" + format);
+        if (registry.size() > access.maxSessions()) {
+            // upgrades that raced past the check in onHttpUpgrade: the cap is strict
+            closeWhenAnswered(Protocol.CLOSE_TRY_AGAIN_LATER, "session limit reached; retry");
+        }
     }
 
     @Override
@@ -168,6 +178,13 @@ final class SegmentSocket implements WsListener {
         Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes");
         if (segment == null) {
             complete(seq, error(seq, processor.tooLarge(size), arrival));
+            return;
+        }
+        long waitMs = rate.tryAcquire(arrival);
+        if (waitMs > 0) {
+            complete(seq, error(seq, new SegmentException(ErrorCode.RATE_LIMITED, String.format(java.util.Locale.ROOT,
+                    "rate_limited: this session may send %.2f segments/s (bursts of %d)",
+                    access.sessionSegmentsPerSecond(), access.sessionSegmentBurst()), waitMs), arrival));
             return;
         }
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {

@@ -20,10 +20,14 @@ import dev.vbuf.segment.ErrorCode;
 
 /**
  * Streams segments over one WebSocket the way a player does (protocol v1): up to {@code pipeline} segments in flight,
- * optionally paced at the media's own rate, {@code overloaded} answers retried after {@code retryAfterMs}, every other
+ * optionally paced at the media's own rate, {@code overloaded} and {@code rate_limited} answers retried after {@code retryAfterMs}, every other
  * error reported and not retried. Collects each segment's audio by its index, whatever order attempts took.
  */
 public final class StreamRun {
+    /** Answers that mean "send it again after retryAfterMs". */
+    private static final java.util.Set<String> RETRIED = java.util.Set.of(ErrorCode.OVERLOADED.wireName(),
+                                                                          ErrorCode.RATE_LIMITED.wireName());
+
     /**
      * @param url          the server's {@code /v1/segments} WebSocket URL (without the format parameter)
      * @param format       output format
@@ -153,7 +157,7 @@ public final class StreamRun {
                     outcomes[i] = new Outcome(i, reply.audio(), reply.json().path("audioMs").asLong(), null, null,
                                               retries[i], latencyMs);
                     done++;
-                } else if (ErrorCode.OVERLOADED.wireName().equals(reply.code()) && retries[i] < options.maxRetries()) {
+                } else if (RETRIED.contains(reply.code()) && retries[i] < options.maxRetries()) {
                     retries[i]++;
                     long wait = Math.max(1, reply.json().path("retryAfterMs").asLong(100));
                     queue.add(new Job(i, System.nanoTime() + wait * 1_000_000, order.getAndIncrement()));

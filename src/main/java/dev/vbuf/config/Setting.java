@@ -49,6 +49,18 @@ public enum Setting {
                + " Empty: no authentication (only behind a private network)."),
     AUTH_AUDIENCE("auth.audience", "VBUF_AUTH_AUDIENCE", "vbuf",
                   "The `aud` claim an access token must carry."),
+    ALLOWED_ORIGINS("auth.allowed-origins", "VBUF_ALLOWED_ORIGINS", "",
+                    "Comma-separated browser origins allowed to open sessions (e.g. `https://player.example.com`); a"
+                    + " request with any other `Origin` header gets 403. Empty: any origin (non-browser clients send"
+                    + " none). Set it when browsers connect (Cross-Site WebSocket Hijacking)."),
+    MAX_SESSIONS("limits.max-sessions", "VBUF_MAX_SESSIONS", "100",
+                 "Open WebSocket sessions per instance; beyond it the upgrade is refused with 503 and `Retry-After`."
+                 + " Keep it equal to the platform's per-instance concurrency (Cloud Run `containerConcurrency`)."),
+    SESSION_RATE("limits.session-segments-per-second", "VBUF_SESSION_SEGMENTS_PER_SECOND", "2",
+                 "Sustained segments per second one session may send (a real-time player sends one per 2-6 s);"
+                 + " faster segments are answered `rate_limited` with `retryAfterMs`, without running FFmpeg."),
+    SESSION_BURST("limits.session-segment-burst", "VBUF_SESSION_SEGMENT_BURST", "30",
+                  "Segments a session may send at once above that rate (a player filling its buffer at start)."),
     LOG_FORMAT("log.format", "LOG_FORMAT", "text",
                "`text` (human-readable) or `json` (one JSON object per line, for Cloud Logging)."),
     LOG_LEVEL("log.level", "LOG_LEVEL", "INFO",

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
@@ -34,6 +35,10 @@ public record VbufConfig(Config helidon,
                          Duration shutdownGrace,
                          Optional<Secret> secretKey,
                          String authAudience,
+                         Set<String> allowedOrigins,
+                         int maxSessions,
+                         double sessionSegmentsPerSecond,
+                         int sessionSegmentBurst,
                          String logFormat,
                          String logLevel) {
 
@@ -100,6 +105,10 @@ public record VbufConfig(Config helidon,
                               Duration.ofMillis(positiveInt(c, Setting.SHUTDOWN_GRACE_MS, 0)),
                               secret(c, Setting.SECRET_KEY),
                               string(c, Setting.AUTH_AUDIENCE),
+                              origins(c, Setting.ALLOWED_ORIGINS),
+                              positiveInt(c, Setting.MAX_SESSIONS, 1),
+                              positiveNumber(c, Setting.SESSION_RATE),
+                              positiveInt(c, Setting.SESSION_BURST, 1),
                               logFormat,
                               string(c, Setting.LOG_LEVEL).toUpperCase(Locale.ROOT));
     }
@@ -120,6 +129,29 @@ public record VbufConfig(Config helidon,
                                                + "shorter than " + Secret.MIN_BYTES + " bytes (HS256 needs a 256-bit key)");
         }
         return v.map(Secret::new);
+    }
+
+    private static Set<String> origins(Config c, Setting s) {
+        Set<String> origins = new java.util.LinkedHashSet<>();
+        for (String o : string(c, s).split(",")) {
+            String origin = o.strip();
+            if (origin.isEmpty()) {
+                continue;
+            }
+            if (!origin.matches("https?://[^/\\s]+")) {
+                throw invalid(s, origin, "an origin is scheme://host[:port], without a path");
+            }
+            origins.add(origin);
+        }
+        return Set.copyOf(origins);
+    }
+
+    private static double positiveNumber(Config c, Setting s) {
+        double v = number(c, s);
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw invalid(s, string(c, s), "must be a number > 0");
+        }
+        return v;
     }
 
     private static int positiveInt(Config c, Setting s, int min) {

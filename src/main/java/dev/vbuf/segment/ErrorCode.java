@@ -17,6 +17,8 @@ public enum ErrorCode {
     TIMEOUT(504),
     /** Not admitted: it could not start in time to meet the latency budget. Comes with a retry-after. */
     OVERLOADED(429),
+    /** The session sends segments faster than its rate limit allows. Comes with a retry-after. */
+    RATE_LIMITED(429),
     /** Something failed on the server's side. */
     INTERNAL(500);
 

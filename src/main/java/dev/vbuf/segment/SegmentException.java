@@ -21,7 +21,7 @@ public final class SegmentException extends Exception {
         return code;
     }
 
-    /** For {@link ErrorCode#OVERLOADED}: when to send the segment again; 0 otherwise. */
+    /** For {@link ErrorCode#OVERLOADED} and {@link ErrorCode#RATE_LIMITED}: when to send it again; 0 otherwise. */
     public long retryAfterMs() {
         return retryAfterMs;
     }

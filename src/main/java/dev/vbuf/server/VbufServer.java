@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import dev.vbuf.access.Authenticator;
+import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.admission.SegmentGate;
 import dev.vbuf.api.Protocol;
 import dev.vbuf.api.SegmentApi;
@@ -59,7 +59,7 @@ public final class VbufServer implements AutoCloseable {
         this.health = new VbufHealth(ffmpeg, gate, config.targetLatency());
         metrics.bindGauges(gate::running, gate::queued, health::ready);
         SegmentApi api = new SegmentApi(processor, sessions, metrics, config.perSession(),
-                                        Authenticator.create(config.secretKey(), config.authAudience()));
+                                        AccessPolicy.of(config));
 
         WebServerConfig.Builder builder = WebServer.builder()
                 .config(config.helidon().get("server"))

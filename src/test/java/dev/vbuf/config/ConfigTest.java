@@ -30,6 +30,21 @@ class ConfigTest {
     }
 
     @Test
+    void securityLimitsTableNamesRealSettingsWithTheirDefaults() throws Exception {
+        List<List<String>> rows = ReadmeTables.table("limit", "environment variable", "default", "when exceeded");
+        assertThat(rows.size() > 10, is(true));
+        for (List<String> row : rows) {
+            String[] vars = row.get(1).split(",\\s*");
+            String[] defaults = row.get(2).split(",\\s*");
+            for (int i = 0; i < vars.length; i++) {
+                Setting s = Setting.byEnvVar(vars[i]).orElseThrow(() -> new AssertionError("not a setting: " + row));
+                String expected = s.defaultValue().isEmpty() ? "(empty)" : s.defaultValue();
+                assertThat(row.toString(), defaults[i], is(expected));
+            }
+        }
+    }
+
+    @Test
     void applicationYamlHoldsEveryKeyWithItsDefault() {
         Config yaml = Config.just(ConfigSources.classpath("application.yaml"));
         for (Setting s : Setting.values()) {

@@ -400,6 +400,8 @@ class ManifestContractTest {
         long segmentBytes = Long.parseLong(effective(c, Setting.MAX_SEGMENT_BYTES));
         double sessionMinutes = Double.parseDouble(effective(c, Setting.SESSION_TIMEOUT_MINUTES));
 
+        assertThat(where + ": the app refuses sessions beyond what the platform routes to one instance",
+                   Long.parseLong(effective(c, Setting.MAX_SESSIONS)), is(sessions));
         assertThat(where + ": one FFmpeg process per vCPU (throughput peaks at processes = cores)",
                    maxConcurrent, is(vcpus));
         assertThat(where + ": every session's pipelined segments fit running + queued",
