@@ -19,7 +19,8 @@ public final class Main {
         String command = args.length == 0 ? "serve" : args[0];
         switch (command) {
             case "serve" -> serve();
-            case "bench" -> bench(Arrays.copyOfRange(args, 1, args.length));
+            case "bench" -> tool("bench", dev.vbuf.bench.SegmentBench::main, Arrays.copyOfRange(args, 1, args.length));
+            case "soak" -> tool("soak", dev.vbuf.bench.Soak::main, Arrays.copyOfRange(args, 1, args.length));
             case "stream" -> client(new dev.vbuf.client.StreamCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "demo" -> client(new dev.vbuf.client.DemoCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "token" -> client(new dev.vbuf.client.TokenCommand(), Arrays.copyOfRange(args, 1, args.length));
@@ -53,20 +54,25 @@ public final class Main {
         System.exit(new picocli.CommandLine(command).execute(args));
     }
 
-    private static void bench(String[] args) {
+    /** A benchmark-style tool: quiet logs, exit 0 when it returns, 1 when it throws. */
+    private interface Tool {
+        void main(String[] args) throws Exception;
+    }
+
+    private static void tool(String name, Tool tool, String[] args) {
         LogSetup.configure("text", "WARNING");
         try {
-            dev.vbuf.bench.SegmentBench.main(args);
+            tool.main(args);
             System.exit(0);
         } catch (Exception e) {
-            System.err.println("vbuf bench: " + e);
+            System.err.println("vbuf " + name + ": " + e);
             System.exit(1);
         }
     }
 
     private static void usage(int status) {
         System.out.println("""
-                usage: java -jar target/vbuf.jar [serve | demo | stream ... | token ... | bench ...]
+                usage: java -jar target/vbuf.jar [serve | demo | stream ... | token ... | bench ... | soak ...]
                   serve   run the segment service (default). Configuration: application.yaml and the
                           environment variables listed in README.md (PORT, DUBBING_MAX_CONCURRENT_SESSIONS, ...).
                   demo    start a server, stream a generated 60-s 720p video through it, write the audio
@@ -76,6 +82,8 @@ public final class Main {
                   token   print an access token signed with SECRET_KEY: [--subject S] [--ttl-minutes 60]
                   bench   raw FFmpeg against the server over WebSocket, same machine and segments:
                           --segments 48 --parallel 1,2,4 --formats aac,webm --seconds 6
+                  soak    tens of thousands of segments (10 % bad) over churning sessions; server descriptors,
+                          threads, children, RSS and heap sampled: --segments 20000 --sessions 16
                 """);
         System.exit(status);
     }

@@ -63,13 +63,7 @@ public final class SegmentBench {
      * the last passes JVM options to the server process (e.g. a flight recording).
      */
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument " + args[i]);
-            }
-            opts.put(args[i].substring(2), args[i + 1]);
-        }
+        Map<String, String> opts = parseArgs(args);
         int segments = Integer.parseInt(opts.getOrDefault("segments", "48"));
         List<Integer> parallel = List.of(opts.getOrDefault("parallel", "1,2,4").split(",")).stream()
                 .map(String::trim).map(Integer::parseInt).toList();
@@ -84,10 +78,22 @@ public final class SegmentBench {
         FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpegPath(), java.util.Optional.empty());
         System.out.printf("vbuf segment benchmark: FFmpeg %s (%s), %d CPUs, Java %s%n", ffmpeg.version(),
                           ffmpeg.source(), Runtime.getRuntime().availableProcessors(), Runtime.version());
-        byte[] segment = makeSegment(ffmpeg, seconds);
+        byte[] segment = makeSegment(ffmpeg, seconds, "1280x720", true);
         System.out.printf("segment: %.0f s 720p H.264 + stereo AAC in MPEG-TS, %d bytes; %d segments per run%n%n",
                           seconds, segment.length, segments);
         new SegmentBench(ffmpeg, segment, segments, parallel, formats).run();
+    }
+
+    /** {@code --name value} pairs. */
+    static Map<String, String> parseArgs(String[] args) {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 0; i < args.length; i += 2) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("expected --name value pairs, got " + String.join(" ", args));
+            }
+            opts.put(args[i].substring(2), args[i + 1]);
+        }
+        return opts;
     }
 
     private void run() throws Exception {
@@ -313,86 +319,24 @@ public final class SegmentBench {
     }
 
     /** A vbuf server in its own JVM (same class path), so its CPU is measured apart from the client's. */
-    private static final class ServerUnderTest implements AutoCloseable {
-        private final Process process;
-        private final int port;
-
-        private ServerUnderTest(Process process, int port) {
-            this.process = process;
-            this.port = port;
-        }
-
-        static ServerUnderTest start(Map<String, String> env) throws Exception {
-            int port;
-            try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
-            String javaBin = ProcessHandle.current().info().command().orElse("java");
-            List<String> cmd = new ArrayList<>(List.of(javaBin));
-            String opts = System.getProperty("vbuf.bench.server-jvm-opts", "").strip();
-            if (!opts.isEmpty()) {
-                cmd.addAll(List.of(opts.split("\\s+")));
-            }
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.vbuf.Main", "serve"));
-            ProcessBuilder pb = new ProcessBuilder(cmd);
-            pb.environment().putAll(env);
-            pb.environment().put(Setting.PORT.envVar(), String.valueOf(port));
-            pb.environment().put(Setting.HOST.envVar(), "127.0.0.1");
-            pb.environment().put(Setting.LOG_LEVEL.envVar(), "WARNING");
-            pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-            ServerUnderTest s = new ServerUnderTest(pb.start(), port);
-            var http = java.net.http.HttpClient.newHttpClient();
-            long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (System.nanoTime() < end) {
-                try {
-                    if (http.send(java.net.http.HttpRequest.newBuilder(
-                                    java.net.URI.create("http://127.0.0.1:" + port + "/health")).build(),
-                                  java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                        return s;
-                    }
-                } catch (IOException notYet) {
-                    // not listening yet
-                }
-                if (!s.process.isAlive()) {
-                    throw new IllegalStateException("server exited with " + s.process.exitValue());
-                }
-                Thread.sleep(100);
-            }
-            s.close();
-            throw new IllegalStateException("server not ready within 60 s");
-        }
-
-        int port() {
-            return port;
-        }
-
-        double[] cpuMs() throws IOException {
-            return procCpuMs(String.valueOf(process.pid()));
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        }
-    }
-
     private static double jvmCpuMs() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                        .getProcessCpuTime() / 1e6;
     }
 
-    private static byte[] makeSegment(FfmpegBinary ffmpeg, double seconds) throws Exception {
+    /**
+     * A generated MPEG-TS segment: H.264 test pattern at {@code size} with a keyframe every 2 s, and stereo AAC unless
+     * {@code withAudio} is false. Shared by the benchmark and the soak.
+     */
+    static byte[] makeSegment(FfmpegBinary ffmpeg, double seconds, String size, boolean withAudio) throws Exception {
         Path out = Files.createTempFile("vbuf-bench", ".ts");
         try {
-            List<String> cmd = List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                                       "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
-                                       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-                                       "-t", String.valueOf(seconds), "-ac", "2",
-                                       "-c:v", "libopenh264", "-b:v", "2500k", "-g", "60",
-                                       "-c:a", "aac", "-b:a", "128k", "-f", "mpegts", "-y", out.toString());
+            List<String> cmd = new ArrayList<>(List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin",
+                    "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=30",
+                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                    "-t", String.valueOf(seconds), "-c:v", "libopenh264", "-b:v", "2500k", "-g", "60"));
+            cmd.addAll(withAudio ? List.of("-ac", "2", "-c:a", "aac", "-b:a", "128k") : List.of("-an"));
+            cmd.addAll(List.of("-f", "mpegts", "-y", out.toString()));
             Process p = new ProcessBuilder(cmd).inheritIO().start();
             if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 p.destroyForcibly();

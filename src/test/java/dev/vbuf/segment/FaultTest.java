@@ -45,6 +45,26 @@ class FaultTest {
         assertThat(p.gate().running(), is(0));
     }
 
+    /** A real FFmpeg that hangs (stopped with SIGSTOP mid-segment) is killed at its deadline; the session goes on. */
+    @Test
+    void hangingFfmpegIsKilledAtItsDeadlineAndTheSessionGoesOn() throws Exception {
+        try (VbufServer server = TestServer.start(Map.of(Setting.MAX_CONCURRENT, "1",
+                                                         Setting.FFMPEG_TIMEOUT_MS, "2000"));
+             SegmentClient client = SegmentClient.connect(server.port(), "format=webm")) {
+            client.send(TestMedia.segment(Kind.TS_AUDIO_ONLY, 300.0)); // seconds of Opus encoding
+            List<ProcessHandle> running = awaitFfmpeg();
+            assertThat(running, not(empty()));
+            Process stop = new ProcessBuilder("kill", "-STOP", String.valueOf(running.get(0).pid())).start();
+            assertThat(stop.waitFor(), is(0));
+            SegmentClient.Reply r = client.reply(Duration.ofSeconds(30));
+            assertThat(r.toString(), r.code(), is(ErrorCode.TIMEOUT.wireName()));
+            awaitNoFfmpeg(Duration.ofSeconds(3));
+            assertThat(server.gate().running(), is(0));
+            client.send(TestMedia.segment(Kind.TS_AAC, 1.0));
+            assertThat(client.reply(Duration.ofSeconds(30)).type(), is("result"));
+        }
+    }
+
     @Test
     void outputOverTheCapIsKilledAndAnsweredTooLarge() {
         SegmentProcessor p = processor(Duration.ofSeconds(10), 10_000);
@@ -103,6 +123,53 @@ class FaultTest {
             }
             assertThat("sessions after the client vanished", server.sessionCount(), is(0));
             assertThat(server.unanswered(), is(0));
+        }
+    }
+
+    /**
+     * A client that vanishes while its reply is being written: it reads the start of a ~1 MB reply through a tiny
+     * receive buffer, then resets the connection. The session goes away cleanly and the next client is served.
+     */
+    @Test
+    void clientVanishingMidReplyLeavesTheServerClean() throws Exception {
+        try (VbufServer server = TestServer.start()) {
+            byte[] segment = TestMedia.segment(Kind.TS_AUDIO_ONLY, 30.0); // ~1 MB of PCM back
+            for (int attempt = 0; attempt < 3; attempt++) {
+                java.net.Socket raw = new java.net.Socket();
+                raw.setReceiveBufferSize(4096);
+                raw.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), server.port()));
+                var out = raw.getOutputStream();
+                out.write(("GET /v1/segments?format=pcm HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                           + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.write(maskedBinaryFrame(segment));
+                out.flush();
+                var in = raw.getInputStream();
+                byte[] some = new byte[16 * 1024 * (attempt + 1)];
+                int got = 0;
+                while (got < some.length) { // the 101, the result text and the start of the audio
+                    int n = in.read(some, got, some.length - got);
+                    if (n < 0) {
+                        break;
+                    }
+                    got += n;
+                }
+                assertThat("the reply had started", got, is(some.length));
+                raw.setSoLinger(true, 0); // reset, not a close handshake
+                raw.close();
+            }
+            long end = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+            while ((server.sessionCount() > 0 || server.unanswered() > 0) && System.nanoTime() < end) {
+                Thread.sleep(50);
+            }
+            assertThat("sessions after the clients vanished", server.sessionCount(), is(0));
+            assertThat(server.unanswered(), is(0));
+            assertThat(server.gate().running(), is(0));
+            awaitNoFfmpeg(Duration.ofSeconds(3));
+            try (SegmentClient next = SegmentClient.connect(server.port(), "format=aac")) {
+                next.send(TestMedia.segment(Kind.TS_AAC, 1.0));
+                assertThat(next.reply().type(), is("result"));
+            }
         }
     }
 

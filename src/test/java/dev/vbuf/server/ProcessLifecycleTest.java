@@ -93,6 +93,45 @@ class ProcessLifecycleTest {
         }
     }
 
+    /** SIGTERM with several sessions busy: every segment the server had received is answered before it exits. */
+    @Test
+    void sigtermUnderLoadAnswersEverySegmentAcceptedBeforeIt() throws Exception {
+        int sessions = 4;
+        int perSession = 4;
+        Map<String, String> env = Map.of("DUBBING_MAX_CONCURRENT_SESSIONS", "2", "VBUF_SEGMENTS_PER_SESSION", "4",
+                                         "DUBBING_TARGET_LATENCY_MS", "30000");
+        byte[] segment = TestMedia.segment(Kind.TS_AAC, 6.0, true);
+        try (ServerProcess server = ServerProcess.start(env)) {
+            server.awaitReady(Duration.ofSeconds(60));
+            List<SegmentClient> clients = new ArrayList<>();
+            try {
+                for (int c = 0; c < sessions; c++) {
+                    SegmentClient client = SegmentClient.connect(server.port(), c % 2 == 0 ? "format=webm" : "format=fmp4");
+                    clients.add(client);
+                    for (int i = 0; i < perSession; i++) {
+                        client.send(segment);
+                    }
+                }
+                awaitReceived(server, sessions * perSession);
+                server.process().destroy(); // SIGTERM with up to 16 segments queued or running
+                for (SegmentClient client : clients) {
+                    for (int i = 0; i < perSession; i++) {
+                        SegmentClient.Reply r = client.reply();
+                        assertThat(r.toString(), r.seq(), is((long) i));
+                        assertThat(r + "\n" + server.log(), r.type(), is("result"));
+                    }
+                    assertThat(client.awaitClose(Duration.ofSeconds(15)).code(), is(Protocol.CLOSE_GOING_AWAY));
+                }
+            } finally {
+                clients.forEach(SegmentClient::close);
+            }
+            assertThat("server exits", server.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS), is(true));
+            for (ProcessHandle child : children(server)) {
+                assertThat("FFmpeg " + child.pid() + " outlived the server", child.isAlive(), is(false));
+            }
+        }
+    }
+
     /** Waits until the server has received {@code n} WebSocket messages (its own metric says so). */
     private static void awaitReceived(ServerProcess server, int n) throws Exception {
         java.util.regex.Pattern count = java.util.regex.Pattern.compile(
