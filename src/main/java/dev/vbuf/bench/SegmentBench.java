@@ -331,7 +331,7 @@ public final class SegmentBench {
      * A generated MPEG-TS segment: H.264 test pattern at {@code size} with a keyframe every 2 s, and stereo AAC unless
      * {@code withAudio} is false. Shared by the benchmark and the soak.
      */
-    static byte[] makeSegment(FfmpegBinary ffmpeg, double seconds, String size, boolean withAudio) throws Exception {
+    public static byte[] makeSegment(FfmpegBinary ffmpeg, double seconds, String size, boolean withAudio) throws Exception {
         Path out = Files.createTempFile("vbuf-bench", ".ts");
         try {
             List<String> cmd = new ArrayList<>(List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin",
