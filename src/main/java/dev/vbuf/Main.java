@@ -21,6 +21,8 @@ public final class Main {
             case "serve" -> serve();
             case "bench" -> tool("bench", dev.vbuf.bench.SegmentBench::main, Arrays.copyOfRange(args, 1, args.length));
             case "soak" -> tool("soak", dev.vbuf.bench.Soak::main, Arrays.copyOfRange(args, 1, args.length));
+            case "capacity" -> tool("capacity", dev.vbuf.bench.Capacity::main, Arrays.copyOfRange(args, 1, args.length));
+            case "plan" -> tool("plan", dev.vbuf.bench.Planner::main, Arrays.copyOfRange(args, 1, args.length));
             case "stream" -> client(new dev.vbuf.client.StreamCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "demo" -> client(new dev.vbuf.client.DemoCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "token" -> client(new dev.vbuf.client.TokenCommand(), Arrays.copyOfRange(args, 1, args.length));
@@ -72,7 +74,8 @@ public final class Main {
 
     private static void usage(int status) {
         System.out.println("""
-                usage: java -jar target/vbuf.jar [serve | demo | stream ... | token ... | bench ... | soak ...]
+                usage: java -jar target/vbuf.jar [serve | demo | stream ... | token ... | bench ... | soak ... |
+                       capacity ... | plan ...]
                   serve   run the segment service (default). Configuration: application.yaml and the
                           environment variables listed in README.md (PORT, DUBBING_MAX_CONCURRENT_SESSIONS, ...).
                   demo    start a server, stream a generated 60-s 720p video through it, write the audio
@@ -84,6 +87,10 @@ public final class Main {
                           --segments 48 --parallel 1,2,4 --formats aac,webm --seconds 6
                   soak    tens of thousands of segments (10 % bad) over churning sessions; server descriptors,
                           threads, children, RSS and heap sampled: --segments 20000 --sessions 16
+                  capacity  measure CPU/wall per segment by format and length, and latency vs offered load:
+                          --out perf/results/capacity.json --formats aac,fmp4,webm,pcm --seconds 2,6
+                  plan    capacity and Cloud Run cost from those measurements and perf/planner.yaml:
+                          --measurements perf/results/capacity.json --inputs perf/planner.yaml --out perf/results
                 """);
         System.exit(status);
     }

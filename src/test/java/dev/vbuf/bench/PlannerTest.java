@@ -1,0 +1,97 @@
+package dev.vbuf.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import dev.vbuf.bench.Capacity.Cell;
+import dev.vbuf.bench.Capacity.Cost;
+import dev.vbuf.bench.Capacity.Curve;
+import dev.vbuf.bench.Capacity.Machine;
+import dev.vbuf.bench.Capacity.Measurements;
+import dev.vbuf.bench.Capacity.Step;
+import dev.vbuf.bench.Planner.FormatPlan;
+import dev.vbuf.bench.Planner.Inputs;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.closeTo;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.is;
+
+/** The planner's arithmetic, checked by hand against perf/planner.yaml's prices, and its report and plots. */
+class PlannerTest {
+    private static Inputs inputs() throws Exception {
+        return Inputs.read(Path.of("perf/planner.yaml")); // unknown keys fail: the file and the model agree
+    }
+
+    /** aac costs 100 CPU-ms and webm 1000 CPU-ms per 6-s segment; a two-step curve. */
+    private static Measurements measurements() {
+        return new Measurements(new Machine(2, "test CPU", "21", "8.0.1", "2026-11-25"),
+                List.of(new Cell("aac", 6, 2_000_000, new Cost(30, 28), new Cost(60, 100)),
+                        new Cell("webm", 6, 2_000_000, new Cost(190, 200), new Cost(250, 1000))),
+                new Curve("aac", 6, 2, 20, List.of(new Step(10, 10, 60, 90, 120, 0, 0, 200),
+                                                   new Step(25, 19, 400, 1500, 2000, 0.2, 0, 500))));
+    }
+
+    @Test
+    void theAnalysisArithmeticRedoneWithPerSecondPrices() throws Exception {
+        Inputs in = inputs();
+        Planner.AnalysisOption a = in.analysis().get(0); // 4 vCPU x 30 instances at 40 %
+        // 30 x 0.4 x 730 h x 3600 s x (4 x 0.000024 + 4 x 0.0000025) $/s
+        assertThat(Planner.analysisCorrected(in, a), closeTo(3342.816, 0.01));
+        assertThat("the analysis claimed", a.claimedMonthlyUsd(), is(926.0));
+    }
+
+    @Test
+    void instanceBasedBillsEveryAllocatedVcpuAllMonth() throws Exception {
+        Inputs in = inputs();
+        // 30 instances x 730 h x 3600 s x (4 x 0.000018 + 4 x 0.000002)
+        assertThat(Planner.instanceBasedMonthly(in, 4, 4, 30), closeTo(6307.2, 0.01));
+    }
+
+    @Test
+    void requestBasedBillsActiveHoursAndOneRequestPerSession() throws Exception {
+        Inputs in = inputs();
+        // 10 instances x 730 h x 3600 s x (4 x 0.000024 + 4 x 0.0000025) + 1000 players x 730 sessions x $0.40/M
+        assertThat(Planner.requestBasedMonthly(in, 4, 4, 10, 1000), closeTo(2785.68 + 0.292, 0.001));
+    }
+
+    @Test
+    void sessionsPerInstanceComeFromCpuCostCadenceAndTheCap() throws Exception {
+        Inputs in = inputs();
+        FormatPlan aac = Planner.formatPlan(measurements(), in, "aac");
+        assertThat(aac.segmentsPerSecondPerVcpu(), closeTo(6.0, 1e-9)); // 0.6 x 1000 ms / 100 ms
+        assertThat(aac.sessionsPerInstanceByCpu(), is(144)); // 6 x 4 vCPU x 6 s
+        assertThat(aac.sessionsPerInstance(), is(40)); // the session cap
+        assertThat(aac.limitedBy(), containsString("session cap"));
+        assertThat(aac.instancesFor(1000, in.instance()), is(25));
+
+        FormatPlan webm = Planner.formatPlan(measurements(), in, "webm");
+        assertThat(webm.sessionsPerInstanceByCpu(), is(14)); // 0.6 x 4 x 6 = 14.4
+        assertThat(webm.limitedBy(), is("CPU"));
+        assertThat(webm.instancesUncapped(1000, in.instance()), is(72));
+        assertThat("72 instances is over max instances", webm.instancesFor(1000, in.instance()), is(-1));
+        assertThat("min instances hold", aac.instancesFor(1, in.instance()), is(in.instance().minInstances()));
+    }
+
+    @Test
+    void writesTheReportAndTwoPlots(@TempDir Path dir) throws Exception {
+        Path report = Planner.write(measurements(), inputs(), dir);
+        String md = Files.readString(report);
+        assertThat(md, containsString("Option A: 4 vCPU x 30 instances"));
+        assertThat(md, containsString("$3,343"));
+        assertThat(md, containsString("$926"));
+        assertThat(md, containsString("| aac | 100 | 6.0 | 144 | 40 | session cap (maxSessions) | 25 | 17 %"));
+        assertThat(md, containsString("Highest load held with p95 < 1 s"));
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
+        for (String plot : List.of("latency-vs-load.png", "cost-vs-players.png")) {
+            byte[] head = Arrays.copyOf(Files.readAllBytes(dir.resolve(plot)), 4);
+            assertThat(plot, Arrays.equals(head, png), is(true));
+            assertThat(md, containsString("(" + plot + ")"));
+        }
+    }
+}
