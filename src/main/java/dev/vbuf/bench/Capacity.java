@@ -1,8 +1,6 @@
 package dev.vbuf.bench;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -170,22 +168,7 @@ public final class Capacity {
         double cpu0 = SegmentBench.procCpuMs("self")[1];
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            Thread writer = Thread.ofVirtual().start(() -> {
-                try (OutputStream in = p.getOutputStream()) {
-                    in.write(segment);
-                } catch (IOException ignored) {
-                    // reported through the exit status
-                }
-            });
-            byte[] out;
-            try (InputStream stdout = p.getInputStream()) {
-                out = stdout.readAllBytes();
-            }
-            writer.join();
-            if (p.waitFor() != 0 || out.length == 0) {
-                throw new IllegalStateException("raw FFmpeg failed for " + format + ": exit " + p.exitValue());
-            }
+            SegmentBench.runRaw(command, segment);
         }
         double wall = (System.nanoTime() - start) / 1e6 / n;
         return new Cost(wall, (SegmentBench.procCpuMs("self")[1] - cpu0) / n);

@@ -165,24 +165,29 @@ public final class SegmentBench {
                                                           inspection.audioIsAac(), format);
         return measure(n, total, () -> {
             long start = System.nanoTime();
-            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            Thread writer = Thread.ofVirtual().start(() -> {
-                try (OutputStream in = p.getOutputStream()) {
-                    in.write(segment);
-                } catch (IOException ignored) {
-                    // reported through the exit status
-                }
-            });
-            byte[] out;
-            try (InputStream stdout = p.getInputStream()) {
-                out = stdout.readAllBytes();
-            }
-            writer.join();
-            if (p.waitFor() != 0 || out.length == 0) {
-                throw new IllegalStateException("raw FFmpeg failed: exit " + p.exitValue());
-            }
+            runRaw(command, segment);
             return System.nanoTime() - start;
         });
+    }
+
+    /** One raw FFmpeg process over one segment, stdin to stdout, the way vbuf runs it; fails on no output. */
+    static void runRaw(List<String> command, byte[] segment) throws Exception {
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(segment);
+            } catch (IOException ignored) {
+                // reported through the exit status
+            }
+        });
+        byte[] out;
+        try (InputStream stdout = p.getInputStream()) {
+            out = stdout.readAllBytes();
+        }
+        writer.join();
+        if (p.waitFor() != 0 || out.length == 0) {
+            throw new IllegalStateException("raw FFmpeg failed: exit " + p.exitValue() + " " + command);
+        }
     }
 
     /** The server (its own process): N permits, N sessions, one segment outstanding per session. */
