@@ -1,6 +1,5 @@
 package dev.vbuf.access;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,23 +35,18 @@ public final class Authenticator {
     private final Optional<Algorithm> algorithm;
     private final String audience;
 
-    private Authenticator(Optional<Secret> secret, String audience, Clock clock) {
+    private Authenticator(Optional<Secret> secret, String audience) {
         this.audience = audience;
         this.algorithm = secret.map(s -> Algorithm.HMAC256(s.value()));
-        // JWT.require returns BaseVerification; only it can take a clock
-        this.verifier = algorithm.map(a -> ((JWTVerifier.BaseVerification) JWT.require(a)
+        this.verifier = algorithm.map(a -> JWT.require(a)
                 .withAudience(audience)
                 .withClaimPresence("exp")
-                .acceptLeeway(LEEWAY.toSeconds())).build(clock));
+                .acceptLeeway(LEEWAY.toSeconds())
+                .build());
     }
 
     public static Authenticator create(Optional<Secret> secret, String audience) {
-        return new Authenticator(secret, audience, Clock.systemUTC());
-    }
-
-    /** For tests of expiry: a verifier with its own clock. */
-    static Authenticator create(Optional<Secret> secret, String audience, Clock clock) {
-        return new Authenticator(secret, audience, clock);
+        return new Authenticator(secret, audience);
     }
 
     public boolean enabled() {

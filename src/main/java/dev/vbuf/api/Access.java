@@ -54,7 +54,7 @@ final class Access {
         return refusal;
     }
 
-    static Refusal sessionLimit(AccessPolicy policy) {
+    private static Refusal sessionLimit(AccessPolicy policy) {
         return new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.OVERLOADED.wireName(),
                            "session limit reached: this instance serves " + policy.maxSessions()
                            + " sessions; retry (another instance may take it)", AccessPolicy.SESSION_RETRY_AFTER_MS);

@@ -54,9 +54,14 @@ final class SegmentHttpService implements HttpService {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"vbuf\"");
         }
         if (r.retryAfterMs() != null) {
-            res.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, (r.retryAfterMs() + 999) / 1000)));
+            retryAfter(res, r.retryAfterMs());
         }
         error(res, r.code(), r.message(), r.retryAfterMs());
+    }
+
+    /** {@code Retry-After} in whole seconds, rounded up, at least 1. */
+    private static void retryAfter(ServerResponse res, long ms) {
+        res.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, (ms + 999) / 1000)));
     }
 
     /**
@@ -64,7 +69,7 @@ final class SegmentHttpService implements HttpService {
      * ran, in the same order.
      */
     private void get(ServerRequest req, ServerResponse res) {
-        Optional<Access.Refusal> refusal = Access.requestRefusal(access, req.headers(), req.query(), "WebSocket upgrade");
+        Optional<Access.Refusal> refusal = Access.upgradeRefusal(access, registry, req.headers(), req.query());
         if (refusal.isPresent()) {
             refuse(res, refusal.get());
             return;
@@ -72,10 +77,6 @@ final class SegmentHttpService implements HttpService {
         Optional<String> f = req.query().first(Protocol.FORMAT_PARAM).asOptional();
         if (f.isPresent() && OutputFormat.fromWireName(f.get()).isEmpty()) {
             badFormat(res, f.get());
-            return;
-        }
-        if (registry.size() >= access.maxSessions()) {
-            refuse(res, Access.sessionLimit(access));
             return;
         }
         res.status(Status.UPGRADE_REQUIRED_426);
@@ -145,7 +146,7 @@ final class SegmentHttpService implements HttpService {
         int status = e.code().httpStatus();
         if (e.code() == ErrorCode.OVERLOADED) {
             status = processor.gate().draining() ? Status.SERVICE_UNAVAILABLE_503.code() : status;
-            res.header(HeaderNames.RETRY_AFTER, String.valueOf(Math.max(1, (e.retryAfterMs() + 999) / 1000)));
+            retryAfter(res, e.retryAfterMs());
         }
         res.status(Status.create(status));
         error(res, e.code().wireName(), e.getMessage(), e.retryAfterMs() > 0 ? e.retryAfterMs() : null);

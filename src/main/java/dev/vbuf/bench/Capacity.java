@@ -140,11 +140,10 @@ public final class Capacity {
         if (curveSegment == null) {
             curveSegment = SegmentBench.makeSegment(ffmpeg, o.curveSegmentSeconds(), o.size(), true);
         }
-        Measurements partial = new Measurements(machine, cells, null);
+        // the curve's own cell when it was measured, else the first cell's cost as the estimate's basis
         double cpuMs = cells.stream().filter(c -> c.format().equals(o.curveFormat().wireName())
                                                   && c.segmentSeconds() == o.curveSegmentSeconds())
-                .findFirst().map(c -> c.server().cpuMs())
-                .orElseGet(() -> partial.cells().get(0).server().cpuMs());
+                .findFirst().orElse(cells.get(0)).server().cpuMs();
         double estimate = cpus * 1000.0 / Math.max(1, cpuMs);
         log.printf(Locale.ROOT, "  load curve (%s, %.1f-s segments): estimated capacity %.1f segments/s%n",
                    o.curveFormat().wireName(), o.curveSegmentSeconds(), estimate);
@@ -176,7 +175,7 @@ public final class Capacity {
 
     /** The server in its own process, one session, one segment at a time; CPU is the server's JVM plus FFmpeg. */
     static Cost server(byte[] segment, OutputFormat format, int n) throws Exception {
-        try (ServerUnderTest server = ServerUnderTest.start(unlimited(Map.of()));
+        try (ServerUnderTest server = ServerUnderTest.startUnthrottled(Map.of());
              SegmentClient client = SegmentClient.connect(server.port(), "format=" + format.wireName())) {
             for (int i = 0; i < WARM_UP; i++) { // JIT and first processes out of the measurement
                 client.send(segment);
@@ -200,21 +199,15 @@ public final class Capacity {
         }
     }
 
-    /** Players are paced by the per-session rate limit; the capacity run is not a player. */
-    private static Map<String, String> unlimited(Map<String, String> env) {
-        Map<String, String> all = new java.util.HashMap<>(env);
-        all.put(Setting.SESSION_RATE.envVar(), "100000");
-        all.put(Setting.SESSION_BURST.envVar(), "100000");
-        all.put(Setting.MAX_SESSIONS.envVar(), "10000");
-        return all;
-    }
+    /** Open-loop steps may open many sessions: the session cap must not be what is measured. */
+    private static final Map<String, String> MANY_SESSIONS = Map.of(Setting.MAX_SESSIONS.envVar(), "10000");
 
     /**
      * Open-loop load: segments start at a fixed rate regardless of answers (each on a session that is free), for
      * {@code duration}; a server with default admission settings answers them or refuses them as overloaded.
      */
     static Step step(byte[] segment, OutputFormat format, double perSecond, Duration duration) throws Exception {
-        try (ServerUnderTest server = ServerUnderTest.start(unlimited(Map.of()));
+        try (ServerUnderTest server = ServerUnderTest.startUnthrottled(MANY_SESSIONS);
              ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             ConcurrentLinkedQueue<SegmentClient> idle = new ConcurrentLinkedQueue<>();
             List<SegmentClient> all = Collections.synchronizedList(new ArrayList<>());

@@ -51,6 +51,12 @@ public final class Planner {
         public static Inputs read(Path file) throws IOException {
             return YAML.readValue(file.toFile(), Inputs.class);
         }
+
+        /** The same inputs for another instance shape. */
+        Inputs withInstance(Instance other) {
+            return new Inputs(prices, other, targetUtilisation, segmentSeconds, sessionMinutes, activeHoursPerDay,
+                              formats, plotMaxPlayers, analysis, players);
+        }
     }
 
     /** What one format needs: CPU per segment, and what an instance of the configured shape serves with it. */
@@ -65,7 +71,16 @@ public final class Planner {
 
         /** Instances needed ignoring max instances (for the plot and the comparison). */
         public int instancesUncapped(int players, Instance instance) {
-            return Math.max(instance.minInstances(), (int) Math.ceil(players / (double) sessionsPerInstance));
+            return instances(players, sessionsPerInstance, instance);
+        }
+
+        /** Instances needed if the session cap were raised to what the CPU allows. */
+        public int instancesByCpu(int players, Instance instance) {
+            return instances(players, Math.max(1, sessionsPerInstanceByCpu), instance);
+        }
+
+        private static int instances(int players, int perInstance, Instance instance) {
+            return Math.max(instance.minInstances(), (int) Math.ceil(players / (double) perInstance));
         }
     }
 
@@ -213,8 +228,7 @@ public final class Planner {
         for (String f : in.formats()) {
             FormatPlan p = formatPlan(m, in, f);
             if (p.sessionsPerInstanceByCpu() > p.sessionsPerInstance()) {
-                int n = Math.max(inst.minInstances(),
-                                 (int) Math.ceil(in.players() / (double) p.sessionsPerInstanceByCpu()));
+                int n = p.instancesByCpu(in.players(), inst);
                 md.append(String.format(Locale.ROOT, "%n%s: the session cap, not the CPU, sets the instance count."
                                                      + " With the cap raised to %d sessions (VBUF_MAX_SESSIONS and"
                                                      + " containerConcurrency), %d players need %d instances: %s a"
@@ -233,9 +247,7 @@ public final class Planner {
                   + "|---|---|---|---|---|---|\n");
         for (AnalysisOption o : in.analysis()) {
             Instance shape = new Instance(o.vcpu(), o.memoryGib(), inst.maxSessions(), o.instances(), o.instances());
-            Inputs at = new Inputs(in.prices(), shape, in.targetUtilisation(), in.segmentSeconds(),
-                                   in.sessionMinutes(), in.activeHoursPerDay(), in.formats(), in.plotMaxPlayers(),
-                                   in.analysis(), in.players());
+            Inputs at = in.withInstance(shape);
             List<String> served = new ArrayList<>();
             for (String f : List.of("aac", "webm")) {
                 if (m.cells().stream().anyMatch(c -> c.format().equals(f) && c.segmentSeconds() == in.segmentSeconds())) {
@@ -323,9 +335,8 @@ public final class Planner {
                 // what the same instances would cost with the session cap raised to what the CPU allows
                 double[] byCpu = new double[points + 1];
                 for (int i = 0; i <= points; i++) {
-                    int n = Math.max(in.instance().minInstances(),
-                                     (int) Math.ceil(x[i] / Math.max(1, p.sessionsPerInstanceByCpu())));
-                    byCpu[i] = instanceBasedMonthly(in, in.instance().vcpu(), in.instance().memoryGib(), n);
+                    byCpu[i] = instanceBasedMonthly(in, in.instance().vcpu(), in.instance().memoryGib(),
+                                                    p.instancesByCpu((int) x[i], in.instance()));
                 }
                 chart.addSeries(f + ", instance-based, cap raised to " + p.sessionsPerInstanceByCpu() + " sessions",
                                 x, byCpu).setMarker(SeriesMarkers.NONE);

@@ -192,12 +192,9 @@ public final class SegmentBench {
 
     /** The server (its own process): N permits, N sessions, one segment outstanding per session. */
     private Result server(OutputFormat format, int n, int total) throws Exception {
-        // the per-session rate limit is for players; the benchmark sends as fast as the server answers
         Map<String, String> env = Map.of(Setting.MAX_CONCURRENT.envVar(), String.valueOf(n),
-                                         Setting.TARGET_LATENCY_MS.envVar(), "60000",
-                                         Setting.SESSION_RATE.envVar(), "100000",
-                                         Setting.SESSION_BURST.envVar(), "100000");
-        try (ServerUnderTest server = ServerUnderTest.start(env)) {
+                                         Setting.TARGET_LATENCY_MS.envVar(), "60000");
+        try (ServerUnderTest server = ServerUnderTest.startUnthrottled(env)) {
             List<SegmentClient> clients = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 clients.add(SegmentClient.connect(server.port(), "format=" + format.wireName()));

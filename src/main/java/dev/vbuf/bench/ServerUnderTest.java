@@ -19,6 +19,17 @@ final class ServerUnderTest implements AutoCloseable {
         this.port = port;
     }
 
+    /**
+     * A server for a benchmark client, which is not a player: the per-session segment rate limit is lifted (the
+     * client sends as fast as the server answers). {@code env} adds to or overrides that.
+     */
+    static ServerUnderTest startUnthrottled(Map<String, String> env) throws Exception {
+        Map<String, String> all = new java.util.HashMap<>(Map.of(Setting.SESSION_RATE.envVar(), "100000",
+                                                                 Setting.SESSION_BURST.envVar(), "100000"));
+        all.putAll(env);
+        return start(all);
+    }
+
     static ServerUnderTest start(Map<String, String> env) throws Exception {
         int port;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {

@@ -128,13 +128,11 @@ public final class Soak {
     public static Report run(FfmpegBinary ffmpeg, Options o, PrintStream log) throws Exception {
         List<byte[]> good = List.of(SegmentBench.makeSegment(ffmpeg, 1, "640x360", true));
         byte[] videoOnly = SegmentBench.makeSegment(ffmpeg, 1, "640x360", false);
-        Map<String, String> env = Map.of(Setting.SESSION_RATE.envVar(), "100000",
-                                         Setting.SESSION_BURST.envVar(), "100000",
-                                         Setting.MAX_SESSIONS.envVar(), String.valueOf(Math.max(100, o.sessions() * 2)),
+        Map<String, String> env = Map.of(Setting.MAX_SESSIONS.envVar(), String.valueOf(Math.max(100, o.sessions() * 2)),
                                          Setting.TARGET_LATENCY_MS.envVar(), "30000",
                                          Setting.QUEUE_CAPACITY.envVar(), String.valueOf(Math.max(100, o.sessions() * 4)));
         long t0 = System.nanoTime();
-        try (ServerUnderTest server = ServerUnderTest.start(env)) {
+        try (ServerUnderTest server = ServerUnderTest.startUnthrottled(env)) {
             // warm-up: every path once, then measure the idle server
             Map<String, Integer> warm = new ConcurrentHashMap<>();
             session(server.port(), OutputFormat.AAC, 20, o.badShare(), new SplittableRandom(o.seed() + 1), good,

@@ -135,13 +135,8 @@ class FaultTest {
         try (VbufServer server = TestServer.start()) {
             byte[] segment = TestMedia.segment(Kind.TS_AUDIO_ONLY, 30.0); // ~1 MB of PCM back
             for (int attempt = 0; attempt < 3; attempt++) {
-                java.net.Socket raw = new java.net.Socket();
-                raw.setReceiveBufferSize(4096);
-                raw.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), server.port()));
+                java.net.Socket raw = tinyWindowPcmSession(server.port());
                 var out = raw.getOutputStream();
-                out.write(("GET /v1/segments?format=pcm HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                           + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                           + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                 out.write(maskedBinaryFrame(segment));
                 out.flush();
                 var in = raw.getInputStream();
@@ -181,12 +176,8 @@ class FaultTest {
     void clientThatStopsReadingBlocksOnlyItself() throws Exception {
         try (VbufServer server = TestServer.start(Map.of(Setting.SHUTDOWN_GRACE_MS, "1000"))) {
             byte[] segment = TestMedia.segment(Kind.TS_AUDIO_ONLY, 30.0); // ~1 MB of PCM back per segment
-            java.net.Socket raw = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), server.port());
-            raw.setReceiveBufferSize(4096);
+            java.net.Socket raw = tinyWindowPcmSession(server.port());
             var out = raw.getOutputStream();
-            out.write(("GET /v1/segments?format=pcm HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                       + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                       + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             Thread writer = Thread.ofVirtual().start(() -> {
                 try {
                     for (int i = 0; i < 20; i++) {
@@ -230,6 +221,21 @@ class FaultTest {
         f.writeBytes(new byte[4]);
         f.writeBytes(payload);
         return f.toByteArray();
+    }
+
+    /**
+     * A raw socket that has sent a WebSocket upgrade for {@code format=pcm} (large replies) and reads through a 4 KiB
+     * receive buffer, so the server's writes to it back up quickly.
+     */
+    private static java.net.Socket tinyWindowPcmSession(int port) throws java.io.IOException {
+        java.net.Socket raw = new java.net.Socket();
+        raw.setReceiveBufferSize(4096);
+        raw.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+        raw.getOutputStream().write(("GET /v1/segments?format=pcm HTTP/1.1\r\nHost: localhost\r\n"
+                                     + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return raw;
     }
 
     private static List<ProcessHandle> awaitFfmpeg() throws InterruptedException {

@@ -85,10 +85,7 @@ class ProcessLifecycleTest {
                 SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
                 assertThat(closed.toString(), closed.code(), is(Protocol.CLOSE_GOING_AWAY));
             }
-            assertThat("server exits", server.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS), is(true));
-            for (ProcessHandle child : children(server)) {
-                assertThat("FFmpeg " + child.pid() + " outlived the server", child.isAlive(), is(false));
-            }
+            assertExitsLeavingNoFfmpeg(server);
             assertThat(server.log(), containsString("draining"));
         }
     }
@@ -125,10 +122,15 @@ class ProcessLifecycleTest {
             } finally {
                 clients.forEach(SegmentClient::close);
             }
-            assertThat("server exits", server.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS), is(true));
-            for (ProcessHandle child : children(server)) {
-                assertThat("FFmpeg " + child.pid() + " outlived the server", child.isAlive(), is(false));
-            }
+            assertExitsLeavingNoFfmpeg(server);
+        }
+    }
+
+    /** After SIGTERM: the server exits, and none of its FFmpeg children outlives it. */
+    private static void assertExitsLeavingNoFfmpeg(ServerProcess server) throws InterruptedException {
+        assertThat("server exits", server.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS), is(true));
+        for (ProcessHandle child : children(server)) {
+            assertThat("FFmpeg " + child.pid() + " outlived the server", child.isAlive(), is(false));
         }
     }
 
