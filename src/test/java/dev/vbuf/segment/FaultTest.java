@@ -99,7 +99,8 @@ class FaultTest {
             assertThat(awaitFfmpeg(), not(empty()));
             client.abort(); // TCP gone, no close frame
             awaitNoFfmpeg(Duration.ofSeconds(3));
-            assertThat(server.gate().running(), is(0));
+            // the FFmpeg process is reaped a moment before its worker thread unwinds and closes the permit
+            awaitGateIdle(server.gate(), Duration.ofSeconds(3));
             // the permit came back: the single worker serves the next client at once
             try (SegmentClient next = SegmentClient.connect(server.port(), "format=aac")) {
                 next.send(TestMedia.segment(Kind.TS_AAC, 1.0));
@@ -248,6 +249,14 @@ class FaultTest {
             Thread.sleep(10);
         }
         throw new AssertionError("no FFmpeg process started");
+    }
+
+    private static void awaitGateIdle(SegmentGate gate, Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (gate.running() > 0 && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        assertThat("permits still held " + timeout + " after the FFmpeg process was gone", gate.running(), is(0));
     }
 
     private static void awaitNoFfmpeg(Duration timeout) throws InterruptedException {
