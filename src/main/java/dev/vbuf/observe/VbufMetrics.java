@@ -14,6 +14,7 @@ import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.metrics.api.Tag;
+import io.helidon.metrics.api.Timer;
 
 /**
  * vbuf's meters in Helidon's (global) registry. The registry lives as long as the JVM, so gauges read through an
@@ -35,10 +36,10 @@ public final class VbufMetrics {
     private final AtomicReference<IntSupplier> queued = new AtomicReference<>(() -> 0);
     private final AtomicReference<java.util.function.BooleanSupplier> ready = new AtomicReference<>(() -> false);
     private final AtomicInteger sessions = new AtomicInteger();
-    private final DistributionSummary ffmpegSeconds;
+    private final Timer ffmpegSeconds;
     private final DistributionSummary bytesIn;
     private final DistributionSummary bytesOut;
-    private final java.util.Map<OutputFormat, DistributionSummary> latencies = new java.util.EnumMap<>(OutputFormat.class);
+    private final java.util.Map<OutputFormat, Timer> latencies = new java.util.EnumMap<>(OutputFormat.class);
     /** format, outcome -> counter; created on first use (outcomes are the few error codes and "ok"). */
     private final java.util.Map<String, Counter> answered = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -51,16 +52,15 @@ public final class VbufMetrics {
                                      .description("Open WebSocket sessions"));
         registry.getOrCreate(Gauge.builder(MetricNames.READY, () -> ready.get().getAsBoolean() ? 1 : 0)
                                      .description("1 while ready, else 0"));
-        ffmpegSeconds = histogram(MetricNames.FFMPEG_SECONDS, LATENCY_BUCKETS, "FFmpeg process wall time");
+        ffmpegSeconds = timer(MetricNames.FFMPEG_SECONDS, "FFmpeg process wall time");
         bytesIn = histogram(MetricNames.WS_MESSAGE_BYTES, SIZE_BUCKETS, "WebSocket binary message size",
                             Tag.create(MetricNames.LABEL_DIRECTION, "in"));
         bytesOut = histogram(MetricNames.WS_MESSAGE_BYTES, SIZE_BUCKETS, "WebSocket binary message size",
                              Tag.create(MetricNames.LABEL_DIRECTION, "out"));
         for (OutputFormat f : OutputFormat.values()) {
             // every format's series exists from the start
-            latencies.put(f, histogram(MetricNames.SEGMENT_LATENCY, LATENCY_BUCKETS,
-                                       "Segment latency, last byte in to reply sent",
-                                       Tag.create(MetricNames.LABEL_FORMAT, f.wireName())));
+            latencies.put(f, timer(MetricNames.SEGMENT_LATENCY, "Segment latency, last byte in to reply sent",
+                                   Tag.create(MetricNames.LABEL_FORMAT, f.wireName())));
         }
     }
 
@@ -99,7 +99,7 @@ public final class VbufMetrics {
     }
 
     public void ffmpegRan(Duration wall) {
-        ffmpegSeconds.record(wall.toNanos() / 1e9);
+        ffmpegSeconds.record(wall);
     }
 
     /** A segment was answered: counts its outcome and records its latency. */
@@ -110,9 +110,27 @@ public final class VbufMetrics {
                                                 Tag.create(MetricNames.LABEL_OUTCOME, outcome)))
                         .description("Segments answered, by format and outcome")))
                 .increment();
-        latencies.get(format).record(latency.toNanos() / 1e9);
+        latencies.get(format).record(latency);
     }
 
+    /**
+     * A latency histogram. A timer, not a distribution summary: Micrometer files a summary's value under
+     * {@code ceil(value)}, which would put every sub-second latency into the 1.0 s bucket. A timer buckets nanoseconds
+     * and exports seconds.
+     */
+    private Timer timer(String name, String description, Tag... tags) {
+        Duration[] buckets = java.util.Arrays.stream(LATENCY_BUCKETS)
+                .mapToObj(s -> Duration.ofNanos(Math.round(s * 1e9)))
+                .toArray(Duration[]::new);
+        return registry.getOrCreate(Timer.builder(name.replaceFirst("_seconds$", "")) // Prometheus adds _seconds
+                                            .description(description)
+                                            .tags(java.util.List.of(tags))
+                                            .buckets(buckets)
+                                            // no per-instance quantiles (see histogram below)
+                                            .percentiles(new double[0]));
+    }
+
+    /** A size histogram; sizes are whole bytes, so Micrometer's rounding up does not matter here. */
     private DistributionSummary histogram(String name, double[] buckets, String description, Tag... tags) {
         return registry.getOrCreate(DistributionSummary.builder(name)
                                             .description(description)

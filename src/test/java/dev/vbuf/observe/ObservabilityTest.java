@@ -1,14 +1,17 @@
 package dev.vbuf.observe;
 
 import java.net.URI;
+import java.time.Duration;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 import dev.vbuf.client.SegmentClient;
+import dev.vbuf.media.OutputFormat;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.PrometheusText;
 import dev.vbuf.testing.ReadmeTables;
@@ -23,6 +26,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.closeTo;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.hasItem;
@@ -89,6 +93,29 @@ class ObservabilityTest {
                 assertThat(body, containsString("le=\"+Inf\""));
             }
         }
+    }
+
+    /** A 47 ms latency lands in the le="0.05" bucket: not below it, and not only in "1.0" (summaries round up). */
+    @Test
+    void subSecondLatenciesLandInTheirOwnBuckets() throws Exception {
+        String before = get("/observe/metrics").body();
+        VbufMetrics.get().ffmpegRan(Duration.ofMillis(47));
+        VbufMetrics.get().segmentAnswered(OutputFormat.PCM, "ok", Duration.ofMillis(47));
+        String after = get("/observe/metrics").body();
+        String pcm = MetricNames.LABEL_FORMAT + "=\"" + OutputFormat.PCM.wireName() + "\"";
+        for (List<String> series : List.of(List.of(MetricNames.FFMPEG_SECONDS), List.of(MetricNames.SEGMENT_LATENCY, pcm))) {
+            String name = series.get(0);
+            List<String> labels = series.subList(1, series.size());
+            assertThat(name + " le=0.025", delta(before, after, name + "_bucket", labels, "le=\"0.025\""), is(0.0));
+            assertThat(name + " le=0.05", delta(before, after, name + "_bucket", labels, "le=\"0.05\""), is(1.0));
+            assertThat(name + " le=1.0", delta(before, after, name + "_bucket", labels, "le=\"1.0\""), is(1.0));
+            assertThat(name + " sum, in seconds", delta(before, after, name + "_sum", labels), closeTo(0.047, 1e-6));
+        }
+    }
+
+    private static double delta(String before, String after, String sample, List<String> labels, String... more) {
+        String[] pairs = Stream.concat(labels.stream(), Stream.of(more)).toArray(String[]::new);
+        return PrometheusText.value(after, sample, pairs) - PrometheusText.value(before, sample, pairs);
     }
 
     @Test

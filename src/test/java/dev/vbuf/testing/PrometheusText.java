@@ -36,4 +36,31 @@ public record PrometheusText(Map<String, Set<String>> labelsByName, Set<String> 
         }
         return new PrometheusText(byName, pairs);
     }
+
+    /**
+     * The value of the one sample named {@code name} that carries every given {@code label="value"} pair.
+     *
+     * @throws AssertionError no such sample, or more than one
+     */
+    public static double value(String text, String name, String... pairs) {
+        java.util.List<Double> found = new java.util.ArrayList<>();
+        for (String line : text.split("\n")) {
+            Matcher m = SAMPLE.matcher(line);
+            if (line.startsWith("#") || !m.find() || !m.group(1).equals(name)) {
+                continue;
+            }
+            Set<String> have = new HashSet<>();
+            Matcher l = LABEL.matcher(m.group(2) == null ? "" : m.group(2));
+            while (l.find()) {
+                have.add(l.group(1) + "=\"" + l.group(2) + "\"");
+            }
+            if (have.containsAll(java.util.List.of(pairs))) {
+                found.add(Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+            }
+        }
+        if (found.size() != 1) {
+            throw new AssertionError(found.size() + " samples of " + name + " with " + java.util.List.of(pairs));
+        }
+        return found.get(0);
+    }
 }
