@@ -15,10 +15,16 @@ import dev.vbuf.segment.SegmentException;
  * budget, judged from a moving average of how long a permit is held; otherwise it is refused at once with
  * {@link ErrorCode#OVERLOADED} and a retry-after that says when the queue should have drained enough. Fail fast rather
  * than slow everyone down.
+ * <p>
+ * Each sample of the average is capped at {@value #SPIKE_FACTOR} times the current average. One pathological segment
+ * that runs into FFmpeg's deadline therefore cannot make the gate refuse ordinary traffic, while a real shift in the
+ * workload is still followed within a few segments (the average can grow by 60 % per segment).
  */
 public final class SegmentGate {
     private static final long MIN_RETRY_AFTER_MS = 50;
     private static final double EWMA_WEIGHT = 0.2;
+    /** A permit held longer than this many times the average counts as this many times the average. */
+    static final int SPIKE_FACTOR = 4;
 
     private final int maxConcurrent;
     private final int queueCapacity;
@@ -61,7 +67,8 @@ public final class SegmentGate {
             }
             closed = true;
             long held = System.nanoTime() - acquiredNanos;
-            serviceNanos.getAndUpdate(old -> (long) (old * (1 - EWMA_WEIGHT) + held * EWMA_WEIGHT));
+            serviceNanos.getAndUpdate(old -> Math.max(1, (long) (old * (1 - EWMA_WEIGHT)
+                                                                  + Math.min(held, SPIKE_FACTOR * old) * EWMA_WEIGHT)));
             running.decrementAndGet();
             permits.release();
         }
@@ -94,15 +101,16 @@ public final class SegmentGate {
             long now = System.nanoTime();
             long latestStart = arrivalNanos + budget.toNanos() - service;
             if (now + expectedWait > latestStart) {
-                throw overloaded("cannot start within the " + budget.toMillis() + " ms latency budget ("
-                                 + (position - 1) + " segments waiting, ~" + service / 1_000_000 + " ms each on "
-                                 + maxConcurrent + " workers)", expectedWait);
+                throw overloaded("cannot start within the " + budget.toMillis() + " ms latency budget (all "
+                                 + maxConcurrent + " workers busy, " + (position - 1) + " segments ahead, ~"
+                                 + service / 1_000_000 + " ms each)", expectedWait);
             }
             if (permits.tryAcquire(latestStart - now, TimeUnit.NANOSECONDS)) {
                 return granted(arrivalNanos);
             }
             throw overloaded("waited for a worker until the " + budget.toMillis()
-                             + " ms latency budget could no longer be met", waitNanos(queued.get(), serviceNanos.get()));
+                             + " ms latency budget could no longer be met",
+                             waitNanos(queued.get(), serviceNanos.get()));
         } finally {
             queued.decrementAndGet();
         }

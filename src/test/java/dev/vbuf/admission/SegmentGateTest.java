@@ -16,6 +16,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The admission rules on their own: capacity, queue bound, latency budget, FIFO order, drain. */
@@ -56,6 +57,27 @@ class SegmentGateTest {
                        is(true));
             assertThat(gate.queued(), is(0));
         }
+    }
+
+    /**
+     * One segment held 200 times longer than usual (an FFmpeg run into its deadline) moves the average by at most the
+     * spike cap (unclamped, it would be 41 ms, and the gate would refuse what queues behind it); a lasting change is
+     * still followed.
+     */
+    @Test
+    void oneOutlierDoesNotPoisonTheEstimateButALastingChangeIsFollowed() throws Exception {
+        SegmentGate gate = new SegmentGate(1, 10, Duration.ofMillis(1));
+        try (SegmentGate.Permit outlier = gate.admit(System.nanoTime(), LONG_BUDGET)) {
+            Thread.sleep(200);
+        }
+        // at most 0.8 × 1 ms + 0.2 × 4 × 1 ms, however long the outlier really took
+        assertThat(gate.serviceTime().toNanos(), lessThanOrEqualTo(1_600_000L));
+        for (int i = 0; i < 15; i++) {
+            try (SegmentGate.Permit p = gate.admit(System.nanoTime(), LONG_BUDGET)) {
+                Thread.sleep(20);
+            }
+        }
+        assertThat("follows segments that now take >= 20 ms", gate.serviceTime().toMillis(), greaterThanOrEqualTo(10L));
     }
 
     @Test
