@@ -67,7 +67,7 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Write the audio, in order, to this file.")
     Path out;
 
-    @Option(names = "--max-retries", defaultValue = "20", description = "Overloaded answers tolerated per segment (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-retries", defaultValue = "20", description = "Overloaded or rate_limited answers tolerated per segment (default: ${DEFAULT-VALUE})")
     int maxRetries;
 
     @Override

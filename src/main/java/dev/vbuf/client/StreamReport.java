@@ -58,7 +58,7 @@ public record StreamReport(int segments, int ok, Map<String, Integer> errors, in
         rows.add(new String[]{"segments", String.valueOf(segments)});
         rows.add(new String[]{"ok", String.valueOf(ok)});
         rows.add(new String[]{"errors", errors.isEmpty() ? "0" : errors.toString().replaceAll("[{}]", "")});
-        rows.add(new String[]{"retries (overloaded)", String.valueOf(retries)});
+        rows.add(new String[]{"retries (overloaded, rate_limited)", String.valueOf(retries)});
         rows.add(new String[]{"latency p50 / p95 / p99 / max", String.format(Locale.ROOT, "%d / %d / %d / %d ms",
                 percentile(50), percentile(95), percentile(99), percentile(100))});
         rows.add(new String[]{"audio duration", String.format(Locale.ROOT, "%.2f s", audioSec)});

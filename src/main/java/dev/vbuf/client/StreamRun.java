@@ -20,8 +20,9 @@ import dev.vbuf.segment.ErrorCode;
 
 /**
  * Streams segments over one WebSocket the way a player does (protocol v1): up to {@code pipeline} segments in flight,
- * optionally paced at the media's own rate, {@code overloaded} and {@code rate_limited} answers retried after {@code retryAfterMs}, every other
- * error reported and not retried. Collects each segment's audio by its index, whatever order attempts took.
+ * optionally paced at the media's own rate. An {@code overloaded} or {@code rate_limited} answer pauses all sending for
+ * its {@code retryAfterMs}, after which that segment goes first; every other error is reported and not retried.
+ * Collects each segment's audio by its index, whatever order attempts took.
  */
 public final class StreamRun {
     /** Answers that mean "send it again after retryAfterMs". */
@@ -34,7 +35,7 @@ public final class StreamRun {
      * @param realtime     send each segment no earlier than its start time in the media
      * @param pipeline     segments in flight at once (the server's {@code segments.per-session})
      * @param replyTimeout how long to wait for any reply before giving up on the connection
-     * @param maxRetries   overloaded answers tolerated per segment before it counts as failed
+     * @param maxRetries   overloaded or rate-limited answers tolerated per segment before it counts as failed
      * @param token        access token, sent as {@code Authorization: Bearer}, when the server requires one
      */
     public record Options(URI url, OutputFormat format, boolean realtime, int pipeline, Duration replyTimeout,
@@ -64,15 +65,16 @@ public final class StreamRun {
     private final Map<Long, Attempt> inFlight = new ConcurrentHashMap<>();
     private final DelayQueue<Job> queue = new DelayQueue<>();
     private final Semaphore slots;
-    private final AtomicLong order = new AtomicLong();
+    /** No segment is sent before this {@link System#nanoTime()}: the server asked us to back off until then. */
+    private final AtomicLong holdUntilNanos = new AtomicLong(System.nanoTime());
     private final AtomicLong sent = new AtomicLong();
     private long startNanos;
 
     private record Attempt(int index, long sentNanos) {
     }
 
-    /** A segment due to be sent at {@code dueNanos}; ties go in submission order. */
-    private record Job(int index, long dueNanos, long order) implements Delayed {
+    /** A segment due to be sent at {@code dueNanos}; ties go in media order, so a retried segment goes first. */
+    private record Job(int index, long dueNanos) implements Delayed {
         @Override
         public long getDelay(TimeUnit unit) {
             return unit.convert(dueNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
@@ -82,7 +84,7 @@ public final class StreamRun {
         public int compareTo(Delayed other) {
             Job o = (Job) other;
             int c = Long.compare(dueNanos, o.dueNanos);
-            return c != 0 ? c : Long.compare(order, o.order);
+            return c != 0 ? c : Integer.compare(index, o.index);
         }
     }
 
@@ -111,8 +113,7 @@ public final class StreamRun {
         }
         startNanos = System.nanoTime();
         for (SegmentSource.Segment s : segments) {
-            long due = options.realtime() ? startNanos + (long) (s.startSec() * 1e9) : startNanos;
-            queue.add(new Job(s.index(), due, order.getAndIncrement()));
+            queue.add(new Job(s.index(), dueNanos(s.index())));
         }
         long[] seq = {0};
         Throwable[] sendFailure = {null};
@@ -120,7 +121,9 @@ public final class StreamRun {
             try {
                 while (true) {
                     slots.acquire();
+                    awaitHold();
                     Job job = queue.take();
+                    awaitHold(); // a back-off may have come in while this job was due
                     byte[] bytes = segments.get(job.index()).bytes();
                     inFlight.put(seq[0]++, new Attempt(job.index(), System.nanoTime()));
                     client.send(bytes);
@@ -160,7 +163,9 @@ public final class StreamRun {
                 } else if (RETRIED.contains(reply.code()) && retries[i] < options.maxRetries()) {
                     retries[i]++;
                     long wait = Math.max(1, reply.json().path("retryAfterMs").asLong(100));
-                    queue.add(new Job(i, System.nanoTime() + wait * 1_000_000, order.getAndIncrement()));
+                    // Back off as a whole: the next segment would get the same answer.
+                    holdUntilNanos.accumulateAndGet(System.nanoTime() + wait * 1_000_000, Math::max);
+                    queue.add(new Job(i, dueNanos(i)));
                 } else {
                     outcomes[i] = new Outcome(i, null, 0, reply.code(), reply.json().path("message").asText(),
                                               retries[i], latencyMs);
@@ -174,6 +179,17 @@ public final class StreamRun {
             endProgress();
         }
         return List.of(outcomes);
+    }
+
+    private long dueNanos(int index) {
+        return options.realtime() ? startNanos + (long) (segments.get(index).startSec() * 1e9) : startNanos;
+    }
+
+    private void awaitHold() throws InterruptedException {
+        long left;
+        while ((left = holdUntilNanos.get() - System.nanoTime()) > 0) {
+            TimeUnit.NANOSECONDS.sleep(left);
+        }
     }
 
     private int lastShown = -1;

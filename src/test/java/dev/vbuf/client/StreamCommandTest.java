@@ -33,6 +33,7 @@ import static org.hamcrest.Matchers.closeTo;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
 /** The stream command against a real server: each format written as one playable file, retries, a vanishing server. */
 class StreamCommandTest {
@@ -157,6 +158,31 @@ class StreamCommandTest {
             }
             pool.shutdown();
             assertThat("some segments were refused and sent again", retries, greaterThan(0));
+        }
+    }
+
+    /**
+     * Against a session rate limit far below what the file offers, every segment is still delivered, and the client
+     * backs off as a whole instead of sending the next segments into the same refusal (which cost ~5 refusals per
+     * segment before).
+     */
+    @Test
+    void rateLimitedSegmentsPauseTheWholeStreamAndAreAllDelivered() throws Exception {
+        Map<Setting, String> slow = Map.of(Setting.SESSION_RATE, "5", Setting.SESSION_BURST, "1");
+        try (VbufServer server = TestServer.start(slow)) {
+            ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+            PrintStream console = new PrintStream(buffer, true, StandardCharsets.UTF_8);
+            Path out = dir.resolve("rate-limited.aac");
+            StreamCommand.Result r = StreamCommand.stream(List.of(video), url(server), java.util.Optional.empty(),
+                                                          OutputFormat.AAC, 1.0, SegmentSource.Container.TS, false,
+                                                          2, 50, out, TestMedia.FFMPEG, console);
+            String log = buffer.toString(StandardCharsets.UTF_8);
+            assertThat(log, r.exitCode(), is(StreamCommand.EXIT_OK));
+            int segments = r.report().segments();
+            assertThat(log, segments, greaterThan(6));
+            assertThat(r.report().ok(), is(segments));
+            assertThat("refusals, for " + segments + " segments: " + log, r.report().retries(),
+                       lessThanOrEqualTo(2 * segments));
         }
     }
 
