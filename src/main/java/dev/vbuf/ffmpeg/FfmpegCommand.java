@@ -19,6 +19,11 @@ public final class FfmpegCommand {
     static final String OPUS_BITRATE = "64k";
     static final String AAC_BITRATE = "128k";
     /**
+     * The channel layouts libopus encodes (mapping families 0 and 1). Others, such as broadcast 5.1(side) or 2.1, are
+     * remixed to the nearest of these by FFmpeg's format negotiation instead of failing the encoder.
+     */
+    static final String OPUS_LAYOUTS = "aformat=channel_layouts=mono|stereo|3.0|quad|5.0|5.1|6.1|7.1";
+    /**
      * Fragmented MP4 for Media Source Extensions: exactly an init segment (ftyp, moov with the codec config) and media
      * segments (moof, mdat); {@code skip_trailer} leaves out the mfra index an MSE parser has no use for.
      */
@@ -62,7 +67,8 @@ public final class FfmpegCommand {
                 // the moov would carry none, which FFmpeg tolerates but Media Source Extensions do not.
                 out.addExtraArgs("-movflags", FMP4_MOVFLAGS);
             }
-            case WEBM -> out.setAudioCodec("libopus").addExtraArgs("-b:a", OPUS_BITRATE, "-ar", "48000");
+            case WEBM -> out.setAudioCodec("libopus").addExtraArgs("-b:a", OPUS_BITRATE, "-ar", "48000",
+                                                                   "-af", OPUS_LAYOUTS);
             case PCM -> out.setAudioCodec("pcm_s16le")
                     .addExtraArgs("-ar", String.valueOf(OutputFormat.PCM_SAMPLE_RATE),
                                   "-ac", String.valueOf(OutputFormat.PCM_CHANNELS));

@@ -46,7 +46,8 @@ class FormatRoundTripTest {
     }
 
     static Stream<Arguments> cases() {
-        return Stream.of(Kind.TS_AAC, Kind.FMP4_AAC, Kind.MP4_FASTSTART, Kind.WEBM_OPUS, Kind.MKV_AAC, Kind.TS_MP2)
+        return Stream.of(Kind.TS_AAC, Kind.FMP4_AAC, Kind.MP4_FASTSTART, Kind.WEBM_OPUS, Kind.MKV_AAC, Kind.TS_MP2,
+                         Kind.TS_AC3_SURROUND)
                 .flatMap(k -> Stream.of(OutputFormat.values()).map(f -> Arguments.of(k, f)));
     }
 

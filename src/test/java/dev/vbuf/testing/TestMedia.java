@@ -56,6 +56,9 @@ public final class TestMedia {
         TS_VIDEO_ONLY("ts", List.of("-c:v", "libopenh264", "-an", "-f", "mpegts")),
         /** MPEG-TS with AAC audio and no video: cheap to make long (for slow-to-process segments). */
         TS_AUDIO_ONLY("ts", List.of("-map", "1:a", "-c:a", "aac", "-f", "mpegts")),
+        /** MPEG-TS with 5.1(side) AC-3 and no video: broadcast surround, a layout Opus cannot take as it is. */
+        TS_AC3_SURROUND("ts", List.of("-map", "1:a", "-af", "aformat=channel_layouts=5.1(side)", "-ac", "6",
+                                      "-c:a", "ac3", "-f", "mpegts")),
         /** Non-fragmented MP4 with the moov box first (fast start), H.264 + AAC. */
         MP4_FASTSTART("mp4", List.of("-c:v", "libopenh264", "-c:a", "aac", "-f", "mp4", "-movflags", "+faststart")),
         /** Non-fragmented MP4 with the moov box at the end (unreadable from a pipe). */
