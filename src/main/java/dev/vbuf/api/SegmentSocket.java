@@ -96,12 +96,16 @@ final class SegmentSocket implements WsListener {
         this.inProgress = new Semaphore(perSession);
     }
 
-    /** What the sender writes: a reply, or the close frame. */
-    private sealed interface Outgoing permits Reply, Close {
+    /** What the sender writes: a reply, a pong, or the close frame. */
+    private sealed interface Outgoing permits Reply, Pong, Close {
     }
 
     /** One segment's reply: its JSON text, its audio (results only), its metrics outcome, when the segment arrived. */
     private record Reply(String json, byte[] audio, String outcome, long arrivalNanos) implements Outgoing {
+    }
+
+    /** The answer to a ping (RFC 6455 5.5.2), written by the sender like everything else on this connection. */
+    private record Pong(byte[] payload) implements Outgoing {
     }
 
     private record Close(int code, String reason) implements Outgoing {
@@ -232,6 +236,12 @@ final class SegmentSocket implements WsListener {
         }
     }
 
+    /** Helidon does not answer pings itself; heartbeat-keeping clients and proxies expect a pong. */
+    @Override
+    public void onPing(WsSession session, BufferData buffer) {
+        outbox.add(new Pong(buffer.readBytes()));
+    }
+
     @Override
     public void onClose(WsSession session, int status, String reason) {
         Logs.log(LOG, Level.DEBUG, id, -1, "client closed the session: " + status + " " + reason);
@@ -284,6 +294,10 @@ final class SegmentSocket implements WsListener {
                 if (next instanceof Close c) {
                     sendClose(c);
                     return;
+                }
+                if (next instanceof Pong p) {
+                    session.pong(BufferData.create(p.payload()));
+                    continue;
                 }
                 Reply r = (Reply) next;
                 sendStartedNanos = System.nanoTime();
