@@ -22,6 +22,8 @@ import dev.vbuf.segment.SegmentException;
  */
 public final class SegmentGate {
     private static final long MIN_RETRY_AFTER_MS = 50;
+    /** retryAfterMs for segments refused because the server is shutting down. */
+    public static final long SHUTDOWN_RETRY_AFTER_MS = 1000;
     private static final double EWMA_WEIGHT = 0.2;
     /** A permit held longer than this many times the average counts as this many times the average. */
     static final int SPIKE_FACTOR = 4;
@@ -85,7 +87,8 @@ public final class SegmentGate {
     public Permit admit(long arrivalNanos, Duration budget) throws SegmentException, InterruptedException {
         if (draining) {
             throw new SegmentException(ErrorCode.OVERLOADED,
-                                       "server is shutting down; reconnect and send the segment again", 1000);
+                                       "server is shutting down; reconnect and send the segment again",
+                                       SHUTDOWN_RETRY_AFTER_MS);
         }
         // Fair even with a zero timeout: never overtakes segments already waiting.
         if (permits.tryAcquire(0, TimeUnit.NANOSECONDS)) {

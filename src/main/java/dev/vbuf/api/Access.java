@@ -22,6 +22,9 @@ final class Access {
     record Refusal(Status status, String code, String message, Long retryAfterMs) {
     }
 
+    /** The same pause a segment refused during the drain is told to take. */
+    static final long SHUTDOWN_RETRY_AFTER_MS = dev.vbuf.admission.SegmentGate.SHUTDOWN_RETRY_AFTER_MS;
+
     private Access() {
     }
 
@@ -44,10 +47,15 @@ final class Access {
         return Optional.empty();
     }
 
-    /** Token, origin and the session cap: for a WebSocket upgrade. */
+    /** Token, origin, shutdown and the session cap: for a WebSocket upgrade. */
     static Optional<Refusal> upgradeRefusal(AccessPolicy policy, SessionRegistry registry, Headers headers,
                                             UriQuery query) {
         Optional<Refusal> refusal = requestRefusal(policy, headers, query, "WebSocket upgrade");
+        if (refusal.isEmpty() && registry.draining()) {
+            refusal = Optional.of(new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.OVERLOADED.wireName(),
+                                              "server is shutting down; connect again (another instance will take "
+                                              + "the session)", SHUTDOWN_RETRY_AFTER_MS));
+        }
         if (refusal.isEmpty() && registry.size() >= policy.maxSessions()) {
             refusal = Optional.of(sessionLimit(policy));
         }

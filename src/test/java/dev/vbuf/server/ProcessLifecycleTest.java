@@ -65,6 +65,15 @@ class ProcessLifecycleTest {
                         java.net.http.HttpResponse.BodyHandlers.ofString());
                 assertThat("HTTP POST during the drain: " + post.body(), post.statusCode(), is(503));
                 assertThat(post.headers().firstValue("Retry-After").isPresent(), is(true));
+                // a new session during the drain is refused before the upgrade
+                var upgrade = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                        .buildAsync(java.net.URI.create("ws://127.0.0.1:" + server.port() + "/v1/segments?format=aac"),
+                                    new java.net.http.WebSocket.Listener() { });
+                Throwable refused = org.junit.jupiter.api.Assertions.assertThrows(
+                        java.util.concurrent.CompletionException.class, upgrade::join).getCause();
+                assertThat("upgrade during the drain: " + refused,
+                           refused instanceof java.net.http.WebSocketHandshakeException h
+                                   ? h.getResponse().statusCode() : -1, is(503));
                 client.send(segment); // a new segment during the drain is refused, not lost
 
                 for (int i = 1; i <= before; i++) {
