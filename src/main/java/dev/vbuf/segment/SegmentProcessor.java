@@ -10,6 +10,7 @@ import dev.vbuf.admission.SegmentGate;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.ffmpeg.FfmpegProcess;
+import dev.vbuf.media.AudioDuration;
 import dev.vbuf.media.OutputFormat;
 import dev.vbuf.media.SegmentInspector;
 import dev.vbuf.observe.VbufMetrics;
@@ -118,15 +119,30 @@ public final class SegmentProcessor {
             throw new SegmentException(ErrorCode.INVALID_MEDIA, "FFmpeg could not read the segment (exit "
                                                                 + r.exitCode() + "): " + summary(stderr));
         }
-        if (r.output().length == 0) {
+        long audioUs = r.output().length == 0 ? 0 : audioMicros(format, r);
+        if (audioUs == 0) { // nothing, or only headers (an fMP4 init segment sent on its own)
             throw new SegmentException(ErrorCode.INVALID_MEDIA, "FFmpeg produced no audio from the segment"
                                                                 + (stderr.isBlank() ? "" : ": " + summary(stderr)));
         }
-        long audioMs = format == OutputFormat.PCM
-                ? r.output().length * 1000L
-                  / ((long) OutputFormat.PCM_SAMPLE_RATE * OutputFormat.PCM_CHANNELS * OutputFormat.PCM_BYTES_PER_SAMPLE)
-                : Math.max(0, r.outTimeUs() / 1000);
+        long audioMs = audioUs / 1000;
         return new SegmentAudio(format, r.output(), audioMs, r.wall(), queued);
+    }
+
+    /**
+     * How much audio the output holds: counted from the output itself for {@code aac} and {@code fmp4} (FFmpeg's
+     * {@code out_time} is 0 for a short stream copy from MPEG-TS), from its size for {@code pcm}, from FFmpeg's
+     * {@code out_time} for {@code webm} (always encoded, where it is exact).
+     */
+    private static long audioMicros(OutputFormat format, FfmpegProcess.Result r) {
+        java.util.OptionalLong counted = switch (format) {
+            case AAC -> AudioDuration.adtsMicros(r.output());
+            case FMP4 -> AudioDuration.fmp4Micros(r.output());
+            case PCM -> java.util.OptionalLong.of(r.output().length * 1_000_000L
+                                                  / ((long) OutputFormat.PCM_SAMPLE_RATE * OutputFormat.PCM_CHANNELS
+                                                     * OutputFormat.PCM_BYTES_PER_SAMPLE));
+            case WEBM -> java.util.OptionalLong.empty();
+        };
+        return counted.orElse(Math.max(0, r.outTimeUs()));
     }
 
     /** The most telling stderr lines, without FFmpeg's pointer prefixes, at most 300 characters. */

@@ -10,6 +10,7 @@ import java.util.stream.Stream;
 import dev.vbuf.client.AudioProbe;
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.media.OutputFormat;
+import dev.vbuf.segment.ErrorCode;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.hamcrest.MatcherAssert.assertThat;
@@ -114,6 +116,46 @@ class FormatRoundTripTest {
             }
         }
         assertThat("audioMs", (double) audioMs, closeTo(expected * 1000, 50));
+    }
+
+    /**
+     * A 0.1-s TS segment with video: every format reports the audio it returned (FFmpeg's own progress says 0 for a
+     * short stream copy from TS, so {@code aac} and {@code fmp4} count their frames), matching the PCM decode.
+     */
+    @ParameterizedTest
+    @EnumSource(OutputFormat.class)
+    void shortSegmentsReportTheirAudioDuration(OutputFormat format) throws Exception {
+        byte[] segment = TestMedia.segment(Kind.TS_AAC, 0.1);
+        long pcmMs;
+        long audioMs;
+        try (SegmentClient pcm = SegmentClient.connect(server.port(), "format=pcm");
+             SegmentClient client = SegmentClient.connect(server.port(), "format=" + format.wireName())) {
+            pcm.send(segment);
+            client.send(segment);
+            SegmentClient.Reply reference = pcm.reply();
+            SegmentClient.Reply reply = client.reply();
+            assertThat(reply.toString(), reply.type(), is("result"));
+            pcmMs = reference.json().path("audioMs").asLong();
+            audioMs = reply.json().path("audioMs").asLong();
+        }
+        assertThat("the PCM decode of 0.1 s of audio (AAC frames round it up)", (double) pcmMs, closeTo(100, 50));
+        assertThat(format + " audioMs", (double) audioMs, closeTo(pcmMs, 50));
+    }
+
+    /** An fMP4 init segment alone (no fragments) has no audio, whatever the format asked for. */
+    @ParameterizedTest
+    @EnumSource(OutputFormat.class)
+    void anInitSegmentAloneIsInvalidMediaInEveryFormat(OutputFormat format) throws Exception {
+        byte[] mp4 = TestMedia.segment(Kind.FMP4_AAC, 1.0);
+        int moof = new String(mp4, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("moof") - 4;
+        byte[] init = java.util.Arrays.copyOf(mp4, moof);
+        assertThat(topLevelBoxes(init), is("ftyp moov"));
+        try (SegmentClient client = SegmentClient.connect(server.port(), "format=" + format.wireName())) {
+            client.send(init);
+            SegmentClient.Reply reply = client.reply();
+            assertThat(reply.toString(), reply.code(), is(ErrorCode.INVALID_MEDIA.wireName()));
+            assertThat(reply.toString(), reply.json().path("message").asText(), containsString("no audio"));
+        }
     }
 
     /** The top-level box types of an MP4, space-separated. */
