@@ -2,8 +2,11 @@ package dev.vbuf.api;
 
 import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.observe.VbufMetrics;
+import dev.vbuf.segment.ErrorCode;
 import dev.vbuf.segment.SegmentProcessor;
 
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.websocket.WsRouting;
 
@@ -26,6 +29,25 @@ public final class SegmentApi {
 
     public void http(HttpRouting.Builder routing) {
         routing.register(Protocol.PATH, new SegmentHttpService(processor, registry, metrics, access));
+    }
+
+    /**
+     * Helidon's answer to a malformed request, except for a body declared too large even to read (Helidon refuses it
+     * before any route, as a bad request with status 413): that gets the same JSON {@code too_large} error as a segment
+     * over the limit, instead of an empty 413.
+     */
+    public static DirectHandler badRequest(int maxSegmentBytes) {
+        DirectHandler helidon = DirectHandler.defaultHandler();
+        return (request, type, status, headers, message) -> status.code() != 413
+                ? helidon.handle(request, type, status, headers, message)
+                : DirectHandler.TransportResponse.builder()
+                        .status(status)
+                        .headers(headers)
+                        .header(HeaderNames.CONTENT_TYPE, SegmentHttpService.JSON.text())
+                        .entity(Protocol.json(new Protocol.HttpError(ErrorCode.TOO_LARGE.wireName(),
+                                                                     "the request body exceeds the segment limit of "
+                                                                     + maxSegmentBytes + " bytes", null)))
+                        .build();
     }
 
     public WsRouting.Builder ws() {

@@ -27,7 +27,7 @@ import io.helidon.webserver.http.ServerResponse;
  */
 final class SegmentHttpService implements HttpService {
     private static final System.Logger LOG = System.getLogger(SegmentHttpService.class.getName());
-    private static final HttpMediaType JSON = HttpMediaType.create("application/json");
+    static final HttpMediaType JSON = HttpMediaType.create("application/json");
 
     private final SegmentProcessor processor;
     private final SessionRegistry registry;
@@ -113,9 +113,11 @@ final class SegmentHttpService implements HttpService {
                     return;
                 }
             } catch (IOException | RuntimeException e) {
-                // client went away mid-body
+                // client went away mid-body, or framed it wrongly; the library's wording stays in the log
+                LOG.log(System.Logger.Level.DEBUG, "could not read a request body: " + e);
                 res.status(Status.BAD_REQUEST_400);
-                error(res, Protocol.BAD_REQUEST, "could not read the request body: " + e.getMessage(), null);
+                error(res, Protocol.BAD_REQUEST, "could not read the request body: it ended early or its length or "
+                                                 + "chunk framing is malformed", null);
                 return;
             }
             try {

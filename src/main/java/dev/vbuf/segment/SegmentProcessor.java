@@ -68,8 +68,8 @@ public final class SegmentProcessor {
     /** The error for a segment over the size limit (its bytes were discarded as they arrived). */
     public SegmentException tooLarge(long size) {
         return new SegmentException(ErrorCode.TOO_LARGE,
-                                    "segment of " + (size > maxSegmentBytes ? "more than " : "") + size
-                                    + " bytes exceeds the limit of " + maxSegmentBytes + " bytes");
+                                    "segment of " + size + " bytes exceeds the limit of " + maxSegmentBytes
+                                    + " bytes");
     }
 
     /**

@@ -20,8 +20,10 @@ import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.segment.SegmentException;
 import dev.vbuf.segment.SegmentProcessor;
 
+import io.helidon.http.DirectHandler;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
+import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.helidon.webserver.websocket.WsConfig;
@@ -70,6 +72,11 @@ public final class VbufServer implements AutoCloseable {
                 .idleConnectionTimeout(config.sessionTimeout().plusMinutes(5))
                 // HTTP bodies up to twice the limit are read and answered with vbuf's own 413; beyond, Helidon's 413.
                 .maxPayloadSize(2L * config.maxSegmentBytes())
+                // ... and a body declared larger than that is refused by Helidon before any handler: same JSON answer
+                .directHandlers(DirectHandlers.builder()
+                                        .addHandler(DirectHandler.EventType.BAD_REQUEST,
+                                                    SegmentApi.badRequest(config.maxSegmentBytes()))
+                                        .build())
                 .addProtocol(WsConfig.builder().maxFrameLength(config.maxFrameBytes()).build())
                 .featuresDiscoverServices(false)
                 .addFeature(ObserveFeature.just(health.observer(), MetricsObserver.create()))

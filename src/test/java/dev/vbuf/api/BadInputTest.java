@@ -155,6 +155,25 @@ class BadInputTest {
      * A frame header announcing more than the frame limit is answered with a 1009 close before its payload is read.
      * A raw socket announces the frame without sending it, so the close can be read back deterministically.
      */
+    /** A POST declaring a body too large even to read is refused before it is read, with the same JSON error. */
+    @Test
+    void httpBodyDeclaredFarOverTheLimitGets413WithTheJsonError() throws Exception {
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", server.port())) {
+            raw.setSoTimeout(10_000);
+            raw.getOutputStream().write(("POST /v1/segments?format=aac HTTP/1.1\r\nHost: localhost\r\n"
+                                         + "Content-Length: 100000000\r\n\r\n" + "x".repeat(188))
+                                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String response = new String(raw.getInputStream().readNBytes(4096),
+                                         java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(response, response.startsWith("HTTP/1.1 413"), is(true));
+            assertThat(response, containsString("application/json"));
+            String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+            var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+            assertThat(body, json.path("code").asText(), is(ErrorCode.TOO_LARGE.wireName()));
+            assertThat(body, json.path("message").asText(), containsString("segment limit"));
+        }
+    }
+
     @Test
     void frameOverTheFrameLimitClosesWith1009() throws Exception {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
