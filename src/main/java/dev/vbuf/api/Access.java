@@ -5,6 +5,7 @@ import java.util.Optional;
 
 import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.access.Authenticator;
+import dev.vbuf.admission.SegmentGate;
 import dev.vbuf.segment.ErrorCode;
 
 import io.helidon.common.uri.UriQuery;
@@ -21,9 +22,6 @@ final class Access {
     /** Why a request may not pass: the HTTP answer. */
     record Refusal(Status status, String code, String message, Long retryAfterMs) {
     }
-
-    /** The same pause a segment refused during the drain is told to take. */
-    static final long SHUTDOWN_RETRY_AFTER_MS = dev.vbuf.admission.SegmentGate.SHUTDOWN_RETRY_AFTER_MS;
 
     private Access() {
     }
@@ -48,13 +46,13 @@ final class Access {
     }
 
     /** Token, origin, shutdown and the session cap: for a WebSocket upgrade. */
-    static Optional<Refusal> upgradeRefusal(AccessPolicy policy, SessionRegistry registry, Headers headers,
-                                            UriQuery query) {
+    static Optional<Refusal> upgradeRefusal(AccessPolicy policy, SessionRegistry registry, SegmentGate gate,
+                                            Headers headers, UriQuery query) {
         Optional<Refusal> refusal = requestRefusal(policy, headers, query, "WebSocket upgrade");
-        if (refusal.isEmpty() && registry.draining()) {
+        if (refusal.isEmpty() && gate.draining()) {
             refusal = Optional.of(new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.OVERLOADED.wireName(),
                                               "server is shutting down; connect again (another instance will take "
-                                              + "the session)", SHUTDOWN_RETRY_AFTER_MS));
+                                              + "the session)", SegmentGate.SHUTDOWN_RETRY_AFTER_MS));
         }
         if (refusal.isEmpty() && registry.size() >= policy.maxSessions()) {
             refusal = Optional.of(sessionLimit(policy));

@@ -69,7 +69,8 @@ final class SegmentHttpService implements HttpService {
      * ran, in the same order.
      */
     private void get(ServerRequest req, ServerResponse res) {
-        Optional<Access.Refusal> refusal = Access.upgradeRefusal(access, registry, req.headers(), req.query());
+        Optional<Access.Refusal> refusal = Access.upgradeRefusal(access, registry, processor.gate(), req.headers(),
+                                                                          req.query());
         if (refusal.isPresent()) {
             refuse(res, refusal.get());
             return;

@@ -115,7 +115,8 @@ final class SegmentSocket implements WsListener {
     public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
         // A refused upgrade falls through to the plain HTTP route, which runs the same checks and answers 401 (token),
         // 403 (origin), 503 (session cap) or 400 (format) with a JSON body.
-        Optional<Access.Refusal> refusal = Access.upgradeRefusal(access, registry, headers, prologue.query());
+        Optional<Access.Refusal> refusal = Access.upgradeRefusal(access, registry, processor.gate(), headers,
+                                                                          prologue.query());
         if (refusal.isPresent()) {
             throw new WsUpgradeException(refusal.get().message());
         }

@@ -18,7 +18,6 @@ public final class SessionRegistry implements AutoCloseable {
     private final AtomicInteger unanswered = new AtomicInteger();
     private final ScheduledExecutorService sweeper;
     private final Duration idleTimeout;
-    private volatile boolean draining;
 
     public SessionRegistry(Duration idleTimeout) {
         this.idleTimeout = idleTimeout;
@@ -54,15 +53,6 @@ public final class SessionRegistry implements AutoCloseable {
 
     public int size() {
         return sessions.size();
-    }
-
-    /** From now on new sessions are refused (SIGTERM); the open ones finish their segments. */
-    public void beginDrain() {
-        draining = true;
-    }
-
-    boolean draining() {
-        return draining;
     }
 
     /** Asks every session to close with the given code once its accepted segments are answered. */

@@ -44,7 +44,7 @@ public final class AudioDuration {
     public static OptionalLong fmp4Micros(byte[] mp4) {
         try {
             Fmp4 f = new Fmp4();
-            f.walk(ByteBuffer.wrap(mp4), 0);
+            f.walk(ByteBuffer.wrap(mp4));
             return f.timescale > 0 ? OptionalLong.of(f.ticks * 1_000_000L / f.timescale) : OptionalLong.empty();
         } catch (RuntimeException e) { // a box that runs past its parent
             return OptionalLong.empty();
@@ -58,7 +58,7 @@ public final class AudioDuration {
         private long ticks;
 
         /** Walks the boxes in {@code b} (positioned at its first box, limited to its parent). */
-        void walk(ByteBuffer b, int depth) {
+        void walk(ByteBuffer b) {
             while (b.remaining() >= 8) {
                 int start = b.position();
                 long size = Integer.toUnsignedLong(b.getInt());
@@ -74,7 +74,7 @@ public final class AudioDuration {
                 }
                 ByteBuffer body = b.duplicate().position(start + header).limit((int) (start + size));
                 switch (type) {
-                    case "moov", "trak", "mdia", "mvex", "moof", "traf" -> walk(body.slice(), depth + 1);
+                    case "moov", "trak", "mdia", "mvex", "moof", "traf" -> walk(body.slice());
                     case "mdhd" -> timescale = mdhdTimescale(body.slice());
                     case "trex" -> trexDuration = Integer.toUnsignedLong(body.slice().getInt(12));
                     case "tfhd" -> tfhdDuration = tfhdDefaultDuration(body.slice());

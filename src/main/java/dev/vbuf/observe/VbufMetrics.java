@@ -25,6 +25,9 @@ public final class VbufMetrics {
     static final double[] LATENCY_BUCKETS = {
             0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
             1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0, 30.0};
+    private static final Duration[] LATENCY_BUCKET_DURATIONS = java.util.Arrays.stream(LATENCY_BUCKETS)
+            .mapToObj(s -> Duration.ofNanos(Math.round(s * 1e9)))
+            .toArray(Duration[]::new);
     /** Bytes: 1 KiB .. 32 MiB, with 512 KiB (an alert threshold) as a boundary. */
     static final double[] SIZE_BUCKETS = {
             1024, 4096, 16384, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304, 8388608, 16777216, 33554432};
@@ -119,13 +122,10 @@ public final class VbufMetrics {
      * and exports seconds.
      */
     private Timer timer(String name, String description, Tag... tags) {
-        Duration[] buckets = java.util.Arrays.stream(LATENCY_BUCKETS)
-                .mapToObj(s -> Duration.ofNanos(Math.round(s * 1e9)))
-                .toArray(Duration[]::new);
         return registry.getOrCreate(Timer.builder(name.replaceFirst("_seconds$", "")) // Prometheus adds _seconds
                                             .description(description)
                                             .tags(java.util.List.of(tags))
-                                            .buckets(buckets)
+                                            .buckets(LATENCY_BUCKET_DURATIONS)
                                             // no per-instance quantiles (see histogram below)
                                             .percentiles(new double[0]));
     }

@@ -190,8 +190,7 @@ public final class VbufServer implements AutoCloseable {
         }
         LOG.log(Level.INFO, "draining: " + sessions.unanswered() + " segments to answer, grace "
                             + config.shutdownGrace().toMillis() + " ms");
-        gate.beginDrain();
-        sessions.beginDrain();
+        gate.beginDrain(); // also refuses new sessions (Access.upgradeRefusal)
         long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
         waitUntil(() -> sessions.unanswered() == 0, deadline);
         if (sessions.unanswered() > 0) {
