@@ -6,8 +6,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.vbuf.segment.ErrorCode;
-import dev.vbuf.segment.SegmentException;
+import dev.vbuf.core.ErrorCode;
+import dev.vbuf.core.SegmentException;
 
 /**
  * Admission control: a global cap on concurrent FFmpeg processes (a fair semaphore, so waiting segments start in FIFO

@@ -6,7 +6,7 @@ import java.util.Optional;
 import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.access.Authenticator;
 import dev.vbuf.admission.SegmentGate;
-import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.core.ErrorCode;
 
 import io.helidon.common.uri.UriQuery;
 import io.helidon.http.HeaderName;

@@ -1,7 +1,7 @@
 package dev.vbuf.api;
 
-import dev.vbuf.segment.SegmentAudio;
-import dev.vbuf.segment.SegmentException;
+import dev.vbuf.core.SegmentAudio;
+import dev.vbuf.core.SegmentException;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;

@@ -2,7 +2,7 @@ package dev.vbuf.api;
 
 import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.observe.VbufMetrics;
-import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.core.ErrorCode;
 import dev.vbuf.segment.SegmentProcessor;
 
 import io.helidon.http.DirectHandler;

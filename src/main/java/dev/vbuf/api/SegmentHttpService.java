@@ -5,12 +5,12 @@ import java.io.InputStream;
 import java.util.Optional;
 
 import dev.vbuf.access.AccessPolicy;
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 import dev.vbuf.observe.MetricNames;
 import dev.vbuf.observe.VbufMetrics;
-import dev.vbuf.segment.ErrorCode;
-import dev.vbuf.segment.SegmentAudio;
-import dev.vbuf.segment.SegmentException;
+import dev.vbuf.core.ErrorCode;
+import dev.vbuf.core.SegmentAudio;
+import dev.vbuf.core.SegmentException;
 import dev.vbuf.segment.SegmentProcessor;
 
 import io.helidon.http.HeaderNames;

@@ -17,12 +17,12 @@ import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.access.Authenticator;
 import dev.vbuf.access.SegmentRateLimiter;
 import dev.vbuf.log.Logs;
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 import dev.vbuf.observe.MetricNames;
 import dev.vbuf.observe.VbufMetrics;
-import dev.vbuf.segment.ErrorCode;
-import dev.vbuf.segment.SegmentAudio;
-import dev.vbuf.segment.SegmentException;
+import dev.vbuf.core.ErrorCode;
+import dev.vbuf.core.SegmentAudio;
+import dev.vbuf.core.SegmentException;
 import dev.vbuf.segment.SegmentProcessor;
 
 import io.helidon.common.buffers.BufferData;

@@ -21,9 +21,9 @@ import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 import dev.vbuf.media.SegmentInspector;
-import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.core.ErrorCode;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -24,7 +24,7 @@ import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 import dev.vbuf.media.SegmentInspector;
 import dev.vbuf.observe.MetricNames;
 

@@ -1,6 +1,6 @@
 package dev.vbuf.client;
 
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;

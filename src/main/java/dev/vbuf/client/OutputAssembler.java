@@ -9,7 +9,7 @@ import java.util.List;
 
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 
 /**
  * Writes the audio of all segments, in order, as one playable file. ADTS AAC and raw PCM are concatenations by

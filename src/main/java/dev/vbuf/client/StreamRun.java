@@ -15,8 +15,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.vbuf.media.OutputFormat;
-import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.core.OutputFormat;
+import dev.vbuf.core.ErrorCode;
 
 /**
  * Streams segments over one WebSocket the way a player does (protocol v1): up to {@code pipeline} segments in flight,

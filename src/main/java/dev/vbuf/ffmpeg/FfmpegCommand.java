@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.vbuf.media.InputContainer;
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 
 import net.bramp.ffmpeg.builder.FFmpegBuilder;
 import net.bramp.ffmpeg.builder.FFmpegOutputBuilder;

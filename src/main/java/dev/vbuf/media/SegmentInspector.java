@@ -2,8 +2,8 @@ package dev.vbuf.media;
 
 import java.nio.charset.StandardCharsets;
 
-import dev.vbuf.segment.ErrorCode;
-import dev.vbuf.segment.SegmentException;
+import dev.vbuf.core.ErrorCode;
+import dev.vbuf.core.SegmentException;
 
 /**
  * Looks at a segment's bytes before any process is started: which container it is (so FFmpeg's demuxer can be forced),

@@ -1,5 +1,8 @@
 package dev.vbuf.segment;
 
+import dev.vbuf.core.SegmentException;
+import dev.vbuf.core.SegmentAudio;
+import dev.vbuf.core.ErrorCode;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +14,7 @@ import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.ffmpeg.FfmpegProcess;
 import dev.vbuf.media.AudioDuration;
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 import dev.vbuf.media.SegmentInspector;
 import dev.vbuf.observe.VbufMetrics;
 

@@ -14,10 +14,10 @@ import dev.vbuf.api.SegmentApi;
 import dev.vbuf.api.SessionRegistry;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 import dev.vbuf.observe.VbufHealth;
 import dev.vbuf.observe.VbufMetrics;
-import dev.vbuf.segment.SegmentException;
+import dev.vbuf.core.SegmentException;
 import dev.vbuf.segment.SegmentProcessor;
 
 import io.helidon.http.DirectHandler;

@@ -7,8 +7,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-import dev.vbuf.segment.ErrorCode;
-import dev.vbuf.segment.SegmentException;
+import dev.vbuf.core.ErrorCode;
+import dev.vbuf.core.SegmentException;
 
 import org.junit.jupiter.api.Test;
 

@@ -9,8 +9,8 @@ import java.util.stream.Stream;
 
 import dev.vbuf.client.AudioProbe;
 import dev.vbuf.client.SegmentClient;
-import dev.vbuf.media.OutputFormat;
-import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.core.OutputFormat;
+import dev.vbuf.core.ErrorCode;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;

@@ -18,8 +18,8 @@ import java.util.stream.Collectors;
 
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
-import dev.vbuf.media.OutputFormat;
-import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.core.OutputFormat;
+import dev.vbuf.core.ErrorCode;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.NoFfmpegLeftBehind;
 import dev.vbuf.testing.SegmentFuzzer;

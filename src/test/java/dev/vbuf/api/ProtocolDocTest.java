@@ -3,8 +3,8 @@ package dev.vbuf.api;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.vbuf.media.OutputFormat;
-import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.core.OutputFormat;
+import dev.vbuf.core.ErrorCode;
 import dev.vbuf.testing.ReadmeTables;
 
 import org.junit.jupiter.api.Test;

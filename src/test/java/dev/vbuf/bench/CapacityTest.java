@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 import dev.vbuf.testing.TestMedia;
 
 import org.junit.jupiter.api.Test;

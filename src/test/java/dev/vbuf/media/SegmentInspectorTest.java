@@ -4,8 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
 
-import dev.vbuf.segment.ErrorCode;
-import dev.vbuf.segment.SegmentException;
+import dev.vbuf.core.ErrorCode;
+import dev.vbuf.core.SegmentException;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;
 

@@ -7,7 +7,7 @@ import java.util.Map;
 
 import dev.vbuf.api.Protocol;
 import dev.vbuf.client.SegmentClient;
-import dev.vbuf.segment.ErrorCode;
+import dev.vbuf.core.ErrorCode;
 import dev.vbuf.testing.ServerProcess;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;

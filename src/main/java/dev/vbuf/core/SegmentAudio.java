@@ -1,8 +1,8 @@
-package dev.vbuf.segment;
+package dev.vbuf.core;
 
 import java.time.Duration;
 
-import dev.vbuf.media.OutputFormat;
+import dev.vbuf.core.OutputFormat;
 
 /**
  * The audio extracted from one segment.

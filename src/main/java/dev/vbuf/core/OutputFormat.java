@@ -1,4 +1,4 @@
-package dev.vbuf.media;
+package dev.vbuf.core;
 
 import java.util.Arrays;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.vbuf.segment;
+package dev.vbuf.core;
 
 /**
  * A segment that gets an error reply instead of audio. Carries the protocol code and a message meant for the client.

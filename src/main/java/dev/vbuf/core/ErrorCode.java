@@ -1,4 +1,4 @@
-package dev.vbuf.segment;
+package dev.vbuf.core;
 
 import java.util.Locale;
 
