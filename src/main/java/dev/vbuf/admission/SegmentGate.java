@@ -6,24 +6,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.vbuf.core.ErrorCode;
-import dev.vbuf.core.SegmentException;
-
 /**
  * Admission control: a global cap on concurrent FFmpeg processes (a fair semaphore, so waiting segments start in FIFO
  * order) and a bounded wait queue. A segment is admitted only if it can start in time to finish within the latency
- * budget, judged from a moving average of how long a permit is held; otherwise it is refused at once with
- * {@link ErrorCode#OVERLOADED} and a retry-after that says when the queue should have drained enough. Fail fast rather
- * than slow everyone down.
+ * budget, judged from a moving average of how long a permit is held; otherwise it is refused at once with a
+ * {@link Refused} that says why and when to try again. Fail fast rather than slow everyone down.
+ * <p>
+ * The gate knows nothing of segments, protocols or error codes: a refusal is neutral, and the caller turns it into
+ * whatever its clients understand.
  * <p>
  * Each sample of the average is capped at {@value #SPIKE_FACTOR} times the current average. One pathological segment
  * that runs into FFmpeg's deadline therefore cannot make the gate refuse ordinary traffic, while a real shift in the
  * workload is still followed within a few segments (the average can grow by 60 % per segment).
+ * <p>
+ * The gate is the one owner of three facts: how many permits are held (derived from the semaphore), how many
+ * segments wait, and whether the server is draining.
  */
 public final class SegmentGate {
     private static final long MIN_RETRY_AFTER_MS = 50;
-    /** retryAfterMs for segments refused because the server is shutting down. */
-    public static final long SHUTDOWN_RETRY_AFTER_MS = 1000;
+    /** How long a client refused because the server is shutting down should wait before trying again. */
+    public static final Duration SHUTDOWN_RETRY_AFTER = Duration.ofSeconds(1);
     private static final double EWMA_WEIGHT = 0.2;
     /** A permit held longer than this many times the average counts as this many times the average. */
     static final int SPIKE_FACTOR = 4;
@@ -32,10 +34,10 @@ public final class SegmentGate {
     private final int queueCapacity;
     private final Semaphore permits;
     private final AtomicInteger queued = new AtomicInteger();
-    private final AtomicInteger running = new AtomicInteger();
     /** Moving average of permit hold time, nanoseconds. */
     private final AtomicLong serviceNanos;
     private volatile boolean draining;
+    private volatile boolean closed;
 
     public SegmentGate(int maxConcurrent, int queueCapacity, Duration initialServiceTime) {
         if (maxConcurrent < 1 || queueCapacity < 0) {
@@ -47,11 +49,45 @@ public final class SegmentGate {
         this.serviceNanos = new AtomicLong(Math.max(1, initialServiceTime.toNanos()));
     }
 
+    /** Why a segment was not admitted. */
+    public enum Reason {
+        /** The bounded wait queue is full. */
+        QUEUE_FULL,
+        /** It could not start in time to meet its latency budget. */
+        OVER_BUDGET,
+        /** It waited until its latency budget could no longer be met. */
+        WAITED_TOO_LONG,
+        /** The server is draining (shutting down) and admits nothing new. */
+        DRAINING
+    }
+
+    /**
+     * A refusal: why, in words fit for a client ({@link #getMessage()}), and when trying again makes sense.
+     */
+    public static final class Refused extends Exception {
+        private final Reason reason;
+        private final Duration retryAfter;
+
+        Refused(Reason reason, String detail, Duration retryAfter) {
+            super(detail, null, false, false);
+            this.reason = reason;
+            this.retryAfter = retryAfter;
+        }
+
+        public Reason reason() {
+            return reason;
+        }
+
+        public Duration retryAfter() {
+            return retryAfter;
+        }
+    }
+
     /** A held permit; closing it returns the permit. */
     public final class Permit implements AutoCloseable {
         private final long acquiredNanos = System.nanoTime();
         private final long queuedNanos;
-        private boolean closed;
+        private boolean returned;
 
         private Permit(long queuedNanos) {
             this.queuedNanos = queuedNanos;
@@ -64,14 +100,13 @@ public final class SegmentGate {
 
         @Override
         public void close() {
-            if (closed) {
+            if (returned) {
                 return;
             }
-            closed = true;
+            returned = true;
             long held = System.nanoTime() - acquiredNanos;
             serviceNanos.getAndUpdate(old -> Math.max(1, (long) (old * (1 - EWMA_WEIGHT)
                                                                   + Math.min(held, SPIKE_FACTOR * old) * EWMA_WEIGHT)));
-            running.decrementAndGet();
             permits.release();
         }
     }
@@ -81,14 +116,12 @@ public final class SegmentGate {
      *
      * @param arrivalNanos {@link System#nanoTime()} when the segment's last byte arrived
      * @param budget       the latency budget, from arrival to reply
-     * @throws SegmentException     {@link ErrorCode#OVERLOADED} with a retry-after
+     * @throws Refused              not admitted; says why and when to retry
      * @throws InterruptedException the segment's session went away while it waited
      */
-    public Permit admit(long arrivalNanos, Duration budget) throws SegmentException, InterruptedException {
+    public Permit admit(long arrivalNanos, Duration budget) throws Refused, InterruptedException {
         if (draining) {
-            throw new SegmentException(ErrorCode.OVERLOADED,
-                                       "server is shutting down; reconnect and send the segment again",
-                                       SHUTDOWN_RETRY_AFTER_MS);
+            throw new Refused(Reason.DRAINING, "server is shutting down", SHUTDOWN_RETRY_AFTER);
         }
         // Fair even with a zero timeout: never overtakes segments already waiting.
         if (permits.tryAcquire(0, TimeUnit.NANOSECONDS)) {
@@ -99,28 +132,33 @@ public final class SegmentGate {
         try {
             long expectedWait = waitNanos(position, service);
             if (position > queueCapacity) {
-                throw overloaded("wait queue is full (" + queueCapacity + " segments waiting)", expectedWait);
+                throw refused(Reason.QUEUE_FULL, "wait queue is full (" + queueCapacity + " segments waiting)",
+                              expectedWait);
             }
             long now = System.nanoTime();
             long latestStart = arrivalNanos + budget.toNanos() - service;
             if (now + expectedWait > latestStart) {
-                throw overloaded("cannot start within the " + budget.toMillis() + " ms latency budget (all "
-                                 + maxConcurrent + " workers busy, " + (position - 1) + " segments ahead, ~"
-                                 + service / 1_000_000 + " ms each)", expectedWait);
+                throw refused(Reason.OVER_BUDGET, "cannot start within the " + budget.toMillis()
+                                                  + " ms latency budget (all " + maxConcurrent + " workers busy, "
+                                                  + (position - 1) + " segments ahead, ~" + service / 1_000_000
+                                                  + " ms each)", expectedWait);
             }
             if (permits.tryAcquire(latestStart - now, TimeUnit.NANOSECONDS)) {
                 return granted(arrivalNanos);
             }
-            throw overloaded("waited for a worker until the " + budget.toMillis()
-                             + " ms latency budget could no longer be met",
-                             waitNanos(queued.get(), serviceNanos.get()));
+            throw refused(Reason.WAITED_TOO_LONG, "waited for a worker until the " + budget.toMillis()
+                                                  + " ms latency budget could no longer be met",
+                          waitNanos(queued.get(), serviceNanos.get()));
         } finally {
             queued.decrementAndGet();
         }
     }
 
-    private Permit granted(long arrivalNanos) {
-        running.incrementAndGet();
+    private Permit granted(long arrivalNanos) throws Refused {
+        if (closed) { // stopped while this segment waited: it must not start a process any more
+            permits.release();
+            throw new Refused(Reason.DRAINING, "server is shutting down", SHUTDOWN_RETRY_AFTER);
+        }
         return new Permit(Math.max(0, System.nanoTime() - arrivalNanos));
     }
 
@@ -130,18 +168,49 @@ public final class SegmentGate {
         return rounds * service;
     }
 
-    private static SegmentException overloaded(String why, long retryAfterNanos) {
+    private static Refused refused(Reason reason, String why, long retryAfterNanos) {
         long ms = Math.max(MIN_RETRY_AFTER_MS, TimeUnit.NANOSECONDS.toMillis(retryAfterNanos));
-        return new SegmentException(ErrorCode.OVERLOADED, "overloaded: " + why, ms);
+        return new Refused(reason, why, Duration.ofMillis(ms));
     }
 
-    /** From now on every new segment is refused (SIGTERM). */
-    public void beginDrain() {
+    /**
+     * From now on every new segment is refused (SIGTERM); segments already waiting may still start.
+     *
+     * @return true for the call that began the drain, false when it had begun already
+     */
+    public synchronized boolean beginDrain() {
+        boolean first = !draining;
         draining = true;
+        return first;
     }
 
     public boolean draining() {
         return draining;
+    }
+
+    /**
+     * Stops admitting anything, waiting segments included, and waits until every permit has been returned, calling
+     * {@code stopHolders} (which should kill what the holders are running) whenever a round of waiting ends with
+     * permits still out.
+     *
+     * @return true when every permit came back within the timeout
+     */
+    public boolean closeAndAwaitIdle(Duration timeout, Runnable stopHolders) throws InterruptedException {
+        beginDrain();
+        closed = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            stopHolders.run();
+            long left = deadline - System.nanoTime();
+            if (permits.tryAcquire(maxConcurrent, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)),
+                                   TimeUnit.NANOSECONDS)) {
+                permits.release(maxConcurrent);
+                return true;
+            }
+            if (left <= 0) {
+                return false;
+            }
+        }
     }
 
     public int maxConcurrent() {
@@ -154,7 +223,7 @@ public final class SegmentGate {
 
     /** Segments holding a permit (their FFmpeg process is running). */
     public int running() {
-        return running.get();
+        return maxConcurrent - permits.availablePermits();
     }
 
     /** Segments waiting for a permit. */

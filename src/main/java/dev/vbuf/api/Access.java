@@ -46,15 +46,15 @@ final class Access {
     }
 
     /** Token, origin, shutdown and the session cap: for a WebSocket upgrade. */
-    static Optional<Refusal> upgradeRefusal(AccessPolicy policy, SessionRegistry registry, SegmentGate gate,
-                                            Headers headers, UriQuery query) {
+    static Optional<Refusal> upgradeRefusal(ApiContext ctx, Headers headers, UriQuery query) {
+        AccessPolicy policy = ctx.access();
         Optional<Refusal> refusal = requestRefusal(policy, headers, query, "WebSocket upgrade");
-        if (refusal.isEmpty() && gate.draining()) {
+        if (refusal.isEmpty() && ctx.draining().getAsBoolean()) {
             refusal = Optional.of(new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.OVERLOADED.wireName(),
                                               "server is shutting down; connect again (another instance will take "
-                                              + "the session)", SegmentGate.SHUTDOWN_RETRY_AFTER_MS));
+                                              + "the session)", SegmentGate.SHUTDOWN_RETRY_AFTER.toMillis()));
         }
-        if (refusal.isEmpty() && registry.size() >= policy.maxSessions()) {
+        if (refusal.isEmpty() && ctx.sessions().size() >= policy.maxSessions()) {
             refusal = Optional.of(sessionLimit(policy));
         }
         return refusal;

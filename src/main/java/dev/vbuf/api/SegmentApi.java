@@ -1,8 +1,11 @@
 package dev.vbuf.api;
 
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
 import dev.vbuf.access.AccessPolicy;
-import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.core.ErrorCode;
+import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.segment.SegmentProcessor;
 
 import io.helidon.http.DirectHandler;
@@ -10,25 +13,33 @@ import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.websocket.WsRouting;
 
-/** Protocol v1's routes: the WebSocket endpoint and the HTTP endpoint, both at {@link Protocol#PATH}. */
-public final class SegmentApi {
-    private final SegmentProcessor processor;
-    private final SessionRegistry registry;
-    private final VbufMetrics metrics;
-    private final int perSession;
-    private final AccessPolicy access;
+/**
+ * Protocol v1's routes: the WebSocket endpoint and the HTTP endpoint, both at {@link Protocol#PATH}. Owns the open
+ * sessions and the count of segments not answered yet, which the server's drain waits on.
+ */
+public final class SegmentApi implements AutoCloseable {
+    private final ApiContext ctx;
 
-    public SegmentApi(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, int perSession,
-                      AccessPolicy access) {
-        this.processor = processor;
-        this.registry = registry;
-        this.metrics = metrics;
-        this.perSession = perSession;
-        this.access = access;
+    /**
+     * @param draining whether the server is shutting down (new sessions are refused, and HTTP {@code overloaded}
+     *                 answers become 503)
+     */
+    public SegmentApi(SegmentProcessor processor, VbufMetrics metrics, AccessPolicy access, int perSession,
+                      Duration sessionTimeout, BooleanSupplier draining) {
+        this.ctx = new ApiContext(processor, new SessionRegistry(sessionTimeout), new Unanswered(), metrics, access,
+                                  perSession, draining);
+    }
+
+    public SessionRegistry sessions() {
+        return ctx.sessions();
+    }
+
+    public Unanswered unanswered() {
+        return ctx.unanswered();
     }
 
     public void http(HttpRouting.Builder routing) {
-        routing.register(Protocol.PATH, new SegmentHttpService(processor, registry, metrics, access));
+        routing.register(Protocol.PATH, new SegmentHttpService(ctx));
     }
 
     /**
@@ -52,6 +63,11 @@ public final class SegmentApi {
 
     public WsRouting.Builder ws() {
         return WsRouting.builder()
-                .endpoint(Protocol.PATH, () -> new SegmentSocket(processor, registry, metrics, perSession, access));
+                .endpoint(Protocol.PATH, () -> new SegmentSocket(ctx));
+    }
+
+    @Override
+    public void close() {
+        ctx.sessions().close();
     }
 }

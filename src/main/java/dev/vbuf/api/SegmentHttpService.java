@@ -2,12 +2,10 @@ package dev.vbuf.api;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.Optional;
 
-import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.core.OutputFormat;
-import dev.vbuf.observe.MetricNames;
-import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.core.ErrorCode;
 import dev.vbuf.core.SegmentAudio;
 import dev.vbuf.core.SegmentException;
@@ -29,16 +27,12 @@ final class SegmentHttpService implements HttpService {
     private static final System.Logger LOG = System.getLogger(SegmentHttpService.class.getName());
     static final HttpMediaType JSON = HttpMediaType.create("application/json");
 
+    private final ApiContext ctx;
     private final SegmentProcessor processor;
-    private final SessionRegistry registry;
-    private final VbufMetrics metrics;
-    private final AccessPolicy access;
 
-    SegmentHttpService(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, AccessPolicy access) {
-        this.access = access;
-        this.processor = processor;
-        this.registry = registry;
-        this.metrics = metrics;
+    SegmentHttpService(ApiContext ctx) {
+        this.ctx = ctx;
+        this.processor = ctx.processor();
     }
 
     @Override
@@ -69,8 +63,7 @@ final class SegmentHttpService implements HttpService {
      * ran, in the same order.
      */
     private void get(ServerRequest req, ServerResponse res) {
-        Optional<Access.Refusal> refusal = Access.upgradeRefusal(access, registry, processor.gate(), req.headers(),
-                                                                          req.query());
+        Optional<Access.Refusal> refusal = Access.upgradeRefusal(ctx, req.headers(), req.query());
         if (refusal.isPresent()) {
             refuse(res, refusal.get());
             return;
@@ -86,7 +79,7 @@ final class SegmentHttpService implements HttpService {
     }
 
     private void post(ServerRequest req, ServerResponse res) {
-        Optional<Access.Refusal> refusal = Access.requestRefusal(access, req.headers(), req.query(), "HTTP segment");
+        Optional<Access.Refusal> refusal = Access.requestRefusal(ctx.access(), req.headers(), req.query(), "HTTP segment");
         if (refusal.isPresent()) {
             refuse(res, refusal.get());
             return;
@@ -101,7 +94,7 @@ final class SegmentHttpService implements HttpService {
             }
             format = parsed.get();
         }
-        registry.accepted();
+        ctx.unanswered().add(1);
         long arrival;
         try {
             byte[] body;
@@ -109,8 +102,8 @@ final class SegmentHttpService implements HttpService {
                 body = in.readNBytes(processor.maxSegmentBytes() + 1);
                 arrival = System.nanoTime();
                 if (body.length > processor.maxSegmentBytes()) {
-                    long rest = in.transferTo(java.io.OutputStream.nullOutputStream());
-                    fail(res, format, processor.tooLarge(body.length + rest), arrival);
+                    long rest = in.transferTo(OutputStream.nullOutputStream());
+                    answer(res, format, SegmentOutcome.failed(processor.tooLarge(body.length + rest)), arrival);
                     return;
                 }
             } catch (IOException | RuntimeException e) {
@@ -121,39 +114,39 @@ final class SegmentHttpService implements HttpService {
                                                  + "chunk framing is malformed", null);
                 return;
             }
+            SegmentOutcome outcome;
             try {
-                SegmentAudio audio = processor.process(body, format, arrival);
-                res.status(Status.OK_200);
-                res.headers().contentType(HttpMediaType.create(format.contentType()));
-                res.header(Protocol.HEADER_AUDIO_MS, String.valueOf(audio.audioMs()));
-                res.header(Protocol.HEADER_PROCESSING_MS, String.valueOf(audio.processing().toMillis()));
-                res.send(audio.bytes());
-                metrics.segmentAnswered(format, MetricNames.OUTCOME_OK,
-                                        java.time.Duration.ofNanos(System.nanoTime() - arrival));
-            } catch (SegmentException e) {
-                fail(res, format, e, arrival);
+                outcome = SegmentOutcome.process(processor, body, format, arrival, "http", -1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 res.status(Status.SERVICE_UNAVAILABLE_503);
                 error(res, ErrorCode.INTERNAL.wireName(), "interrupted", null);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "segment failed unexpectedly", e);
-                fail(res, format, new SegmentException(ErrorCode.INTERNAL, "internal error"), arrival);
+                return;
             }
+            answer(res, format, outcome, arrival);
         } finally {
-            registry.answered(1);
+            ctx.unanswered().add(-1);
         }
     }
 
-    private void fail(ServerResponse res, OutputFormat format, SegmentException e, long arrival) {
-        int status = e.code().httpStatus();
-        if (e.code() == ErrorCode.OVERLOADED) {
-            status = processor.gate().draining() ? Status.SERVICE_UNAVAILABLE_503.code() : status;
-            retryAfter(res, e.retryAfterMs());
+    private void answer(ServerResponse res, OutputFormat format, SegmentOutcome outcome, long arrival) {
+        if (outcome.ok()) {
+            SegmentAudio audio = outcome.audio();
+            res.status(Status.OK_200);
+            res.headers().contentType(HttpMediaType.create(format.contentType()));
+            res.header(Protocol.HEADER_AUDIO_MS, String.valueOf(audio.audioMs()));
+            res.header(Protocol.HEADER_PROCESSING_MS, String.valueOf(audio.processing().toMillis()));
+            res.send(audio.bytes());
+        } else {
+            SegmentException e = outcome.error();
+            if (e.retryAfterMs() > 0) {
+                retryAfter(res, e.retryAfterMs());
+            }
+            res.status(outcome.httpStatus(ctx.draining().getAsBoolean()));
+            res.headers().contentType(JSON);
+            res.send(outcome.httpErrorJson());
         }
-        res.status(Status.create(status));
-        error(res, e.code().wireName(), e.getMessage(), e.retryAfterMs() > 0 ? e.retryAfterMs() : null);
-        metrics.segmentAnswered(format, e.code().wireName(), java.time.Duration.ofNanos(System.nanoTime() - arrival));
+        outcome.answered(ctx.metrics(), format, arrival);
     }
 
     private static void badFormat(ServerResponse res, String name) {

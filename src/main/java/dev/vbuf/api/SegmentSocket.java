@@ -1,29 +1,21 @@
 package dev.vbuf.api;
 
-import java.io.ByteArrayOutputStream;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.TimeUnit;
 
-import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.access.Authenticator;
 import dev.vbuf.access.SegmentRateLimiter;
-import dev.vbuf.log.Logs;
-import dev.vbuf.core.OutputFormat;
-import dev.vbuf.observe.MetricNames;
-import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.core.ErrorCode;
-import dev.vbuf.core.SegmentAudio;
+import dev.vbuf.core.OutputFormat;
 import dev.vbuf.core.SegmentException;
-import dev.vbuf.segment.SegmentProcessor;
+import dev.vbuf.log.Logs;
 
 import io.helidon.common.buffers.BufferData;
 import io.helidon.http.Headers;
@@ -35,13 +27,11 @@ import io.helidon.websocket.WsSession;
 import io.helidon.websocket.WsUpgradeException;
 
 /**
- * One WebSocket session of protocol v1 (one instance per connection). Each binary message is one segment, numbered in
- * arrival order, and holds one of the session's {@code perSession} permits from arrival until its reply is sent:
- * while that many are outstanding the connection's reading thread waits, so a client is slowed by TCP, never buffered
- * without bound. Each segment is processed on its own virtual thread; finished replies are put in segment order into
- * an outbox that one sender thread writes (a text message, plus a binary message for audio; then the close frame).
- * The lock guards only this session's state and is never held during I/O, so a client that stops reading blocks
- * nothing but its own sender, and a send stalled past {@link #SEND_STALL} ends the session.
+ * One WebSocket session of protocol v1 (one instance per connection): the glue between Helidon's listener callbacks
+ * and the pieces that do the work. Frames become segments in a {@link MessageAssembler}; each segment takes a slot in
+ * the session's {@link ReplyQueue} (which keeps replies in order and limits pipelining) and is processed on its own
+ * virtual thread; one sender thread writes what the queue hands it. This class owns the session's lifecycle: open,
+ * the close handshake, a client that vanished or stopped reading, and idleness.
  */
 final class SegmentSocket implements WsListener {
     private static final System.Logger LOG = System.getLogger(SegmentSocket.class.getName());
@@ -50,27 +40,16 @@ final class SegmentSocket implements WsListener {
     /** A reply that cannot be written for this long means the client stopped reading: the session is dropped. */
     static final Duration SEND_STALL = Duration.ofSeconds(30);
 
-    private final AccessPolicy access;
+    private final ApiContext ctx;
     private final SegmentRateLimiter rate;
-    private final SegmentProcessor processor;
-    private final SessionRegistry registry;
-    private final VbufMetrics metrics;
-    private final int perSession;
-    private final Semaphore inProgress;
+    private final MessageAssembler assembler;
+    private final ReplyQueue replies;
     private final String id = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
-
-    private final ReentrantLock lock = new ReentrantLock();
-    // guarded by lock
-    private final TreeMap<Long, Reply> ready = new TreeMap<>();
-    private long nextToQueue;
-    private int unansweredHere;
-    private int closeCode;
-    private String closeReason;
-    private boolean closeQueued;
-    private boolean gone;
-
-    private final BlockingQueue<Outgoing> outbox = new LinkedBlockingQueue<>();
+    /** Segment workers, interrupted (which kills their FFmpeg) when the client goes away. */
     private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
+    /** Released when the session ends for whatever reason; the close handshake waits on it. */
+    private final CountDownLatch ended = new CountDownLatch(1);
+
     private volatile OutputFormat format = OutputFormat.DEFAULT;
     private volatile WsSession session;
     private volatile Thread sender;
@@ -80,43 +59,18 @@ final class SegmentSocket implements WsListener {
     /** When the send in progress started, or 0. */
     private volatile long sendStartedNanos;
 
-    // message assembly (only touched by the connection's reading thread)
-    private final ByteArrayOutputStream message = new ByteArrayOutputStream();
-    private long messageSize;
-    private long nextSeq;
-
-    SegmentSocket(SegmentProcessor processor, SessionRegistry registry, VbufMetrics metrics, int perSession,
-                  AccessPolicy access) {
-        this.access = access;
-        this.rate = access.newRateLimiter(System.nanoTime());
-        this.processor = processor;
-        this.registry = registry;
-        this.metrics = metrics;
-        this.perSession = perSession;
-        this.inProgress = new Semaphore(perSession);
-    }
-
-    /** What the sender writes: a reply, a pong, or the close frame. */
-    private sealed interface Outgoing permits Reply, Pong, Close {
-    }
-
-    /** One segment's reply: its JSON text, its audio (results only), its metrics outcome, when the segment arrived. */
-    private record Reply(String json, byte[] audio, String outcome, long arrivalNanos) implements Outgoing {
-    }
-
-    /** The answer to a ping (RFC 6455 5.5.2), written by the sender like everything else on this connection. */
-    private record Pong(byte[] payload) implements Outgoing {
-    }
-
-    private record Close(int code, String reason) implements Outgoing {
+    SegmentSocket(ApiContext ctx) {
+        this.ctx = ctx;
+        this.rate = ctx.access().newRateLimiter(System.nanoTime());
+        this.assembler = new MessageAssembler(ctx.processor().maxSegmentBytes());
+        this.replies = new ReplyQueue(ctx.perSession(), ctx.unanswered());
     }
 
     @Override
     public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
         // A refused upgrade falls through to the plain HTTP route, which runs the same checks and answers 401 (token),
         // 403 (origin), 503 (session cap) or 400 (format) with a JSON body.
-        Optional<Access.Refusal> refusal = Access.upgradeRefusal(access, registry, processor.gate(), headers,
-                                                                          prologue.query());
+        Optional<Access.Refusal> refusal = Access.upgradeRefusal(ctx, headers, prologue.query());
         if (refusal.isPresent()) {
             throw new WsUpgradeException(refusal.get().message());
         }
@@ -140,10 +94,9 @@ final class SegmentSocket implements WsListener {
         this.session = session;
         this.connectionThread = Thread.currentThread();
         this.sender = Thread.ofVirtual().name("ws-send-" + id).start(this::sendLoop);
-        registry.add(this);
-        metrics.sessionOpened();
+        int open = ctx.sessions().add(this);
         Logs.log(LOG, Level.DEBUG, id, -1, "session opened, format=" + format);
-        if (registry.size() > access.maxSessions()) {
+        if (open > ctx.access().maxSessions()) {
             // upgrades that raced past the check in onHttpUpgrade: the cap is strict
             closeWhenAnswered(Protocol.CLOSE_TRY_AGAIN_LATER, "session limit reached; retry");
         }
@@ -152,80 +105,56 @@ final class SegmentSocket implements WsListener {
     @Override
     public void onMessage(WsSession session, BufferData buffer, boolean last) {
         lastMessageNanos = System.nanoTime();
-        int n = buffer.available();
-        messageSize += n;
-        if (messageSize <= processor.maxSegmentBytes()) {
-            byte[] chunk = new byte[n];
-            buffer.read(chunk);
-            message.writeBytes(chunk);
-        } else if (message.size() > 0) {
-            message.reset(); // over the limit: keep reading to the end, keep nothing
-        }
-        if (!last) {
+        MessageAssembler.Message message = assembler.add(buffer, last);
+        if (message == null) {
             return;
         }
         long arrival = System.nanoTime();
-        long size = messageSize;
-        byte[] segment = size <= processor.maxSegmentBytes() ? message.toByteArray() : null;
-        message.reset();
-        messageSize = 0;
-        metrics.messageIn(size);
+        ctx.metrics().messageIn(message.size());
+        long seq;
         try {
-            inProgress.acquire(); // pipelining limit: the reading thread waits here
+            seq = replies.accept(); // pipelining limit: the reading thread waits here
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return; // the connection is closing; the segment was never accepted
         }
-        long seq = nextSeq++;
-        if (!accepted()) {
+        if (seq < 0) {
             return; // the session is gone: nobody to answer
         }
-        Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes");
-        if (segment == null) {
-            complete(seq, error(seq, processor.tooLarge(size), arrival));
+        Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + message.size() + " bytes");
+        if (message.tooLarge()) {
+            answer(seq, SegmentOutcome.failed(ctx.processor().tooLarge(message.size())), arrival);
             return;
         }
         long waitMs = rate.tryAcquire(arrival);
         if (waitMs > 0) {
-            complete(seq, error(seq, new SegmentException(ErrorCode.RATE_LIMITED, String.format(java.util.Locale.ROOT,
+            answer(seq, SegmentOutcome.failed(new SegmentException(ErrorCode.RATE_LIMITED, String.format(Locale.ROOT,
                     "rate_limited: this session may send %.2f segments/s (bursts of %d)",
-                    access.sessionSegmentsPerSecond(), access.sessionSegmentBurst()), waitMs), arrival));
+                    ctx.access().sessionSegmentsPerSecond(), ctx.access().sessionSegmentBurst()), waitMs)), arrival);
             return;
         }
+        byte[] segment = message.bytes();
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {
             try {
-                complete(seq, process(seq, segment, arrival));
+                answer(seq, SegmentOutcome.process(ctx.processor(), segment, format, arrival, id, seq), arrival);
             } catch (InterruptedException e) {
                 // the session is gone; its FFmpeg process has been killed and there is nobody to answer
-            } catch (Throwable t) {
-                Logs.log(LOG, Level.ERROR, id, seq, "segment failed unexpectedly: " + t, t);
-                complete(seq, error(seq, new SegmentException(ErrorCode.INTERNAL, "internal error"), arrival));
             } finally {
                 workers.remove(Thread.currentThread());
             }
         });
         workers.add(worker);
         worker.start();
-        if (isGone()) {
+        if (replies.gone()) {
             worker.interrupt(); // gone() may have run before the worker was registered
         }
     }
 
-    private Reply process(long seq, byte[] segment, long arrival) throws InterruptedException {
-        try {
-            SegmentAudio audio = processor.process(segment, format, arrival);
-            return new Reply(Protocol.json(Protocol.Result.of(seq, audio)), audio.bytes(), MetricNames.OUTCOME_OK,
-                             arrival);
-        } catch (SegmentException e) {
-            return error(seq, e, arrival);
+    private void answer(long seq, SegmentOutcome outcome, long arrival) {
+        if (!outcome.ok() && outcome.error().code() != ErrorCode.OVERLOADED) {
+            Logs.log(LOG, Level.DEBUG, id, seq, outcome.error().code() + ": " + outcome.error().getMessage());
         }
-    }
-
-    private Reply error(long seq, SegmentException e, long arrival) {
-        if (e.code() != ErrorCode.OVERLOADED) {
-            Logs.log(LOG, Level.DEBUG, id, seq, e.code() + ": " + e.getMessage());
-        }
-        return new Reply(Protocol.json(Protocol.Error.of(seq, e)), null, e.code().wireName(), arrival);
+        replies.complete(new ReplyQueue.Reply(seq, outcome, arrival));
     }
 
     @Override
@@ -240,7 +169,7 @@ final class SegmentSocket implements WsListener {
     /** Helidon does not answer pings itself; heartbeat-keeping clients and proxies expect a pong. */
     @Override
     public void onPing(WsSession session, BufferData buffer) {
-        outbox.add(new Pong(buffer.readBytes()));
+        replies.pong(buffer.readBytes());
     }
 
     @Override
@@ -255,72 +184,32 @@ final class SegmentSocket implements WsListener {
         gone();
     }
 
-    /** Counts a segment as accepted; false when the session is already gone. */
-    private boolean accepted() {
-        lock.lock();
-        try {
-            if (gone) {
-                return false;
-            }
-            unansweredHere++;
-        } finally {
-            lock.unlock();
-        }
-        registry.accepted();
-        return true;
-    }
-
-    /** Files the reply of one segment and queues, in order, every reply that is now next. */
-    private void complete(long seq, Reply reply) {
-        lock.lock();
-        try {
-            if (gone) {
-                return;
-            }
-            ready.put(seq, reply);
-            while (!ready.isEmpty() && ready.firstKey() == nextToQueue) {
-                outbox.add(ready.pollFirstEntry().getValue());
-                nextToQueue++;
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The sender: writes the outbox in order; a reply counts as answered once written. */
+    /** The sender: writes replies, pongs and finally the close frame, in the order the queue gives them. */
     private void sendLoop() {
         try {
-            while (true) {
-                Outgoing next = outbox.take();
-                if (next instanceof Close c) {
-                    sendClose(c);
-                    return;
-                }
-                if (next instanceof Pong p) {
-                    session.pong(BufferData.create(p.payload()));
-                    continue;
-                }
-                Reply r = (Reply) next;
-                sendStartedNanos = System.nanoTime();
-                session.send(r.json, true);
-                if (r.audio != null) {
-                    session.send(BufferData.create(r.audio), true);
-                    metrics.messageOut(r.audio.length);
-                }
-                sendStartedNanos = 0;
-                metrics.segmentAnswered(format, r.outcome, Duration.ofNanos(System.nanoTime() - r.arrivalNanos));
-                lock.lock();
-                try {
-                    if (gone) {
+            ReplyQueue.Outgoing next;
+            while ((next = replies.take()) != null) {
+                switch (next) {
+                    case ReplyQueue.Close c -> {
+                        sendClose(c);
                         return;
                     }
-                    unansweredHere--;
-                    registry.answered(1);
-                    queueCloseIfDue();
-                } finally {
-                    lock.unlock();
+                    case ReplyQueue.Pong p -> session.pong(BufferData.create(p.payload()));
+                    case ReplyQueue.Reply r -> {
+                        sendStartedNanos = System.nanoTime();
+                        session.send(r.outcome().wsText(r.seq()), true);
+                        if (r.outcome().ok()) {
+                            byte[] audio = r.outcome().audio().bytes();
+                            session.send(BufferData.create(audio), true);
+                            ctx.metrics().messageOut(audio.length);
+                        }
+                        sendStartedNanos = 0;
+                        r.outcome().answered(ctx.metrics(), format, r.arrivalNanos());
+                        if (!replies.written()) {
+                            return;
+                        }
+                    }
                 }
-                inProgress.release();
             }
         } catch (InterruptedException e) {
             // gone(): stop sending
@@ -330,54 +219,24 @@ final class SegmentSocket implements WsListener {
         }
     }
 
-    private void sendClose(Close c) {
-        Logs.log(LOG, Level.DEBUG, id, -1, "closing session: " + c.code + " " + c.reason);
+    private void sendClose(ReplyQueue.Close c) throws InterruptedException {
+        Logs.log(LOG, Level.DEBUG, id, -1, "closing session: " + c.code() + " " + c.reason());
         WsSession s = session;
         try {
-            s.close(c.code, c.reason);
+            s.close(c.code(), c.reason());
         } catch (RuntimeException e) {
             gone();
             return;
         }
         // If the client never answers the close frame, drop the connection.
-        try {
-            Thread.sleep(CLOSE_HANDSHAKE);
-        } catch (InterruptedException e) {
-            return; // the client answered (gone() interrupts this thread)
-        }
-        if (!isGone() && s instanceof ServerConnection sc) {
+        if (!ended.await(CLOSE_HANDSHAKE.toNanos(), TimeUnit.NANOSECONDS) && s instanceof ServerConnection sc) {
             sc.close(true);
         }
     }
 
     /** Closes the session with the given code as soon as every accepted segment has been answered. */
     void closeWhenAnswered(int code, String reason) {
-        lock.lock();
-        try {
-            if (closeCode == 0) {
-                closeCode = code;
-                closeReason = reason;
-            }
-            queueCloseIfDue();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void queueCloseIfDue() {
-        if (closeCode != 0 && !closeQueued && !gone && unansweredHere == 0 && session != null) {
-            closeQueued = true;
-            outbox.add(new Close(closeCode, closeReason));
-        }
-    }
-
-    private boolean isGone() {
-        lock.lock();
-        try {
-            return gone;
-        } finally {
-            lock.unlock();
-        }
+        replies.closeWhenAnswered(code, reason);
     }
 
     /**
@@ -385,22 +244,10 @@ final class SegmentSocket implements WsListener {
      * its FFmpeg), stop the sender (interrupting a socket write closes the socket), and let the reading thread go.
      */
     private void gone() {
-        int dropped;
-        lock.lock();
-        try {
-            if (gone) {
-                return;
-            }
-            gone = true;
-            dropped = unansweredHere;
-            unansweredHere = 0;
-            ready.clear();
-            outbox.clear();
-        } finally {
-            lock.unlock();
+        if (!replies.markGone()) {
+            return;
         }
-        registry.answered(dropped);
-        inProgress.release(perSession);
+        ended.countDown();
         for (Thread w : workers) {
             w.interrupt();
         }
@@ -408,8 +255,7 @@ final class SegmentSocket implements WsListener {
         if (s != null && s != Thread.currentThread()) {
             s.interrupt();
         }
-        registry.remove(this);
-        metrics.sessionClosed();
+        ctx.sessions().remove(this);
     }
 
     /** Called by the registry's sweep: notices vanished clients and clients that stopped reading. */
@@ -431,12 +277,8 @@ final class SegmentSocket implements WsListener {
         }
     }
 
+    /** How long the session has been idle: 0 while a segment is in progress. */
     long idleNanos(long now) {
-        lock.lock();
-        try {
-            return unansweredHere > 0 ? 0 : now - lastMessageNanos;
-        } finally {
-            lock.unlock();
-        }
+        return replies.pending() > 0 ? 0 : now - lastMessageNanos;
     }
 }

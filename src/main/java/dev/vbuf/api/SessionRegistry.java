@@ -1,21 +1,23 @@
 package dev.vbuf.api;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The open WebSocket sessions of one server, the count of segments accepted but not yet answered (what a drain waits
- * for), and the idle-timeout sweep.
+ * The open WebSocket sessions of one server (the one owner of that count: the metrics gauge and the session cap read
+ * it here), and the sweep that closes idle sessions and notices vanished or stalled clients.
  */
 public final class SessionRegistry implements AutoCloseable {
-    private final Set<SegmentSocket> sessions = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger unanswered = new AtomicInteger();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition empty = lock.newCondition();
+    private final Set<SegmentSocket> sessions = new HashSet<>();
     private final ScheduledExecutorService sweeper;
     private final Duration idleTimeout;
 
@@ -30,41 +32,76 @@ public final class SessionRegistry implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
     }
 
-    void add(SegmentSocket s) {
-        sessions.add(s);
+    /** Adds a session; returns the number of sessions open now, this one included. */
+    int add(SegmentSocket s) {
+        lock.lock();
+        try {
+            sessions.add(s);
+            return sessions.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     void remove(SegmentSocket s) {
-        sessions.remove(s);
-    }
-
-    void accepted() {
-        unanswered.incrementAndGet();
-    }
-
-    void answered(int n) {
-        unanswered.addAndGet(-n);
-    }
-
-    /** Segments received (over WebSocket or HTTP) whose reply has not been sent yet. */
-    public int unanswered() {
-        return unanswered.get();
+        lock.lock();
+        try {
+            if (sessions.remove(s) && sessions.isEmpty()) {
+                empty.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     public int size() {
-        return sessions.size();
+        lock.lock();
+        try {
+            return sessions.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private List<SegmentSocket> snapshot() {
+        lock.lock();
+        try {
+            return List.copyOf(sessions);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Asks every session to close with the given code once its accepted segments are answered. */
     public void closeAll(int code, String reason) {
-        for (SegmentSocket s : List.copyOf(sessions)) {
+        for (SegmentSocket s : snapshot()) {
             s.closeWhenAnswered(code, reason);
+        }
+    }
+
+    /** Waits until no session is open, or the timeout passes; true when none is. */
+    public boolean awaitEmpty(Duration timeout) {
+        long left = timeout.toNanos();
+        lock.lock();
+        try {
+            while (!sessions.isEmpty()) {
+                if (left <= 0) {
+                    return false;
+                }
+                left = empty.awaitNanos(left);
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return sessions.isEmpty();
+        } finally {
+            lock.unlock();
         }
     }
 
     private void sweep() {
         long now = System.nanoTime();
-        for (SegmentSocket s : List.copyOf(sessions)) {
+        for (SegmentSocket s : snapshot()) {
             s.checkConnection(now);
             if (s.idleNanos(now) > idleTimeout.toNanos()) {
                 s.closeWhenAnswered(Protocol.CLOSE_GOING_AWAY, "idle for more than " + idleTimeout.toSeconds() + " s");

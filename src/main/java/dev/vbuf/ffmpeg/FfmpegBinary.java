@@ -1,16 +1,16 @@
 package dev.vbuf.ffmpeg;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import dev.vbuf.process.ProcessRunner;
 
 /**
  * The FFmpeg executable vbuf runs, and its version. Located in this order: an explicit path ({@code FFMPEG_PATH}), the
@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  */
 public record FfmpegBinary(Path executable, String version, String source) {
     private static final Pattern VERSION = Pattern.compile("^ffmpeg version (\\S+)", Pattern.MULTILINE);
+    private static final Duration VERSION_DEADLINE = Duration.ofSeconds(30);
 
     /** Sibling tool (e.g. {@code ffprobe}) of the same build, if present. */
     public Optional<Path> sibling(String name) {
@@ -94,23 +95,24 @@ public record FfmpegBinary(Path executable, String version, String source) {
         return Optional.empty();
     }
 
+    /**
+     * Runs {@code -version} through vbuf's {@link ProcessRunner}. Not ffmpeg-cli-wrapper's {@code FFmpeg#version()}: its
+     * constructor already runs {@code -version} once, and it reads the output with no deadline, so a broken binary
+     * that hangs would hang the start.
+     */
     private static String readVersion(Path exe) {
-        ProcessBuilder pb = new ProcessBuilder(List.of(exe.toString(), "-hide_banner", "-version"))
-                .redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        Process p = null;
         try {
-            p = pb.start();
-            byte[] out;
-            try (InputStream in = p.getInputStream()) {
-                out = in.readNBytes(64 * 1024);
+            ProcessRunner.Result r = ProcessRunner.of(List.of(exe.toString(), "-hide_banner", "-version"))
+                    .deadline(VERSION_DEADLINE)
+                    .maxStdoutBytes(64 * 1024)
+                    .run();
+            String text = r.stdoutText() + "\n" + r.stderrTail();
+            if (r.stop() == ProcessRunner.Stop.DEADLINE) {
+                throw new IllegalStateException(exe + " -version did not finish in " + VERSION_DEADLINE.toSeconds()
+                                                + " s");
             }
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                throw new IllegalStateException(exe + " -version did not finish in 30 s");
-            }
-            String text = new String(out, StandardCharsets.UTF_8);
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException(exe + " -version failed (exit " + p.exitValue() + "): "
+            if (r.exitCode() != 0) {
+                throw new IllegalStateException(exe + " -version failed (exit " + r.exitCode() + "): "
                                                 + tail(text, 400));
             }
             Matcher m = VERSION.matcher(text);
@@ -123,10 +125,6 @@ public record FfmpegBinary(Path executable, String version, String source) {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while running " + exe + " -version", e);
-        } finally {
-            if (p != null) {
-                p.destroyForcibly();
-            }
         }
     }
 

@@ -32,6 +32,13 @@ public final class FfmpegCommand {
     private FfmpegCommand() {
     }
 
+    /** A tiny generated segment (0.5 s of AAC in MPEG-TS) on stdout: what the start-up self-test runs. */
+    public static List<String> selfTestSegment(String ffmpeg) {
+        return List.of(ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error",
+                       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=0.5",
+                       "-c:a", "aac", "-f", "mpegts", "pipe:1");
+    }
+
     public static List<String> extractAudio(String ffmpeg, InputContainer input, boolean inputAudioIsAac,
                                             OutputFormat format) {
         FFmpegBuilder builder = new FFmpegBuilder()

@@ -1,9 +1,9 @@
 package dev.vbuf.observe;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
-
-import dev.vbuf.admission.SegmentGate;
-import dev.vbuf.ffmpeg.FfmpegBinary;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
@@ -17,21 +17,27 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Health: live while the process runs; started once the FFmpeg self-test passed; ready when started, FFmpeg's version
- * was accepted and the server is not draining. {@code /health} mirrors readiness for existing probes and scripts.
+ * Health: live while the process runs; started once the FFmpeg self-test passed; ready when started and not draining.
+ * {@code /health} mirrors readiness for existing probes and scripts. What the checks report comes from the server,
+ * which owns the state; this class only knows how to present it.
  */
 public final class VbufHealth {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final FfmpegBinary ffmpeg;
-    private final SegmentGate gate;
-    private final long targetLatencyMs;
+    private final String ffmpegVersion;
+    private final BooleanSupplier draining;
+    private final Supplier<Map<String, Object>> readinessDetails;
     private volatile boolean started;
 
-    public VbufHealth(FfmpegBinary ffmpeg, SegmentGate gate, java.time.Duration targetLatency) {
-        this.ffmpeg = ffmpeg;
-        this.gate = gate;
-        this.targetLatencyMs = targetLatency.toMillis();
+    /**
+     * @param ffmpegVersion    the FFmpeg version in use
+     * @param draining         whether the server is draining
+     * @param readinessDetails the details the readiness check shows (FFmpeg source, queue and running counts, ...)
+     */
+    public VbufHealth(String ffmpegVersion, BooleanSupplier draining, Supplier<Map<String, Object>> readinessDetails) {
+        this.ffmpegVersion = ffmpegVersion;
+        this.draining = draining;
+        this.readinessDetails = readinessDetails;
     }
 
     public void started() {
@@ -39,7 +45,7 @@ public final class VbufHealth {
     }
 
     public boolean ready() {
-        return started && !gate.draining();
+        return started && !draining.getAsBoolean();
     }
 
     public HealthObserver observer() {
@@ -49,21 +55,17 @@ public final class VbufHealth {
                 .addCheck(() -> HealthCheckResponse.builder().status(true).build(), HealthCheckType.LIVENESS, "process")
                 .addCheck(() -> HealthCheckResponse.builder()
                                   .status(started)
-                                  .detail("ffmpegVersion", ffmpeg.version())
+                                  .detail("ffmpegVersion", ffmpegVersion)
                                   .detail("selfTest", started ? "passed" : "pending")
                                   .build(),
                           HealthCheckType.STARTUP, "ffmpeg-self-test")
-                .addCheck(() -> HealthCheckResponse.builder()
-                                  .status(ready())
-                                  .detail("ffmpegVersion", ffmpeg.version())
-                                  .detail("ffmpegSource", ffmpeg.source())
-                                  .detail("draining", gate.draining())
-                                  .detail("running", gate.running())
-                                  .detail("queued", gate.queued())
-                                  .detail("maxConcurrent", gate.maxConcurrent())
-                                  .detail("queueCapacity", gate.queueCapacity())
-                                  .detail("targetLatencyMs", targetLatencyMs)
-                                  .build(),
+                .addCheck(() -> {
+                              HealthCheckResponse.Builder b = HealthCheckResponse.builder().status(ready())
+                                      .detail("ffmpegVersion", ffmpegVersion)
+                                      .detail("draining", draining.getAsBoolean());
+                              readinessDetails.get().forEach(b::detail);
+                              return b.build();
+                          },
                           HealthCheckType.READINESS, "segments")
                 .build();
     }
@@ -73,12 +75,13 @@ public final class VbufHealth {
         boolean ok = ready();
         res.status(ok ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503);
         res.headers().contentType(HttpMediaType.create("application/json"));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", ok ? "UP" : "DOWN");
+        body.put("started", started);
+        body.put("draining", draining.getAsBoolean());
+        body.put("ffmpegVersion", ffmpegVersion);
         try {
-            res.send(JSON.writeValueAsString(Map.of(
-                    "status", ok ? "UP" : "DOWN",
-                    "started", started,
-                    "draining", gate.draining(),
-                    "ffmpegVersion", ffmpeg.version())));
+            res.send(JSON.writeValueAsString(body));
         } catch (JsonProcessingException e) {
             res.send("{\"status\":\"" + (ok ? "UP" : "DOWN") + "\"}");
         }

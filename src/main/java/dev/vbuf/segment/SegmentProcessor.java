@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import dev.vbuf.admission.SegmentGate;
@@ -17,6 +19,7 @@ import dev.vbuf.media.AudioDuration;
 import dev.vbuf.core.OutputFormat;
 import dev.vbuf.media.SegmentInspector;
 import dev.vbuf.observe.VbufMetrics;
+import dev.vbuf.process.ProcessRunner;
 
 /**
  * The path of one segment once its bytes are all in: inspect → admit → one FFmpeg process → audio, or a
@@ -37,7 +40,8 @@ public final class SegmentProcessor {
     private final int maxSegmentBytes;
     private final int maxOutputBytes;
     private final VbufMetrics metrics;
-    private final java.util.Set<Process> live = FfmpegProcess.newLiveSet();
+    /** The processes this processor runs, to kill at shutdown (the gate owns the count of running segments). */
+    private final Set<Process> live = ProcessRunner.newLiveSet();
 
     public SegmentProcessor(FfmpegBinary ffmpeg, SegmentGate gate, Duration targetLatency, Duration ffmpegTimeout,
                             int maxSegmentBytes, int maxOutputBytes, VbufMetrics metrics) {
@@ -54,18 +58,9 @@ public final class SegmentProcessor {
         return maxSegmentBytes;
     }
 
-    public SegmentGate gate() {
-        return gate;
-    }
-
     /** Kills every FFmpeg process this processor is running (shutdown). */
     public void killAll() {
-        FfmpegProcess.killAll(live);
-    }
-
-    /** FFmpeg processes this processor is running right now. */
-    public int liveProcesses() {
-        return live.size();
+        ProcessRunner.killAll(live);
     }
 
     /** The error for a segment over the size limit (its bytes were discarded as they arrived). */
@@ -91,7 +86,7 @@ public final class SegmentProcessor {
         SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment);
         List<String> command = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
                                                           inspection.audioIsAac(), format);
-        try (SegmentGate.Permit permit = gate.admit(arrivalNanos, targetLatency)) {
+        try (SegmentGate.Permit permit = admit(arrivalNanos)) {
             FfmpegProcess.Result result;
             try {
                 result = FfmpegProcess.run(command, segment, ffmpegTimeout, maxOutputBytes, live);
@@ -101,6 +96,23 @@ public final class SegmentProcessor {
             metrics.ffmpegRan(result.wall());
             return toAudio(format, result, permit.queued());
         }
+    }
+
+    /** A permit, or the gate's refusal in the protocol's words: {@code overloaded} with a retry-after. */
+    private SegmentGate.Permit admit(long arrivalNanos) throws SegmentException, InterruptedException {
+        try {
+            return gate.admit(arrivalNanos, targetLatency);
+        } catch (SegmentGate.Refused r) {
+            throw overloaded(r);
+        }
+    }
+
+    /** The answer to a segment the gate refused. */
+    public static SegmentException overloaded(SegmentGate.Refused r) {
+        String message = r.reason() == SegmentGate.Reason.DRAINING
+                ? "server is shutting down; reconnect and send the segment again"
+                : "overloaded: " + r.getMessage();
+        return new SegmentException(ErrorCode.OVERLOADED, message, r.retryAfter().toMillis());
     }
 
     private SegmentAudio toAudio(OutputFormat format, FfmpegProcess.Result r, Duration queued) throws SegmentException {
@@ -137,13 +149,13 @@ public final class SegmentProcessor {
      * {@code out_time} for {@code webm} (always encoded, where it is exact).
      */
     private static long audioMicros(OutputFormat format, FfmpegProcess.Result r) {
-        java.util.OptionalLong counted = switch (format) {
+        OptionalLong counted = switch (format) {
             case AAC -> AudioDuration.adtsMicros(r.output());
             case FMP4 -> AudioDuration.fmp4Micros(r.output());
-            case PCM -> java.util.OptionalLong.of(r.output().length * 1_000_000L
+            case PCM -> OptionalLong.of(r.output().length * 1_000_000L
                                                   / ((long) OutputFormat.PCM_SAMPLE_RATE * OutputFormat.PCM_CHANNELS
                                                      * OutputFormat.PCM_BYTES_PER_SAMPLE));
-            case WEBM -> java.util.OptionalLong.empty();
+            case WEBM -> OptionalLong.empty();
         };
         return counted.orElse(Math.max(0, r.outTimeUs()));
     }

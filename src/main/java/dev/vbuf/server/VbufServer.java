@@ -1,23 +1,23 @@
 package dev.vbuf.server;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.admission.SegmentGate;
 import dev.vbuf.api.Protocol;
 import dev.vbuf.api.SegmentApi;
-import dev.vbuf.api.SessionRegistry;
 import dev.vbuf.config.VbufConfig;
-import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.core.OutputFormat;
+import dev.vbuf.core.SegmentException;
+import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.observe.VbufHealth;
 import dev.vbuf.observe.VbufMetrics;
-import dev.vbuf.core.SegmentException;
+import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.segment.SegmentProcessor;
 
 import io.helidon.http.DirectHandler;
@@ -30,38 +30,43 @@ import io.helidon.webserver.websocket.WsConfig;
 
 /**
  * One running vbuf: FFmpeg located and self-tested, the admission gate, the segment API, health and metrics. Built by
- * {@link #start}, which is what {@code Main} and the tests call, so the tests exercise the real wiring.
+ * {@link #start}, which is what {@code Main} and the tests call, so the tests exercise the real wiring. Each server has
+ * its own state and its own metrics; nothing is shared through JVM-wide singletons.
  */
 public final class VbufServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VbufServer.class.getName());
     /** A guess at FFmpeg's time per segment until the first real ones are measured. */
     private static final Duration INITIAL_SERVICE_TIME = Duration.ofMillis(200);
+    /** How long the self-test may take to make its segment. */
+    private static final Duration SELF_TEST_DEADLINE = Duration.ofSeconds(30);
+    /** After the grace period, how long killed segments and closing sessions get to finish. */
+    private static final Duration AFTER_GRACE = Duration.ofSeconds(1);
 
     private final VbufConfig config;
     private final FfmpegBinary ffmpeg;
     private final SegmentGate gate;
     private final SegmentProcessor processor;
-    private final SessionRegistry sessions;
+    private final SegmentApi api;
     private final VbufHealth health;
+    private final VbufMetrics metrics;
     private final WebServer server;
-    private final java.util.concurrent.atomic.AtomicBoolean draining = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean stopped;
 
     private VbufServer(VbufConfig config, FfmpegBinary ffmpeg) {
         this.config = config;
         this.ffmpeg = ffmpeg;
-        VbufMetrics metrics = VbufMetrics.get();
-        metrics.ffmpegVersion(ffmpeg.version());
         this.gate = new SegmentGate(config.maxConcurrent(), config.queueCapacity(), INITIAL_SERVICE_TIME);
-
-        SegmentProcessor processor = new SegmentProcessor(ffmpeg, gate, config.targetLatency(), config.ffmpegTimeout(),
-                                                          config.maxSegmentBytes(), config.ffmpegMaxOutputBytes(),
-                                                          metrics);
-        this.sessions = new SessionRegistry(config.sessionTimeout());
-        this.health = new VbufHealth(ffmpeg, gate, config.targetLatency());
-        metrics.bindGauges(gate::running, gate::queued, health::ready);
-        SegmentApi api = new SegmentApi(processor, sessions, metrics, config.perSession(),
-                                        AccessPolicy.of(config));
+        this.health = new VbufHealth(ffmpeg.version(), gate::draining, this::readinessDetails);
+        // the api is built after the metrics, whose session gauge reads it: a holder breaks the knot
+        SegmentApi[] apiRef = new SegmentApi[1];
+        this.metrics = new VbufMetrics(ffmpeg.version(), new VbufMetrics.Sources(
+                gate::running, gate::queued, () -> apiRef[0] == null ? 0 : apiRef[0].sessions().size(),
+                health::ready));
+        this.processor = new SegmentProcessor(ffmpeg, gate, config.targetLatency(), config.ffmpegTimeout(),
+                                              config.maxSegmentBytes(), config.ffmpegMaxOutputBytes(), metrics);
+        this.api = new SegmentApi(processor, metrics, AccessPolicy.of(config), config.perSession(),
+                                  config.sessionTimeout(), gate::draining);
+        apiRef[0] = api;
 
         WebServerConfig.Builder builder = WebServer.builder()
                 .config(config.helidon().get("server"))
@@ -86,7 +91,17 @@ public final class VbufServer implements AutoCloseable {
                 })
                 .addRouting(api.ws());
         this.server = builder.build();
-        this.processor = processor;
+    }
+
+    private Map<String, Object> readinessDetails() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("ffmpegSource", ffmpeg.source());
+        d.put("running", gate.running());
+        d.put("queued", gate.queued());
+        d.put("maxConcurrent", gate.maxConcurrent());
+        d.put("queueCapacity", gate.queueCapacity());
+        d.put("targetLatencyMs", config.targetLatency().toMillis());
+        return d;
     }
 
     /**
@@ -115,35 +130,22 @@ public final class VbufServer implements AutoCloseable {
 
     /** Runs a tiny generated segment through every output format. */
     private void runSelfTest() {
-        byte[] segment = generateSelfTestSegment();
-        for (OutputFormat f : OutputFormat.values()) {
-            try {
-                processor.process(segment, f, System.nanoTime());
-            } catch (SegmentException e) {
-                throw new IllegalStateException("FFmpeg self-test failed for format " + f + ": " + e.code() + ": "
-                                                + e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted during the FFmpeg self-test");
-            }
-        }
-    }
-
-    private byte[] generateSelfTestSegment() {
-        List<String> cmd = List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                                   "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=0.5",
-                                   "-c:a", "aac", "-f", "mpegts", "pipe:1");
         try {
-            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            byte[] out;
-            try (InputStream in = p.getInputStream()) {
-                out = in.readAllBytes();
+            ProcessRunner.Result made = ProcessRunner.of(FfmpegCommand.selfTestSegment(ffmpeg.executable().toString()))
+                    .deadline(SELF_TEST_DEADLINE)
+                    .run();
+            if (!made.succeeded() || made.stdout().length == 0) {
+                throw new IllegalStateException("FFmpeg could not generate the self-test segment (exit "
+                                                + made.exitCode() + ", " + made.stop() + "): " + made.stderrTail());
             }
-            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0 || out.length == 0) {
-                p.destroyForcibly();
-                throw new IllegalStateException("FFmpeg could not generate the self-test segment: " + cmd);
+            for (OutputFormat f : OutputFormat.values()) {
+                try {
+                    processor.process(made.stdout(), f, System.nanoTime());
+                } catch (SegmentException e) {
+                    throw new IllegalStateException("FFmpeg self-test failed for format " + f + ": " + e.code() + ": "
+                                                    + e.getMessage());
+                }
             }
-            return out;
         } catch (IOException e) {
             throw new IllegalStateException("cannot run FFmpeg for the self-test: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -163,12 +165,17 @@ public final class VbufServer implements AutoCloseable {
 
     /** Open WebSocket sessions. */
     public int sessionCount() {
-        return sessions.size();
+        return api.sessions().size();
     }
 
     /** Segments received and not answered yet. */
     public int unanswered() {
-        return sessions.unanswered();
+        return api.unanswered().count();
+    }
+
+    /** This server's meters (what its {@code /observe/metrics} serves). */
+    public VbufMetrics metrics() {
+        return metrics;
     }
 
     public FfmpegBinary ffmpeg() {
@@ -185,38 +192,21 @@ public final class VbufServer implements AutoCloseable {
      * FFmpeg process is left.
      */
     public void drainAndStop() {
-        if (!draining.compareAndSet(false, true) || stopped) {
+        if (stopped || !gate.beginDrain()) {
             return; // a second signal, or already stopped
         }
-        LOG.log(Level.INFO, "draining: " + sessions.unanswered() + " segments to answer, grace "
+        LOG.log(Level.INFO, "draining: " + api.unanswered().count() + " segments to answer, grace "
                             + config.shutdownGrace().toMillis() + " ms");
-        gate.beginDrain(); // also refuses new sessions (Access.upgradeRefusal)
-        long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
-        waitUntil(() -> sessions.unanswered() == 0, deadline);
-        if (sessions.unanswered() > 0) {
-            LOG.log(Level.WARNING, "grace period over with " + sessions.unanswered()
+        if (!api.unanswered().awaitZeroUninterruptibly(config.shutdownGrace())) {
+            LOG.log(Level.WARNING, "grace period over with " + api.unanswered().count()
                                    + " segments unanswered; stopping their FFmpeg processes");
             processor.killAll(); // their segments are answered `internal`
-            waitUntil(() -> sessions.unanswered() == 0, System.nanoTime() + Duration.ofSeconds(1).toNanos());
+            api.unanswered().awaitZeroUninterruptibly(AFTER_GRACE);
         }
-        sessions.closeAll(Protocol.CLOSE_GOING_AWAY, "server shutting down");
-        waitUntil(() -> sessions.size() == 0, System.nanoTime() + Duration.ofSeconds(1).toNanos());
+        api.sessions().closeAll(Protocol.CLOSE_GOING_AWAY, "server shutting down");
+        api.sessions().awaitEmpty(AFTER_GRACE);
         close();
         LOG.log(Level.INFO, "stopped");
-    }
-
-    private static void waitUntil(java.util.function.BooleanSupplier done, long deadlineNanos) {
-        while (!done.getAsBoolean() && System.nanoTime() < deadlineNanos) {
-            sleepBriefly();
-        }
-    }
-
-    private static void sleepBriefly() {
-        try {
-            Thread.sleep(20);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** Stops at once: the server, the sessions, every FFmpeg process. */
@@ -228,16 +218,15 @@ public final class VbufServer implements AutoCloseable {
         stopped = true;
         gate.beginDrain();
         server.stop();
-        sessions.close();
-        // No new permits after beginDrain; a segment admitted just before may still be starting its process, so kill
-        // until none is left.
-        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        do {
-            processor.killAll();
-            if (gate.running() == 0) {
-                break;
+        api.close();
+        metrics.close();
+        // A segment admitted just before may still be starting its process: kill until every permit is back.
+        try {
+            if (!gate.closeAndAwaitIdle(Duration.ofSeconds(2), processor::killAll)) {
+                LOG.log(Level.WARNING, gate.running() + " segments still held a permit 2 s after the stop");
             }
-            sleepBriefly();
-        } while (System.nanoTime() < deadline);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

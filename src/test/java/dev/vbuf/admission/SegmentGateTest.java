@@ -7,8 +7,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-import dev.vbuf.core.ErrorCode;
-import dev.vbuf.core.SegmentException;
 
 import org.junit.jupiter.api.Test;
 
@@ -29,11 +27,11 @@ class SegmentGateTest {
         SegmentGate.Permit a = gate.admit(System.nanoTime(), LONG_BUDGET);
         SegmentGate.Permit b = gate.admit(System.nanoTime(), LONG_BUDGET);
         assertThat(gate.running(), is(2));
-        SegmentException refused = assertThrows(SegmentException.class,
-                                                () -> gate.admit(System.nanoTime(), LONG_BUDGET));
-        assertThat(refused.code(), is(ErrorCode.OVERLOADED));
+        SegmentGate.Refused refused = assertThrows(SegmentGate.Refused.class,
+                                                   () -> gate.admit(System.nanoTime(), LONG_BUDGET));
+        assertThat(refused.reason(), is(SegmentGate.Reason.QUEUE_FULL));
         assertThat(refused.getMessage(), containsString("queue is full"));
-        assertThat(refused.retryAfterMs(), greaterThanOrEqualTo(50L));
+        assertThat(refused.retryAfter().toMillis(), greaterThanOrEqualTo(50L));
         a.close();
         a.close(); // closing twice returns one permit, not two
         b.close();
@@ -48,11 +46,11 @@ class SegmentGateTest {
         SegmentGate gate = new SegmentGate(1, 10, Duration.ofMillis(500));
         try (SegmentGate.Permit busy = gate.admit(System.nanoTime(), LONG_BUDGET)) {
             long start = System.nanoTime();
-            SegmentException e = assertThrows(SegmentException.class,
-                                              () -> gate.admit(System.nanoTime(), Duration.ofMillis(300)));
-            assertThat(e.code(), is(ErrorCode.OVERLOADED));
+            SegmentGate.Refused e = assertThrows(SegmentGate.Refused.class,
+                                                 () -> gate.admit(System.nanoTime(), Duration.ofMillis(300)));
+            assertThat(e.reason(), is(SegmentGate.Reason.OVER_BUDGET));
             assertThat(e.getMessage(), containsString("latency budget"));
-            assertThat(e.retryAfterMs(), greaterThanOrEqualTo(500L));
+            assertThat(e.retryAfter().toMillis(), greaterThanOrEqualTo(500L));
             assertThat("refused without waiting", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 250,
                        is(true));
             assertThat(gate.queued(), is(0));
@@ -114,9 +112,45 @@ class SegmentGateTest {
     void drainingRefusesEverythingNew() {
         SegmentGate gate = new SegmentGate(4, 10, Duration.ofMillis(1));
         gate.beginDrain();
-        SegmentException e = assertThrows(SegmentException.class, () -> gate.admit(System.nanoTime(), LONG_BUDGET));
-        assertThat(e.code(), is(ErrorCode.OVERLOADED));
+        assertThat("only the first call begins it", gate.beginDrain(), is(false));
+        SegmentGate.Refused e = assertThrows(SegmentGate.Refused.class,
+                                             () -> gate.admit(System.nanoTime(), LONG_BUDGET));
+        assertThat(e.reason(), is(SegmentGate.Reason.DRAINING));
         assertThat(e.getMessage(), containsString("shutting down"));
+        assertThat(e.retryAfter(), is(SegmentGate.SHUTDOWN_RETRY_AFTER));
+    }
+
+    /** Closing waits for every held permit, asking the holders to stop each round, and lets no waiter start. */
+    @Test
+    void closingWaitsForEveryPermitAndLetsNoWaiterStart() throws Exception {
+        SegmentGate gate = new SegmentGate(1, 10, Duration.ofMillis(1));
+        SegmentGate.Permit held = gate.admit(System.nanoTime(), LONG_BUDGET);
+        List<Object> waiterGot = new CopyOnWriteArrayList<>();
+        Thread waiter = Thread.ofVirtual().start(() -> {
+            try (SegmentGate.Permit p = gate.admit(System.nanoTime(), LONG_BUDGET)) {
+                waiterGot.add(p);
+            } catch (SegmentGate.Refused r) {
+                waiterGot.add(r.reason());
+            } catch (InterruptedException e) {
+                waiterGot.add(e);
+            }
+        });
+        while (gate.queued() < 1) {
+            Thread.onSpinWait();
+        }
+        List<Integer> rounds = new CopyOnWriteArrayList<>();
+        boolean idle = gate.closeAndAwaitIdle(Duration.ofSeconds(5), () -> {
+            rounds.add(rounds.size());
+            if (rounds.size() == 3) {
+                held.close(); // the holder stops on the third request
+            }
+        });
+        waiter.join(5_000);
+        assertThat(idle, is(true));
+        assertThat(rounds.size(), greaterThanOrEqualTo(3));
+        assertThat("the waiter was refused, not started", waiterGot, is(List.of(SegmentGate.Reason.DRAINING)));
+        assertThat(gate.running(), is(0));
+        assertThat(gate.queued(), is(0));
     }
 
     @Test
@@ -128,7 +162,7 @@ class SegmentGateTest {
                     gate.admit(System.nanoTime(), LONG_BUDGET).close();
                 } catch (InterruptedException expected) {
                     // the session went away
-                } catch (SegmentException e) {
+                } catch (SegmentGate.Refused e) {
                     throw new AssertionError(e);
                 }
             });

@@ -19,6 +19,7 @@ import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.ffmpeg.FfmpegProcess;
+import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.media.InputContainer;
 import dev.vbuf.core.OutputFormat;
 import dev.vbuf.core.ErrorCode;
@@ -268,7 +269,7 @@ class BadInputTest {
                     List<String> cmd = FfmpegCommand.extractAudio(TestMedia.FFMPEG.executable().toString(), container,
                                                                   true, OutputFormat.AAC);
                     FfmpegProcess.Result r = FfmpegProcess.run(cmd, text, Duration.ofSeconds(10), 1 << 20,
-                                                                   FfmpegProcess.newLiveSet());
+                                                                   ProcessRunner.newLiveSet());
                     assertThat(container + " exit", r.exitCode(), greaterThan(0));
                     assertThat(r.output().length, is(0));
                 }

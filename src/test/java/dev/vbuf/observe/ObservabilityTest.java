@@ -99,8 +99,8 @@ class ObservabilityTest {
     @Test
     void subSecondLatenciesLandInTheirOwnBuckets() throws Exception {
         String before = get("/observe/metrics").body();
-        VbufMetrics.get().ffmpegRan(Duration.ofMillis(47));
-        VbufMetrics.get().segmentAnswered(OutputFormat.PCM, "ok", Duration.ofMillis(47));
+        server.metrics().ffmpegRan(Duration.ofMillis(47));
+        server.metrics().segmentAnswered(OutputFormat.PCM, "ok", Duration.ofMillis(47));
         String after = get("/observe/metrics").body();
         String pcm = MetricNames.LABEL_FORMAT + "=\"" + OutputFormat.PCM.wireName() + "\"";
         for (List<String> series : List.of(List.of(MetricNames.FFMPEG_SECONDS), List.of(MetricNames.SEGMENT_LATENCY, pcm))) {

@@ -1,0 +1,84 @@
+package dev.vbuf.api;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+
+import dev.vbuf.core.ErrorCode;
+import dev.vbuf.core.OutputFormat;
+import dev.vbuf.core.SegmentAudio;
+import dev.vbuf.core.SegmentException;
+import dev.vbuf.log.Logs;
+import dev.vbuf.observe.MetricNames;
+import dev.vbuf.observe.VbufMetrics;
+import dev.vbuf.segment.SegmentProcessor;
+
+import io.helidon.http.Status;
+
+/**
+ * What one segment came to, audio or an error, and how protocol v1 says it: the WebSocket text message, the HTTP
+ * status and body, the metrics outcome. One mapping, shared by the WebSocket and the HTTP API.
+ *
+ * @param audio the audio, or null
+ * @param error why there is none, or null
+ */
+record SegmentOutcome(SegmentAudio audio, SegmentException error) {
+    private static final System.Logger LOG = System.getLogger(SegmentOutcome.class.getName());
+
+    static SegmentOutcome of(SegmentAudio audio) {
+        return new SegmentOutcome(audio, null);
+    }
+
+    static SegmentOutcome failed(SegmentException error) {
+        return new SegmentOutcome(null, error);
+    }
+
+    /**
+     * Runs one segment through the processor; a failure nobody foresaw is logged and answered {@code internal}.
+     *
+     * @throws InterruptedException the caller went away (its FFmpeg process has been killed)
+     */
+    static SegmentOutcome process(SegmentProcessor processor, byte[] segment, OutputFormat format, long arrivalNanos,
+                                  String session, long seq) throws InterruptedException {
+        try {
+            return of(processor.process(segment, format, arrivalNanos));
+        } catch (SegmentException e) {
+            return failed(e);
+        } catch (RuntimeException e) {
+            Logs.log(LOG, Level.ERROR, session, seq, "segment failed unexpectedly: " + e, e);
+            return failed(new SegmentException(ErrorCode.INTERNAL, "internal error"));
+        }
+    }
+
+    boolean ok() {
+        return error == null;
+    }
+
+    /** The {@code outcome} label of {@link MetricNames#SEGMENTS_TOTAL}. */
+    String label() {
+        return ok() ? MetricNames.OUTCOME_OK : error.code().wireName();
+    }
+
+    /** The WebSocket text message for segment {@code seq}; a result is followed by {@link #audio()}'s bytes. */
+    String wsText(long seq) {
+        return Protocol.json(ok() ? Protocol.Result.of(seq, audio) : Protocol.Error.of(seq, error));
+    }
+
+    /** The HTTP status of an error; {@code overloaded} while draining is 503 (this instance is going away). */
+    Status httpStatus(boolean draining) {
+        if (error.code() == ErrorCode.OVERLOADED && draining) {
+            return Status.SERVICE_UNAVAILABLE_503;
+        }
+        return Status.create(error.code().httpStatus());
+    }
+
+    /** The HTTP error body. */
+    String httpErrorJson() {
+        return Protocol.json(new Protocol.HttpError(error.code().wireName(), error.getMessage(),
+                                                    error.retryAfterMs() > 0 ? error.retryAfterMs() : null));
+    }
+
+    /** Counts the answer and records its latency, from the segment's arrival to now. */
+    void answered(VbufMetrics metrics, OutputFormat format, long arrivalNanos) {
+        metrics.segmentAnswered(format, label(), Duration.ofNanos(System.nanoTime() - arrivalNanos));
+    }
+}
