@@ -5,12 +5,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** ffprobe (next to the FFmpeg in use) on bytes or files: container, first audio stream, audio duration. */
+/**
+ * ffprobe (next to the FFmpeg in use) on bytes or files: container, first audio stream, audio duration. Run through
+ * vbuf's process runner and read with Jackson rather than through ffmpeg-cli-wrapper's {@code FFprobe}: that one reads
+ * ffprobe's whole output before it waits, with no deadline, so a hung ffprobe would hang the client, and the JSON
+ * reader behind its result model is internal to it (not usable on output read another way).
+ */
 public final class AudioProbe {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -63,14 +67,7 @@ public final class AudioProbe {
         cmd.addAll(inputArgs);
         cmd.add(file.toString());
         try {
-            Process p = new ProcessBuilder(cmd).start();
-            byte[] out = p.getInputStream().readAllBytes();
-            String err = new String(p.getErrorStream().readAllBytes());
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new IllegalStateException("ffprobe failed on " + file + ": " + err);
-            }
-            JsonNode root = JSON.readTree(out);
+            JsonNode root = JSON.readTree(SegmentSource.run(cmd, "probe " + file));
             JsonNode stream = root.path("streams").path(0);
             double duration = audioDuration(file, inputArgs);
             return new Info(root.path("format").path("format_name").asText(),
@@ -92,9 +89,7 @@ public final class AudioProbe {
                                                    "packet=pts_time,duration_time"));
         cmd.addAll(inputArgs);
         cmd.add(file.toString());
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        JsonNode root = JSON.readTree(p.getInputStream().readAllBytes());
-        p.waitFor(60, TimeUnit.SECONDS);
+        JsonNode root = JSON.readTree(SegmentSource.run(cmd, "read the audio packets of " + file));
         double first = Double.NaN;
         double end = Double.NaN;
         for (JsonNode pkt : root.path("packets")) {

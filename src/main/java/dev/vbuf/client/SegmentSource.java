@@ -5,12 +5,14 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
+
+import dev.vbuf.process.ProcessRunner;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -196,17 +198,20 @@ public final class SegmentSource {
         return segments;
     }
 
+    /** How long one of the client's own FFmpeg/ffprobe runs (splitting, probing, joining) may take. */
+    static final Duration TOOL_DEADLINE = Duration.ofMinutes(10);
+
+    /** Runs an FFmpeg or ffprobe command to its end; its stdout, or an exception that says what failed and why. */
     static String run(List<String> cmd, String what) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        try {
-            String out = new String(p.getInputStream().readAllBytes());
-            if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException("FFmpeg could not " + what + ": " + out.strip());
-            }
-            return out;
-        } finally {
-            p.destroyForcibly();
+        ProcessRunner.Result r = ProcessRunner.of(cmd).deadline(TOOL_DEADLINE).run();
+        if (r.stop() == ProcessRunner.Stop.DEADLINE) {
+            throw new IOException("FFmpeg could not " + what + ": did not finish within " + TOOL_DEADLINE.toMinutes()
+                                  + " min");
         }
+        if (r.exitCode() != 0) {
+            throw new IOException("FFmpeg could not " + what + ": " + (r.stderrTail() + "\n" + r.stdoutText()).strip());
+        }
+        return r.stdoutText();
     }
 
     static JsonNode json(String text) throws IOException {

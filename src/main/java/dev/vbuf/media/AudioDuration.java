@@ -1,6 +1,7 @@
 package dev.vbuf.media;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -43,48 +44,39 @@ public final class AudioDuration {
      */
     public static OptionalLong fmp4Micros(byte[] mp4) {
         try {
-            Fmp4 f = new Fmp4();
-            f.walk(ByteBuffer.wrap(mp4));
+            Fmp4 f = new Fmp4(mp4);
+            f.walk(Mp4Boxes.topLevel(mp4));
             return f.timescale > 0 ? OptionalLong.of(f.ticks * 1_000_000L / f.timescale) : OptionalLong.empty();
-        } catch (RuntimeException e) { // a box that runs past its parent
+        } catch (Mp4Boxes.MalformedBox | RuntimeException e) { // a box that runs past its parent, a field past its box
             return OptionalLong.empty();
         }
     }
 
     private static final class Fmp4 {
+        private final byte[] d;
         private long timescale;
         private long trexDuration;
         private long tfhdDuration;
         private long ticks;
 
-        /** Walks the boxes in {@code b} (positioned at its first box, limited to its parent). */
-        void walk(ByteBuffer b) {
-            while (b.remaining() >= 8) {
-                int start = b.position();
-                long size = Integer.toUnsignedLong(b.getInt());
-                String type = fourCc(b.getInt());
-                if (size == 1) {
-                    size = b.getLong();
-                } else if (size == 0) {
-                    size = b.limit() - start;
-                }
-                int header = b.position() - start;
-                if (size < header || start + size > b.limit()) {
-                    throw new IllegalArgumentException("box " + type + " runs past its parent");
-                }
-                ByteBuffer body = b.duplicate().position(start + header).limit((int) (start + size));
-                switch (type) {
-                    case "moov", "trak", "mdia", "mvex", "moof", "traf" -> walk(body.slice());
-                    case "mdhd" -> timescale = mdhdTimescale(body.slice());
-                    case "trex" -> trexDuration = Integer.toUnsignedLong(body.slice().getInt(12));
-                    case "tfhd" -> tfhdDuration = tfhdDefaultDuration(body.slice());
-                    case "trun" -> ticks += trunTicks(body.slice());
+        Fmp4(byte[] d) {
+            this.d = d;
+        }
+
+        void walk(List<Mp4Boxes.Box> boxes) throws Mp4Boxes.MalformedBox {
+            for (Mp4Boxes.Box box : boxes) {
+                ByteBuffer body = ByteBuffer.wrap(d, box.bodyStart(), box.end() - box.bodyStart()).slice();
+                switch (box.type()) {
+                    case "moov", "trak", "mdia", "mvex", "moof", "traf" -> walk(Mp4Boxes.children(d, box));
+                    case "mdhd" -> timescale = mdhdTimescale(body);
+                    case "trex" -> trexDuration = Integer.toUnsignedLong(body.getInt(12));
+                    case "tfhd" -> tfhdDuration = tfhdDefaultDuration(body);
+                    case "trun" -> ticks += trunTicks(body);
                     default -> { }
                 }
-                if (type.equals("traf")) {
+                if (box.type().equals("traf")) {
                     tfhdDuration = 0; // defaults hold for one track fragment
                 }
-                b.position((int) (start + size));
             }
         }
 
@@ -117,11 +109,6 @@ public final class AudioDuration {
                 pos += perSample;
             }
             return sum;
-        }
-
-        private static String fourCc(int v) {
-            return new String(new byte[]{(byte) (v >> 24), (byte) (v >> 16), (byte) (v >> 8), (byte) v},
-                              java.nio.charset.StandardCharsets.ISO_8859_1);
         }
     }
 }

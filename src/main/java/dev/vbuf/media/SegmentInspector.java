@@ -1,6 +1,8 @@
 package dev.vbuf.media;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
 
 import dev.vbuf.core.ErrorCode;
 import dev.vbuf.core.SegmentException;
@@ -114,45 +116,26 @@ public final class SegmentInspector {
     }
 
     private static Inspection inspectMp4(byte[] d) throws SegmentException {
-        long off = 0;
+        List<Mp4Boxes.Box> boxes;
+        try {
+            boxes = Mp4Boxes.topLevel(d);
+        } catch (Mp4Boxes.MalformedBox e) {
+            throw invalid((e.truncated() ? "truncated" : "corrupt") + " MP4 segment: " + e.getMessage());
+        }
         boolean sawMoov = false;
         boolean sawMdatBeforeMoov = false;
         boolean aac = false;
         boolean sawMoof = false;
-        while (off < d.length) {
-            if (off + 8 > d.length) {
-                throw invalid("truncated MP4 segment: box header cut off at byte " + off);
-            }
-            long size = u32(d, (int) off);
-            String type = fourcc(d, (int) off + 4);
-            int header = 8;
-            if (size == 1) {
-                if (off + 16 > d.length) {
-                    throw invalid("truncated MP4 segment: box header cut off at byte " + off);
-                }
-                size = u64(d, (int) off + 8);
-                header = 16;
-            } else if (size == 0) {
-                size = d.length - off;
-            }
-            if (size < header) {
-                throw invalid("corrupt MP4 segment: box '" + printable(type) + "' at byte " + off + " declares size "
-                              + size);
-            }
-            if (size > d.length - off) {
-                throw invalid("truncated MP4 segment: box '" + printable(type) + "' at byte " + off + " declares "
-                              + size + " bytes but only " + (d.length - off) + " are present");
-            }
-            switch (type) {
+        for (Mp4Boxes.Box box : boxes) {
+            switch (box.type()) {
                 case "moov" -> {
                     sawMoov = true;
-                    aac = moovHasAacAudio(d, (int) off + header, (int) (off + size));
+                    aac = moovHasAacAudio(d, box);
                 }
                 case "mdat" -> sawMdatBeforeMoov |= !sawMoov;
                 case "moof" -> sawMoof = true;
                 default -> { }
             }
-            off += size;
         }
         if (!sawMoov) {
             throw invalid(sawMoof
@@ -168,50 +151,26 @@ public final class SegmentInspector {
     }
 
     /** True when the first audio ('soun') track of the moov box has an 'mp4a' sample entry. */
-    private static boolean moovHasAacAudio(byte[] d, int from, int to) {
-        for (int trak = findBox(d, from, to, "trak"); trak >= 0; trak = findBox(d, next(d, trak, to), to, "trak")) {
-            int trakEnd = boxEnd(d, trak, to);
-            int mdia = findBox(d, trak + 8, trakEnd, "mdia");
-            if (mdia < 0) {
+    private static boolean moovHasAacAudio(byte[] d, Mp4Boxes.Box moov) {
+        int off = moov.bodyStart();
+        while (true) {
+            Optional<Mp4Boxes.Box> trak = Mp4Boxes.find(d, off, moov.end(), "trak");
+            if (trak.isEmpty()) {
+                return false;
+            }
+            off = trak.get().end();
+            Optional<Mp4Boxes.Box> mdia = Mp4Boxes.path(d, trak.get(), "mdia");
+            Optional<Mp4Boxes.Box> hdlr = mdia.flatMap(m -> Mp4Boxes.path(d, m, "hdlr"));
+            // hdlr: header(8) version/flags(4) pre_defined(4) handler_type(4)
+            if (hdlr.isEmpty() || hdlr.get().start() + 20 > hdlr.get().end()
+                || !Mp4Boxes.fourcc(d, hdlr.get().start() + 16).equals("soun")) {
                 continue;
             }
-            int mdiaEnd = boxEnd(d, mdia, trakEnd);
-            int hdlr = findBox(d, mdia + 8, mdiaEnd, "hdlr");
-            if (hdlr < 0 || hdlr + 20 > mdiaEnd || !fourcc(d, hdlr + 16).equals("soun")) {
-                continue;
-            }
-            int minf = findBox(d, mdia + 8, mdiaEnd, "minf");
-            int stbl = minf < 0 ? -1 : findBox(d, minf + 8, boxEnd(d, minf, mdiaEnd), "stbl");
-            int stsd = stbl < 0 ? -1 : findBox(d, stbl + 8, boxEnd(d, stbl, mdiaEnd), "stsd");
+            Optional<Mp4Boxes.Box> stsd = Mp4Boxes.path(d, mdia.get(), "minf", "stbl", "stsd");
             // stsd: header(8) version/flags(4) entry_count(4), then the first sample entry: size(4) type(4)
-            return stsd >= 0 && stsd + 24 <= mdiaEnd && fourcc(d, stsd + 20).equals("mp4a");
+            return stsd.isPresent() && stsd.get().start() + 24 <= stsd.get().end()
+                   && Mp4Boxes.fourcc(d, stsd.get().start() + 20).equals("mp4a");
         }
-        return false;
-    }
-
-    /** Offset of the first child box of the given type within [from, to), or -1. Only 32-bit sizes are followed. */
-    private static int findBox(byte[] d, int from, int to, String type) {
-        int off = from;
-        while (off >= 0 && off + 8 <= to) {
-            if (fourcc(d, off + 4).equals(type)) {
-                return off;
-            }
-            off = next(d, off, to);
-        }
-        return -1;
-    }
-
-    private static int next(byte[] d, int box, int to) {
-        long size = u32(d, box);
-        if (size < 8 || box + size > to) {
-            return -1;
-        }
-        return (int) (box + size);
-    }
-
-    private static int boxEnd(byte[] d, int box, int to) {
-        long size = u32(d, box);
-        return (int) Math.min(to, size < 8 ? to : box + size);
     }
 
     // ---------------------------------------------------------------- Matroska / WebM
@@ -383,19 +342,10 @@ public final class SegmentInspector {
         return ((long) (d[off] & 0xFF) << 24) | ((d[off + 1] & 0xFF) << 16) | ((d[off + 2] & 0xFF) << 8) | (d[off + 3] & 0xFF);
     }
 
-    private static long u64(byte[] d, int off) {
-        long v = (u32(d, off) << 32) | u32(d, off + 4);
-        return v < 0 ? Long.MAX_VALUE : v;
-    }
-
     private static String fourcc(byte[] d, int off) {
         if (off < 0 || off + 4 > d.length) {
             return "";
         }
         return new String(d, off, 4, StandardCharsets.ISO_8859_1);
-    }
-
-    private static String printable(String s) {
-        return s.chars().allMatch(c -> c >= 0x20 && c < 0x7F) ? s : "?";
     }
 }

@@ -5,8 +5,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import dev.vbuf.media.Mp4Boxes;
 import dev.vbuf.client.AudioProbe;
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.core.OutputFormat;
@@ -158,22 +160,13 @@ class FormatRoundTripTest {
         }
     }
 
-    /** The top-level box types of an MP4, space-separated. */
+    /** The top-level box types of an MP4, space-separated (with what is wrong, if the boxes do not fit). */
     static String topLevelBoxes(byte[] mp4) {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(mp4);
-        StringBuilder types = new StringBuilder();
-        while (b.remaining() >= 8) {
-            int start = b.position();
-            long size = Integer.toUnsignedLong(b.getInt());
-            String type = new String(mp4, start + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
-            types.append(types.isEmpty() ? "" : " ").append(type);
-            if (size < 8 || start + size > mp4.length) {
-                types.append(" <bad size>");
-                break;
-            }
-            b.position((int) (start + size));
+        try {
+            return Mp4Boxes.topLevel(mp4).stream().map(Mp4Boxes.Box::type).collect(Collectors.joining(" "));
+        } catch (Mp4Boxes.MalformedBox e) {
+            return "<" + e.getMessage() + ">";
         }
-        return types.toString();
     }
 
     @Test

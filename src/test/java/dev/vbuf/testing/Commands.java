@@ -1,10 +1,15 @@
 package dev.vbuf.testing;
 
+import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+
+import dev.vbuf.process.ProcessRunner;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
@@ -14,19 +19,30 @@ public final class Commands {
     private Commands() {
     }
 
+    private static boolean onPath(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Runs {@code cmd}, asserts it exits 0 within two minutes, and returns stdout and stderr together. */
     public static String run(List<String> cmd, Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new AssertionError(cmd.get(0) + " is not installed: run `bash .ci/install` (it installs it)", e);
+        List<String> withEnv = new ArrayList<>();
+        if (!env.isEmpty()) { // env(1) sets them for the child alone, and the one process runner stays as it is
+            withEnv.add("env");
+            env.forEach((k, v) -> withEnv.add(k + "=" + v));
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat("finished: " + cmd, p.waitFor(120, TimeUnit.SECONDS), is(true));
-        assertThat(String.join(" ", cmd) + " failed:\n" + out, p.exitValue(), is(0));
+        withEnv.addAll(cmd);
+        if (!new File(cmd.get(0)).isAbsolute() && !onPath(cmd.get(0))) {
+            throw new AssertionError(cmd.get(0) + " is not installed: run `bash .ci/install` (it installs it)");
+        }
+        ProcessRunner.Result r = ProcessRunner.of(withEnv).deadline(Duration.ofMinutes(2)).run();
+        String out = r.stdoutText() + r.stderrTail();
+        assertThat("finished within 2 min: " + cmd, r.stop(), is(ProcessRunner.Stop.NONE));
+        assertThat(String.join(" ", cmd) + " failed:\n" + out, r.exitCode(), is(0));
         return out;
     }
 }

@@ -3,12 +3,13 @@ package dev.vbuf.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
+import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 
 /**
@@ -107,11 +108,10 @@ public final class TestMedia {
         cmd.add("-y");
         cmd.add(out.toString());
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String log = new String(p.getInputStream().readAllBytes());
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new IllegalStateException("could not generate " + kind + ": " + log);
+            ProcessRunner.Result r = ProcessRunner.of(cmd).deadline(Duration.ofMinutes(2)).run();
+            if (!r.succeeded()) {
+                throw new IllegalStateException("could not generate " + kind + " (exit " + r.exitCode() + ", "
+                                                + r.stop() + "): " + r.stderrTail());
             }
             return Files.readAllBytes(out);
         } catch (IOException e) {
