@@ -40,6 +40,7 @@ public final class Main {
         try {
             config = VbufConfig.load();
             LogSetup.configure(config.logFormat(), config.logLevel());
+            config.logWarnings();
             server = VbufServer.start(config);
         } catch (IllegalStateException | IllegalArgumentException e) {
             System.err.println("vbuf: cannot start: " + e.getMessage());
@@ -77,12 +78,12 @@ public final class Main {
                 usage: java -jar target/vbuf.jar [serve | demo | stream ... | token ... | bench ... | soak ... |
                        capacity ... | plan ...]
                   serve   run the segment service (default). Configuration: application.yaml and the
-                          environment variables listed in README.md (PORT, DUBBING_MAX_CONCURRENT_SESSIONS, ...).
+                          environment variables listed in README.md (VBUF_ + the key, e.g. VBUF_SERVER_PORT).
                   demo    start a server, stream a generated 60-s 720p video through it, write the audio
                   stream  INPUT... --url ws://host:port/v1/segments [--format fmp4|aac|webm|pcm]
                           [--segment-seconds 6] [--realtime] [--out FILE] [--token JWT]
                           (stream --help for all options)
-                  token   print an access token signed with SECRET_KEY: [--subject S] [--ttl-minutes 60]
+                  token   print an access token signed with VBUF_AUTH_SECRET_KEY: [--subject S] [--ttl-minutes 60]
                   bench   raw FFmpeg against the server over WebSocket, same machine and segments:
                           --segments 48 --parallel 1,2,4 --formats aac,webm --seconds 6
                   soak    tens of thousands of segments (10 % bad) over churning sessions; server descriptors,

@@ -1,105 +1,198 @@
 package dev.vbuf.config;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+
 /**
- * Every configuration key vbuf reads, defined once: its key in {@code application.yaml}, the environment variable that
- * overrides it, its default and its meaning. The README's configuration table is checked against this enum by a test.
+ * Every configuration key vbuf reads, defined once: its key, its meaning and the extra environment variable names
+ * that also set it. The rest is derived:
+ * <ul>
+ *     <li>the environment variable, by one rule ({@link #envVarFor(String)}): {@code VBUF_} + the key upper-cased,
+ *     with {@code .} and {@code -} turned into {@code _} ({@code admission.max-concurrent} →
+ *     {@code VBUF_ADMISSION_MAX_CONCURRENT});</li>
+ *     <li>the default, from {@code application.yaml} on the class path, the one place defaults are written.</li>
+ * </ul>
+ * The README's configuration, alias and limits tables are checked against this enum and that file by a test.
  */
 public enum Setting {
-    PORT("server.port", "PORT", "8080",
-         "HTTP/WebSocket port (Cloud Run sets `PORT`)."),
-    HOST("server.host", "VBUF_HOST", "0.0.0.0",
-         "Address to bind."),
-    MAX_CONCURRENT("admission.max-concurrent", "DUBBING_MAX_CONCURRENT_SESSIONS", "0",
-                   "Maximum FFmpeg processes running at once (the global semaphore). `0` = number of CPUs."),
-    QUEUE_CAPACITY("admission.queue-capacity", "VBUF_QUEUE_CAPACITY", "100",
-                   "Segments that may wait for a permit; beyond this, segments are answered `overloaded`."),
-    TARGET_LATENCY_MS("admission.target-latency-ms", "DUBBING_TARGET_LATENCY_MS", "1000",
-                      "Latency budget per segment (last byte received to reply sent). A segment that cannot start in time"
-                      + " to meet it is answered `overloaded` with `retryAfterMs`."),
-    PER_SESSION("segments.per-session", "VBUF_SEGMENTS_PER_SESSION", "2",
+    PORT("server.port",
+         "HTTP/WebSocket port (Cloud Run sets it as `PORT`).",
+         Alias.supported("PORT")),
+    HOST("server.host",
+         "Address to bind.",
+         Alias.deprecated("VBUF_HOST")),
+    MAX_CONCURRENT("admission.max-concurrent",
+                   "Maximum FFmpeg processes running at once (the global semaphore), not a session cap (that is"
+                   + " `limits.max-sessions`). `0` = number of CPUs.",
+                   Alias.supported("DUBBING_MAX_CONCURRENT_SESSIONS")),
+    QUEUE_CAPACITY("admission.queue-capacity",
+                   "Segments that may wait for a permit; beyond this, segments are answered `overloaded`.",
+                   Alias.deprecated("VBUF_QUEUE_CAPACITY")),
+    TARGET_LATENCY_MS("admission.target-latency-ms",
+                      "Latency budget per segment (last byte received to reply sent). A segment that cannot start in"
+                      + " time to meet it is answered `overloaded` with `retryAfterMs`.",
+                      Alias.supported("DUBBING_TARGET_LATENCY_MS")),
+    PER_SESSION("segments.per-session",
                 "Segments of one WebSocket session in progress at once (pipelining); further segments wait unread."),
-    MAX_SEGMENT_BYTES("segments.max-bytes", "VBUF_SEGMENT_MAX_BYTES", "16777216",
-                      "Largest accepted segment (16 MiB). Larger messages are read to their end, discarded and answered"
-                      + " `too_large`."),
-    MAX_FRAME_BYTES("segments.max-frame-bytes", "VBUF_WS_MAX_FRAME_BYTES", "33554432",
+    MAX_SEGMENT_BYTES("segments.max-bytes",
+                      "Largest accepted segment (16 MiB). Larger messages are read to their end, discarded and"
+                      + " answered `too_large`.",
+                      Alias.deprecated("VBUF_SEGMENT_MAX_BYTES")),
+    MAX_FRAME_BYTES("segments.max-frame-bytes",
                     "Largest single WebSocket frame (32 MiB, twice the segment limit): a frame is buffered whole"
                     + " before vbuf sees it, so a larger one cannot be skipped and closes the session with 1009."
-                    + " Bounds the memory one session can hold."),
-    SESSION_TIMEOUT_MINUTES("session.timeout-minutes", "DUBBING_SESSION_TIMEOUT_MINUTES", "60",
+                    + " Bounds the memory one session can hold.",
+                    Alias.deprecated("VBUF_WS_MAX_FRAME_BYTES")),
+    SESSION_TIMEOUT_MINUTES("session.timeout-minutes",
                             "A WebSocket session with no message for this long (and nothing in progress) is closed"
-                            + " with 1001. Decimals allowed."),
-    FFMPEG_PATH("ffmpeg.path", "FFMPEG_PATH", "",
-                "FFmpeg executable. Empty: the bundled, pinned build next to the jar (`ffmpeg/ffmpeg`), else `ffmpeg`"
-                + " on `PATH`."),
-    FFMPEG_REQUIRED_VERSION("ffmpeg.required-version", "FFMPEG_REQUIRED_VERSION", "",
-                            "If set, the start fails unless `ffmpeg -version` reports exactly this version."),
-    FFMPEG_TIMEOUT_MS("ffmpeg.timeout-ms", "VBUF_FFMPEG_TIMEOUT_MS", "10000",
+                            + " with 1001. Decimals allowed.",
+                            Alias.supported("DUBBING_SESSION_TIMEOUT_MINUTES")),
+    FFMPEG_PATH("ffmpeg.path",
+                "FFmpeg executable. Empty: the bundled, pinned build next to the jar (`ffmpeg/ffmpeg`), else"
+                + " `ffmpeg` on `PATH`.",
+                Alias.deprecated("FFMPEG_PATH")),
+    FFMPEG_REQUIRED_VERSION("ffmpeg.required-version",
+                            "If set, the start fails unless `ffmpeg -version` reports exactly this version.",
+                            Alias.deprecated("FFMPEG_REQUIRED_VERSION")),
+    FFMPEG_TIMEOUT_MS("ffmpeg.timeout-ms",
                       "Deadline for one FFmpeg process; past it the process is killed and the segment answered"
                       + " `timeout`."),
-    FFMPEG_MAX_OUTPUT_BYTES("ffmpeg.max-output-bytes", "VBUF_FFMPEG_MAX_OUTPUT_BYTES", "33554432",
+    FFMPEG_MAX_OUTPUT_BYTES("ffmpeg.max-output-bytes",
                             "Largest output accepted from one FFmpeg process (32 MiB); past it the process is killed"
                             + " and the segment answered `too_large`."),
-    SHUTDOWN_GRACE_MS("shutdown.grace-ms", "VBUF_SHUTDOWN_GRACE_MS", "8000",
+    SHUTDOWN_GRACE_MS("shutdown.grace-ms",
                       "On SIGTERM, how long segments in progress may take to finish before sessions are closed"
                       + " (Cloud Run kills 10 s after SIGTERM)."),
-    SECRET_KEY("auth.secret-key", "SECRET_KEY", "",
+    SECRET_KEY("auth.secret-key",
                "HS256 key that signs access tokens (JWT), at least 32 bytes; set from a secret store, never in a file."
-               + " Empty: no authentication (only behind a private network)."),
-    AUTH_AUDIENCE("auth.audience", "VBUF_AUTH_AUDIENCE", "vbuf",
+               + " Empty: no authentication (only behind a private network).",
+               Alias.supported("SECRET_KEY")),
+    AUTH_AUDIENCE("auth.audience",
                   "The `aud` claim an access token must carry."),
-    ALLOWED_ORIGINS("auth.allowed-origins", "VBUF_ALLOWED_ORIGINS", "",
+    ALLOWED_ORIGINS("auth.allowed-origins",
                     "Comma-separated browser origins allowed to open sessions (e.g. `https://player.example.com`); a"
                     + " request with any other `Origin` header gets 403. Empty: any origin (non-browser clients send"
-                    + " none). Set it when browsers connect (Cross-Site WebSocket Hijacking)."),
-    MAX_SESSIONS("limits.max-sessions", "VBUF_MAX_SESSIONS", "100",
+                    + " none). Set it when browsers connect (Cross-Site WebSocket Hijacking).",
+                    Alias.deprecated("VBUF_ALLOWED_ORIGINS")),
+    MAX_SESSIONS("limits.max-sessions",
                  "Open WebSocket sessions per instance; beyond it the upgrade is refused with 503 and `Retry-After`."
-                 + " Keep it equal to the platform's per-instance concurrency (Cloud Run `containerConcurrency`)."),
-    SESSION_RATE("limits.session-segments-per-second", "VBUF_SESSION_SEGMENTS_PER_SECOND", "2",
+                 + " Keep it equal to the platform's per-instance concurrency (Cloud Run `containerConcurrency`).",
+                 Alias.deprecated("VBUF_MAX_SESSIONS")),
+    SESSION_RATE("limits.session-segments-per-second",
                  "Sustained segments per second one session may send (a real-time player sends one per 2-6 s);"
-                 + " faster segments are answered `rate_limited` with `retryAfterMs`, without running FFmpeg."),
-    SESSION_BURST("limits.session-segment-burst", "VBUF_SESSION_SEGMENT_BURST", "30",
-                  "Segments a session may send at once above that rate (a player filling its buffer at start)."),
-    LOG_FORMAT("log.format", "LOG_FORMAT", "text",
-               "`text` (human-readable) or `json` (one JSON object per line, for Cloud Logging)."),
-    LOG_LEVEL("log.level", "LOG_LEVEL", "INFO",
-              "Log level of vbuf's own loggers (`DEBUG`, `INFO`, `WARNING`, `ERROR`).");
+                 + " faster segments are answered `rate_limited` with `retryAfterMs`, without running FFmpeg.",
+                 Alias.deprecated("VBUF_SESSION_SEGMENTS_PER_SECOND")),
+    SESSION_BURST("limits.session-segment-burst",
+                  "Segments a session may send at once above that rate (a player filling its buffer at start).",
+                  Alias.deprecated("VBUF_SESSION_SEGMENT_BURST")),
+    LOG_FORMAT("log.format",
+               "`text` (human-readable) or `json` (one JSON object per line, for Cloud Logging).",
+               Alias.deprecated("LOG_FORMAT")),
+    LOG_LEVEL("log.level",
+              "Log level of vbuf's own loggers (`DEBUG`, `INFO`, `WARNING`, `ERROR`).",
+              Alias.supported("LOG_LEVEL"));
+
+    /** What every canonical environment variable starts with. */
+    public static final String ENV_PREFIX = "VBUF_";
+
+    /** Where the defaults are written: the lowest configuration layer. */
+    public static final String DEFAULTS_RESOURCE = "application.yaml";
 
     private final String key;
     private final String envVar;
-    private final String defaultValue;
     private final String meaning;
+    private final List<Alias> aliases;
 
-    Setting(String key, String envVar, String defaultValue, String meaning) {
+    Setting(String key, String meaning, Alias... aliases) {
         this.key = key;
-        this.envVar = envVar;
-        this.defaultValue = defaultValue;
+        this.envVar = envVarFor(key);
         this.meaning = meaning;
+        this.aliases = List.of(aliases);
     }
 
+    /**
+     * The naming rule: the canonical environment variable of a configuration key.
+     *
+     * @param key a key such as {@code admission.max-concurrent}
+     * @return {@code VBUF_} + the key upper-cased, {@code .} and {@code -} replaced by {@code _}
+     */
+    public static String envVarFor(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /** The key in {@code application.yaml} (and for {@code -Dkey=value}). */
     public String key() {
         return key;
     }
 
+    /** The canonical environment variable, {@link #envVarFor(String) derived} from the key. */
     public String envVar() {
         return envVar;
     }
 
+    /** Other environment variable names that also set this key; the canonical one wins when both are set. */
+    public List<Alias> aliases() {
+        return aliases;
+    }
+
+    /** The default, as written in {@code application.yaml} on the class path ({@code ""} = not set). */
     public String defaultValue() {
-        return defaultValue;
+        return Defaults.of(this);
     }
 
     public String meaning() {
         return meaning;
     }
 
+    /** The setting whose canonical environment variable this is (aliases are not canonical: see {@link #byAnyEnvName}). */
     public static Optional<Setting> byEnvVar(String name) {
-        for (Setting s : values()) {
-            if (s.envVar.equals(name)) {
-                return Optional.of(s);
-            }
+        return Arrays.stream(values()).filter(s -> s.envVar.equals(name)).findFirst();
+    }
+
+    /** The setting an environment variable sets, by its canonical name or by an alias. */
+    public static Optional<Setting> byAnyEnvName(String name) {
+        return Arrays.stream(values())
+                .filter(s -> s.envVar.equals(name) || s.aliases.stream().anyMatch(a -> a.name().equals(name)))
+                .findFirst();
+    }
+
+    public static Optional<Setting> byKey(String key) {
+        return Arrays.stream(values()).filter(s -> s.key.equals(key)).findFirst();
+    }
+
+    /**
+     * Another environment variable name for a setting.
+     *
+     * @param name   the variable
+     * @param status {@link Status#SUPPORTED}: a name deployments and platforms use, read without comment;
+     *               {@link Status#DEPRECATED}: a name an earlier release documented, still read, with a warning at
+     *               start naming the canonical variable
+     */
+    public record Alias(String name, Status status) {
+        public enum Status { SUPPORTED, DEPRECATED }
+
+        static Alias supported(String name) {
+            return new Alias(name, Status.SUPPORTED);
         }
-        return Optional.empty();
+
+        static Alias deprecated(String name) {
+            return new Alias(name, Status.DEPRECATED);
+        }
+    }
+
+    /** The default layer, read once from the class path. */
+    private static final class Defaults {
+        private static final Config YAML = Config.just(ConfigSources.classpath(DEFAULTS_RESOURCE));
+
+        static String of(Setting s) {
+            return YAML.get(s.key).asString().orElseThrow(() -> new IllegalStateException(
+                    DEFAULTS_RESOURCE + " on the class path has no value for " + s.key
+                    + " (every setting's default is written there)"));
+        }
     }
 }

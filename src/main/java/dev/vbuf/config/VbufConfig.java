@@ -1,22 +1,31 @@
 package dev.vbuf.config;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.logging.Logger;
 
 import io.helidon.config.Config;
+import io.helidon.config.ConfigException;
 import io.helidon.config.ConfigSources;
+import io.helidon.config.ConfigValue;
 
 /**
- * vbuf's typed configuration. Built from (highest priority first) the environment variables named in {@link Setting},
- * Java system properties, {@code application.yaml} on the class path, then the defaults in {@link Setting}.
+ * vbuf's typed configuration, read once at start. Layers, highest priority first: explicit overrides (tests),
+ * environment variables ({@link Setting#envVar() canonical names} and their {@link Setting#aliases() aliases}, see
+ * {@link EnvironmentLayer}), Java system properties ({@code -Dkey=value}), and {@code application.yaml} on the class
+ * path, which holds every default.
  *
- * @param helidon the merged Helidon config (the server reads its own {@code server.*} keys from it)
+ * @param helidon  the merged Helidon config (the server reads its own {@code server.*} keys from it)
+ * @param warnings what start-up should log once logging is set up ({@link #logWarnings()}): deprecated environment
+ *                 variable names in use, aliases ignored because the canonical variable is also set
  */
 public record VbufConfig(Config helidon,
                          String host,
@@ -40,7 +49,14 @@ public record VbufConfig(Config helidon,
                          double sessionSegmentsPerSecond,
                          int sessionSegmentBurst,
                          String logFormat,
-                         String logLevel) {
+                         String logLevel,
+                         List<String> warnings) {
+    private static final Logger LOG = Logger.getLogger(VbufConfig.class.getName());
+
+    public VbufConfig {
+        allowedOrigins = Set.copyOf(allowedOrigins);
+        warnings = List.copyOf(warnings);
+    }
 
     /** Loads the configuration the way the server does at start. */
     public static VbufConfig load() {
@@ -50,134 +66,145 @@ public record VbufConfig(Config helidon,
     /**
      * Loads configuration from the given environment and explicit overrides (overrides win; tests use them).
      *
-     * @param env       environment variables; only those named in {@link Setting} are read
+     * @param env       environment variables; only the canonical names and aliases of {@link Setting} are read
      * @param overrides key/value pairs by {@link Setting#key()}
      */
     public static VbufConfig load(Map<String, String> env, Map<String, String> overrides) {
-        Map<String, String> fromEnv = new HashMap<>();
-        for (Setting s : Setting.values()) {
-            String v = env.get(s.envVar());
-            if (v != null && !v.isBlank()) {
-                fromEnv.put(s.key(), v.trim());
-            }
-        }
-        Map<String, String> defaults = new HashMap<>();
-        for (Setting s : Setting.values()) {
-            defaults.put(s.key(), s.defaultValue());
-        }
+        EnvironmentLayer fromEnv = EnvironmentLayer.read(env);
         Config config = Config.builder()
                 .disableEnvironmentVariablesSource()
                 .disableSystemPropertiesSource()
                 .sources(List.of(ConfigSources.create(overrides),
-                                 ConfigSources.create(fromEnv),
+                                 ConfigSources.create(fromEnv.values()),
                                  ConfigSources.systemProperties(),
-                                 ConfigSources.classpath("application.yaml").optional(),
-                                 ConfigSources.create(defaults)))
+                                 ConfigSources.classpath(Setting.DEFAULTS_RESOURCE)))
                 .build();
-        return from(config);
+        return new Reader(config, fromEnv).read();
     }
 
-    static VbufConfig from(Config c) {
-        int cpus = Runtime.getRuntime().availableProcessors();
-        int maxConcurrent = positiveInt(c, Setting.MAX_CONCURRENT, 0);
-        String logFormat = string(c, Setting.LOG_FORMAT).toLowerCase(Locale.ROOT);
-        if (!logFormat.equals("text") && !logFormat.equals("json")) {
-            throw invalid(Setting.LOG_FORMAT, logFormat, "expected text or json");
-        }
-        double timeoutMinutes = number(c, Setting.SESSION_TIMEOUT_MINUTES);
-        if (!(timeoutMinutes > 0)) {
-            throw invalid(Setting.SESSION_TIMEOUT_MINUTES, String.valueOf(timeoutMinutes), "must be > 0");
-        }
-        return new VbufConfig(c,
-                              string(c, Setting.HOST),
-                              positiveInt(c, Setting.PORT, 0),
-                              maxConcurrent == 0 ? cpus : maxConcurrent,
-                              positiveInt(c, Setting.QUEUE_CAPACITY, 0),
-                              Duration.ofMillis(positiveInt(c, Setting.TARGET_LATENCY_MS, 1)),
-                              positiveInt(c, Setting.PER_SESSION, 1),
-                              positiveInt(c, Setting.MAX_SEGMENT_BYTES, 1),
-                              positiveInt(c, Setting.MAX_FRAME_BYTES, 1024),
-                              Duration.ofMillis(Math.round(timeoutMinutes * 60_000)),
-                              optional(c, Setting.FFMPEG_PATH).map(Path::of),
-                              optional(c, Setting.FFMPEG_REQUIRED_VERSION),
-                              Duration.ofMillis(positiveInt(c, Setting.FFMPEG_TIMEOUT_MS, 1)),
-                              positiveInt(c, Setting.FFMPEG_MAX_OUTPUT_BYTES, 1),
-                              Duration.ofMillis(positiveInt(c, Setting.SHUTDOWN_GRACE_MS, 0)),
-                              secret(c, Setting.SECRET_KEY),
-                              string(c, Setting.AUTH_AUDIENCE),
-                              origins(c, Setting.ALLOWED_ORIGINS),
-                              positiveInt(c, Setting.MAX_SESSIONS, 1),
-                              positiveNumber(c, Setting.SESSION_RATE),
-                              positiveInt(c, Setting.SESSION_BURST, 1),
-                              logFormat,
-                              string(c, Setting.LOG_LEVEL).toUpperCase(Locale.ROOT));
+    /** Logs each of {@link #warnings()} once, as a WARNING. */
+    public void logWarnings() {
+        warnings.forEach(LOG::warning);
     }
 
-    private static String string(Config c, Setting s) {
-        return c.get(s.key()).asString().orElse(s.defaultValue()).trim();
-    }
+    /** Typed reads of one merged config; every failure names the key and the environment variable. */
+    private record Reader(Config c, EnvironmentLayer env) {
 
-    private static Optional<String> optional(Config c, Setting s) {
-        return c.get(s.key()).asString().map(String::trim).filter(v -> !v.isEmpty());
-    }
-
-    /** A secret setting: never echoed, in errors or in {@code toString()}. */
-    private static Optional<Secret> secret(Config c, Setting s) {
-        Optional<String> v = optional(c, s);
-        if (v.isPresent() && v.get().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < Secret.MIN_BYTES) {
-            throw new IllegalArgumentException("Invalid configuration " + s.key() + " (env " + s.envVar() + "): "
-                                               + "shorter than " + Secret.MIN_BYTES + " bytes (HS256 needs a 256-bit key)");
-        }
-        return v.map(Secret::new);
-    }
-
-    private static Set<String> origins(Config c, Setting s) {
-        Set<String> origins = new java.util.LinkedHashSet<>();
-        for (String o : string(c, s).split(",")) {
-            String origin = o.strip();
-            if (origin.isEmpty()) {
-                continue;
+        VbufConfig read() {
+            int maxConcurrent = integer(Setting.MAX_CONCURRENT, 0);
+            String logFormat = string(Setting.LOG_FORMAT).toLowerCase(Locale.ROOT);
+            if (!logFormat.equals("text") && !logFormat.equals("json")) {
+                throw invalid(Setting.LOG_FORMAT, logFormat, "expected text or json");
             }
-            if (!origin.matches("https?://[^/\\s]+")) {
-                throw invalid(s, origin, "an origin is scheme://host[:port], without a path");
+            return new VbufConfig(c,
+                                  string(Setting.HOST),
+                                  integer(Setting.PORT, 0),
+                                  maxConcurrent == 0 ? Runtime.getRuntime().availableProcessors() : maxConcurrent,
+                                  integer(Setting.QUEUE_CAPACITY, 0),
+                                  millis(Setting.TARGET_LATENCY_MS, 1),
+                                  integer(Setting.PER_SESSION, 1),
+                                  integer(Setting.MAX_SEGMENT_BYTES, 1),
+                                  integer(Setting.MAX_FRAME_BYTES, 1024),
+                                  Duration.ofMillis(Math.round(positiveNumber(Setting.SESSION_TIMEOUT_MINUTES) * 60_000)),
+                                  optional(Setting.FFMPEG_PATH).map(Path::of),
+                                  optional(Setting.FFMPEG_REQUIRED_VERSION),
+                                  millis(Setting.FFMPEG_TIMEOUT_MS, 1),
+                                  integer(Setting.FFMPEG_MAX_OUTPUT_BYTES, 1),
+                                  millis(Setting.SHUTDOWN_GRACE_MS, 0),
+                                  secret(Setting.SECRET_KEY),
+                                  string(Setting.AUTH_AUDIENCE),
+                                  origins(Setting.ALLOWED_ORIGINS),
+                                  integer(Setting.MAX_SESSIONS, 1),
+                                  positiveNumber(Setting.SESSION_RATE),
+                                  integer(Setting.SESSION_BURST, 1),
+                                  logFormat,
+                                  string(Setting.LOG_LEVEL).toUpperCase(Locale.ROOT),
+                                  env.warnings());
+        }
+
+        private Config node(Setting s) {
+            Config node = c.get(s.key());
+            if (!node.exists()) {
+                throw new IllegalStateException("No value for configuration " + s.key() + ": " + Setting.DEFAULTS_RESOURCE
+                                                + " on the class path should hold every default");
             }
-            origins.add(origin);
+            return node;
         }
-        return Set.copyOf(origins);
-    }
 
-    private static double positiveNumber(Config c, Setting s) {
-        double v = number(c, s);
-        if (!(v > 0) || Double.isInfinite(v)) {
-            throw invalid(s, string(c, s), "must be a number > 0");
+        String string(Setting s) {
+            return node(s).asString().get().strip();
         }
-        return v;
-    }
 
-    private static int positiveInt(Config c, Setting s, int min) {
-        String raw = string(c, s);
-        try {
-            int v = Integer.parseInt(raw);
+        Optional<String> optional(Setting s) {
+            return Optional.of(string(s)).filter(v -> !v.isEmpty());
+        }
+
+        /** A typed value; a value the type cannot be read from fails with the key, the variable and the value. */
+        private <T> T typed(Setting s, Function<Config, ConfigValue<T>> as, String why) {
+            try {
+                return as.apply(node(s)).get();
+            } catch (ConfigException e) {
+                throw invalid(s, string(s), why);
+            }
+        }
+
+        int integer(Setting s, int min) {
+            int v = typed(s, Config::asInt, "not an integer");
             if (v < min) {
-                throw invalid(s, raw, "must be >= " + min);
+                throw invalid(s, string(s), "must be >= " + min);
             }
             return v;
-        } catch (NumberFormatException e) {
-            throw invalid(s, raw, "not an integer");
         }
-    }
 
-    private static double number(Config c, Setting s) {
-        String raw = string(c, s);
-        try {
-            return Double.parseDouble(raw);
-        } catch (NumberFormatException e) {
-            throw invalid(s, raw, "not a number");
+        Duration millis(Setting s, int min) {
+            return Duration.ofMillis(integer(s, min));
         }
-    }
 
-    private static IllegalArgumentException invalid(Setting s, String value, String why) {
-        return new IllegalArgumentException("Invalid configuration " + s.key() + " (env " + s.envVar() + ") = '"
-                                            + value + "': " + why);
+        double positiveNumber(Setting s) {
+            double v = typed(s, Config::asDouble, "not a number");
+            if (!(v > 0) || Double.isInfinite(v)) {
+                throw invalid(s, string(s), "must be a number > 0");
+            }
+            return v;
+        }
+
+        /** A secret setting: never echoed, in errors or in {@code toString()}. */
+        Optional<Secret> secret(Setting s) {
+            Optional<String> v = optional(s);
+            if (v.isPresent() && v.get().getBytes(StandardCharsets.UTF_8).length < Secret.MIN_BYTES) {
+                throw new IllegalArgumentException("Invalid configuration " + s.key() + " (" + where(s) + "): shorter"
+                                                   + " than " + Secret.MIN_BYTES + " bytes (HS256 needs a 256-bit key)");
+            }
+            return v.map(Secret::new);
+        }
+
+        Set<String> origins(Setting s) {
+            Set<String> origins = new LinkedHashSet<>();
+            for (String o : string(s).split(",")) {
+                String origin = o.strip();
+                if (origin.isEmpty()) {
+                    continue;
+                }
+                if (!origin.matches("https?://[^/\\s]+")) {
+                    throw invalid(s, origin, "an origin is scheme://host[:port], without a path");
+                }
+                origins.add(origin);
+            }
+            return origins;
+        }
+
+        /** The environment variable to name: the one that set the value, else the canonical one. */
+        private String where(Setting s) {
+            String source = env.source(s);
+            if (source == null || source.equals(s.envVar())) {
+                return "env " + s.envVar();
+            }
+            return "env " + source + ", an alias of " + s.envVar();
+        }
+
+        private IllegalArgumentException invalid(Setting s, String value, String why) {
+            return new IllegalArgumentException("Invalid configuration " + s.key() + " (" + where(s) + ") = '" + value
+                                                + "': " + why);
+        }
     }
 }

@@ -1,11 +1,19 @@
 package dev.vbuf.config;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
+import dev.vbuf.config.Setting.Alias;
 import dev.vbuf.testing.ReadmeTables;
+import dev.vbuf.testing.ServerProcess;
 
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
@@ -13,89 +21,353 @@ import io.helidon.config.ConfigSources;
 import org.junit.jupiter.api.Test;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The configuration table in README.md, application.yaml and {@link Setting} say the same thing. */
+/**
+ * Configuration: one naming rule for environment variables plus the aliases {@link Setting} lists; defaults only in
+ * {@code application.yaml}; README's tables generated from (and checked against) both; typed reads with messages that
+ * name the key and the variable.
+ */
 class ConfigTest {
 
-    @Test
-    void readmeTableListsEverySettingWithItsEnvVarAndDefault() throws Exception {
-        List<List<String>> rows = ReadmeTables.table("key", "environment variable", "default", "meaning");
-        List<List<String>> expected = Arrays.stream(Setting.values())
-                .map(s -> List.of(s.key(), s.envVar(), s.defaultValue().isEmpty() ? "(empty)" : s.defaultValue()))
-                .toList();
-        assertThat(rows.stream().map(r -> r.subList(0, 3)).toList(), is(expected));
+    private static String readmeDefault(Setting s) {
+        return s.defaultValue().isEmpty() ? "(empty)" : s.defaultValue();
+    }
+
+    /** A README cell as {@link ReadmeTables} reads it: code spans unwrapped. */
+    private static String plain(String markdown) {
+        return markdown.replace("`", "");
+    }
+
+    private static String code(String s) {
+        return s.equals("(empty)") ? s : "`" + s + "`";
+    }
+
+    /** The README configuration table as it should be (printed when it is not). */
+    static String configurationTable() {
+        StringBuilder md = new StringBuilder("| key | environment variable | default | meaning |\n|---|---|---|---|\n");
+        for (Setting s : Setting.values()) {
+            md.append("| ").append(code(s.key())).append(" | ").append(code(s.envVar())).append(" | ")
+                    .append(code(readmeDefault(s))).append(" | ").append(s.meaning()).append(" |\n");
+        }
+        return md.toString();
+    }
+
+    static String aliasTable() {
+        StringBuilder md = new StringBuilder("| alias | canonical variable | status |\n|---|---|---|\n");
+        for (Setting s : Setting.values()) {
+            for (Alias a : s.aliases()) {
+                md.append("| ").append(code(a.name())).append(" | ").append(code(s.envVar())).append(" | ")
+                        .append(a.status() == Alias.Status.SUPPORTED ? "supported" : "deprecated: warns at start")
+                        .append(" |\n");
+            }
+        }
+        return md.toString();
+    }
+
+    /** A README table's rows; if README has no such table, the failure shows the one it should have. */
+    private static List<List<String>> table(String expected, String... header) throws Exception {
+        try {
+            return ReadmeTables.table(header);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; README \"Configuration\" should hold:\n" + expected, e);
+        }
     }
 
     @Test
-    void securityLimitsTableNamesRealSettingsWithTheirDefaults() throws Exception {
+    void readmeConfigurationTableIsGeneratedFromTheSettingsAndTheYaml() throws Exception {
+        List<List<String>> rows = table(configurationTable(), "key", "environment variable", "default", "meaning");
+        List<List<String>> expected = Arrays.stream(Setting.values())
+                .map(s -> List.of(s.key(), s.envVar(), readmeDefault(s), plain(s.meaning())))
+                .toList();
+        assertThat("README \"Configuration\" should hold this table:\n" + configurationTable(), rows, is(expected));
+    }
+
+    @Test
+    void readmeAliasTableListsEveryAliasOnce() throws Exception {
+        List<List<String>> rows = table(aliasTable(), "alias", "canonical variable", "status");
+        List<List<String>> expected = new ArrayList<>();
+        for (Setting s : Setting.values()) {
+            for (Alias a : s.aliases()) {
+                expected.add(List.of(a.name(), s.envVar(), a.status() == Alias.Status.SUPPORTED
+                                                           ? "supported" : "deprecated: warns at start"));
+            }
+        }
+        assertThat("README \"Configuration\" should hold this alias table:\n" + aliasTable(), rows, is(expected));
+    }
+
+    @Test
+    void securityLimitsTableNamesCanonicalVariablesWithTheirDefaults() throws Exception {
         List<List<String>> rows = ReadmeTables.table("limit", "environment variable", "default", "when exceeded");
         assertThat(rows.size() > 10, is(true));
         for (List<String> row : rows) {
             String[] vars = row.get(1).split(",\\s*");
             String[] defaults = row.get(2).split(",\\s*");
+            assertThat(row.toString(), defaults.length, is(vars.length));
             for (int i = 0; i < vars.length; i++) {
-                Setting s = Setting.byEnvVar(vars[i]).orElseThrow(() -> new AssertionError("not a setting: " + row));
-                String expected = s.defaultValue().isEmpty() ? "(empty)" : s.defaultValue();
-                assertThat(row.toString(), defaults[i], is(expected));
+                Setting s = Setting.byEnvVar(vars[i])
+                        .orElseThrow(() -> new AssertionError("not a canonical setting variable: " + row));
+                assertThat(row.toString(), defaults[i], is(readmeDefault(s)));
             }
         }
     }
 
     @Test
-    void applicationYamlHoldsEveryKeyWithItsDefault() {
-        Config yaml = Config.just(ConfigSources.classpath("application.yaml"));
+    void applicationYamlHoldsEveryKeyAndNothingElse() {
+        Config yaml = Config.just(ConfigSources.classpath(Setting.DEFAULTS_RESOURCE));
+        Set<String> leaves = new TreeSet<>();
+        yaml.traverse().filter(n -> n.type() == Config.Type.VALUE).forEach(n -> leaves.add(n.key().toString()));
+        Set<String> keys = Arrays.stream(Setting.values()).map(Setting::key).collect(Collectors.toCollection(TreeSet::new));
+        assertThat("keys in application.yaml", leaves, is(keys));
+    }
+
+    @Test
+    void oneNamingRuleAndNoTwoNamesCollide() {
+        Map<String, String> owner = new HashMap<>();
         for (Setting s : Setting.values()) {
-            assertThat(s.key() + " in application.yaml", yaml.get(s.key()).asString().orElse(null),
-                       is(s.defaultValue()));
+            String rule = "VBUF_" + s.key().toUpperCase(java.util.Locale.ROOT).replaceAll("[.-]", "_");
+            assertThat(s.envVar(), is(rule));
+            assertThat(s + ": canonical variable " + s.envVar() + " is also " + owner.get(s.envVar()),
+                       owner.put(s.envVar(), s.key()), is((String) null));
+        }
+        for (Setting s : Setting.values()) {
+            for (Alias a : s.aliases()) {
+                assertThat("alias " + a.name() + " of " + s.key() + " is already " + owner.get(a.name()),
+                           owner.put(a.name(), s.key()), is((String) null));
+                assertThat(Setting.byAnyEnvName(a.name()), is(Optional.of(s)));
+                assertThat("an alias is not canonical", Setting.byEnvVar(a.name()), is(Optional.empty()));
+            }
+            assertThat(Setting.byAnyEnvName(s.envVar()), is(Optional.of(s)));
+            assertThat(Setting.byKey(s.key()), is(Optional.of(s)));
         }
     }
 
     @Test
-    void environmentVariablesOverrideTheYaml() {
-        VbufConfig c = VbufConfig.load(Map.of("PORT", "9123",
-                                              "DUBBING_MAX_CONCURRENT_SESSIONS", "7",
-                                              "DUBBING_TARGET_LATENCY_MS", "750",
-                                              "DUBBING_SESSION_TIMEOUT_MINUTES", "0.5",
+    void theDocumentedAliasesAreTheOnesListed() {
+        Map<String, String> supported = new HashMap<>();
+        Set<String> deprecated = new TreeSet<>();
+        for (Setting s : Setting.values()) {
+            for (Alias a : s.aliases()) {
+                if (a.status() == Alias.Status.SUPPORTED) {
+                    supported.put(a.name(), s.key());
+                } else {
+                    deprecated.add(a.name());
+                }
+            }
+        }
+        // the deployment analysis's names, and what platforms set
+        assertThat(supported, is(Map.of("DUBBING_MAX_CONCURRENT_SESSIONS", "admission.max-concurrent",
+                                        "DUBBING_TARGET_LATENCY_MS", "admission.target-latency-ms",
+                                        "DUBBING_SESSION_TIMEOUT_MINUTES", "session.timeout-minutes",
+                                        "PORT", "server.port",
+                                        "SECRET_KEY", "auth.secret-key",
+                                        "LOG_LEVEL", "log.level")));
+        // every name the previous release documented that the rule does not produce
+        assertThat(deprecated, is(new TreeSet<>(List.of("VBUF_HOST", "VBUF_QUEUE_CAPACITY", "VBUF_SEGMENT_MAX_BYTES",
+                                                        "VBUF_WS_MAX_FRAME_BYTES", "FFMPEG_PATH",
+                                                        "FFMPEG_REQUIRED_VERSION", "VBUF_ALLOWED_ORIGINS",
+                                                        "VBUF_MAX_SESSIONS", "VBUF_SESSION_SEGMENTS_PER_SECOND",
+                                                        "VBUF_SESSION_SEGMENT_BURST", "LOG_FORMAT"))));
+    }
+
+    @Test
+    void canonicalVariablesOverrideTheYaml() {
+        VbufConfig c = VbufConfig.load(Map.of("VBUF_SERVER_PORT", "9123",
+                                              "VBUF_SERVER_HOST", "127.0.0.2",
+                                              "VBUF_ADMISSION_MAX_CONCURRENT", "7",
+                                              "VBUF_ADMISSION_QUEUE_CAPACITY", "9",
+                                              "VBUF_ADMISSION_TARGET_LATENCY_MS", "750",
+                                              "VBUF_SESSION_TIMEOUT_MINUTES", "0.5",
                                               "VBUF_SEGMENTS_PER_SESSION", "4",
-                                              "LOG_FORMAT", "json"),
+                                              "VBUF_LIMITS_MAX_SESSIONS", "11",
+                                              "VBUF_FFMPEG_PATH", "/opt/ffmpeg",
+                                              "VBUF_LOG_FORMAT", "json"),
                                        Map.of());
         assertThat(c.port(), is(9123));
+        assertThat(c.host(), is("127.0.0.2"));
         assertThat(c.maxConcurrent(), is(7));
+        assertThat(c.queueCapacity(), is(9));
         assertThat(c.targetLatency(), is(Duration.ofMillis(750)));
         assertThat(c.sessionTimeout(), is(Duration.ofSeconds(30)));
         assertThat(c.perSession(), is(4));
+        assertThat(c.maxSessions(), is(11));
+        assertThat(c.ffmpegPath(), is(Optional.of(java.nio.file.Path.of("/opt/ffmpeg"))));
         assertThat(c.logFormat(), is("json"));
+        assertThat(c.warnings(), empty());
+    }
+
+    @Test
+    void supportedAliasesWorkWithoutWarnings() {
+        String key = "k".repeat(Secret.MIN_BYTES);
+        VbufConfig c = VbufConfig.load(Map.of("PORT", "9124",
+                                              "DUBBING_MAX_CONCURRENT_SESSIONS", "3",
+                                              "DUBBING_TARGET_LATENCY_MS", "600",
+                                              "DUBBING_SESSION_TIMEOUT_MINUTES", "2",
+                                              "SECRET_KEY", key,
+                                              "LOG_LEVEL", "debug"),
+                                       Map.of());
+        assertThat(c.port(), is(9124));
+        assertThat(c.maxConcurrent(), is(3));
+        assertThat(c.targetLatency(), is(Duration.ofMillis(600)));
+        assertThat(c.sessionTimeout(), is(Duration.ofMinutes(2)));
+        assertThat(c.secretKey().map(Secret::value), is(Optional.of(key)));
+        assertThat(c.logLevel(), is("DEBUG"));
+        assertThat(c.warnings(), empty());
+    }
+
+    @Test
+    void deprecatedNamesStillWorkWithOneWarningEachNamingTheCanonicalVariable() {
+        Map<String, String> env = Map.of("VBUF_QUEUE_CAPACITY", "5",
+                                         "VBUF_MAX_SESSIONS", "6",
+                                         "FFMPEG_PATH", "/usr/local/bin/ffmpeg",
+                                         "LOG_FORMAT", "json",
+                                         "VBUF_WS_MAX_FRAME_BYTES", "4096");
+        VbufConfig c = VbufConfig.load(env, Map.of());
+        assertThat(c.queueCapacity(), is(5));
+        assertThat(c.maxSessions(), is(6));
+        assertThat(c.ffmpegPath(), is(Optional.of(java.nio.file.Path.of("/usr/local/bin/ffmpeg"))));
+        assertThat(c.logFormat(), is("json"));
+        assertThat(c.maxFrameBytes(), is(4096));
+        assertThat(c.warnings(), hasSize(env.size()));
+        for (String old : env.keySet()) {
+            Setting s = Setting.byAnyEnvName(old).orElseThrow();
+            List<String> about = c.warnings().stream().filter(w -> w.contains(old + " ")).toList();
+            assertThat(about, hasSize(1));
+            assertThat(about.get(0), containsString("deprecated"));
+            assertThat(about.get(0), containsString("rename it to " + s.envVar()));
+        }
+    }
+
+    @Test
+    void theCanonicalNameWinsOverAnAliasAndSaysSo() {
+        VbufConfig c = VbufConfig.load(Map.of("VBUF_ADMISSION_MAX_CONCURRENT", "2",
+                                              "DUBBING_MAX_CONCURRENT_SESSIONS", "8",
+                                              "VBUF_LIMITS_MAX_SESSIONS", "40",
+                                              "VBUF_MAX_SESSIONS", "40"),
+                                       Map.of());
+        assertThat(c.maxConcurrent(), is(2));
+        assertThat(c.maxSessions(), is(40));
+        assertThat(c.warnings(), contains(
+                "Environment variable DUBBING_MAX_CONCURRENT_SESSIONS is ignored: VBUF_ADMISSION_MAX_CONCURRENT is also"
+                + " set and takes precedence; set only one of them",
+                "Environment variable VBUF_MAX_SESSIONS is ignored: VBUF_LIMITS_MAX_SESSIONS is also set and takes"
+                + " precedence; VBUF_MAX_SESSIONS is deprecated, remove it"));
+        // a platform's PORT agreeing with the canonical variable is not worth a warning
+        assertThat(VbufConfig.load(Map.of("PORT", "8081", "VBUF_SERVER_PORT", "8081"), Map.of()).warnings(), empty());
+    }
+
+    @Test
+    void blankVariablesCountAsNotSetAndOtherVariablesAreNotRead() {
+        VbufConfig c = VbufConfig.load(Map.of("VBUF_ADMISSION_QUEUE_CAPACITY", "  ",
+                                              "ADMISSION_QUEUE_CAPACITY", "1",
+                                              "SERVER_PORT", "1",
+                                              "admission.queue-capacity", "1"),
+                                       Map.of());
+        assertThat(c.queueCapacity(), is(Integer.parseInt(Setting.QUEUE_CAPACITY.defaultValue())));
+        assertThat(c.port(), is(Integer.parseInt(Setting.PORT.defaultValue())));
+    }
+
+    @Test
+    void environmentBeatsSystemPropertiesWhichBeatTheYaml() {
+        String key = Setting.SESSION_BURST.key();
+        System.setProperty(key, "17");
+        try {
+            assertThat(VbufConfig.load(Map.of(), Map.of()).sessionSegmentBurst(), is(17));
+            assertThat(VbufConfig.load(Map.of(Setting.SESSION_BURST.envVar(), "19"), Map.of()).sessionSegmentBurst(),
+                       is(19));
+        } finally {
+            System.clearProperty(key);
+        }
     }
 
     @Test
     void defaults() {
         VbufConfig c = VbufConfig.load(Map.of(), Map.of());
         assertThat(c.port(), is(8080));
+        assertThat(c.host(), is("0.0.0.0"));
         assertThat(c.maxConcurrent(), is(Runtime.getRuntime().availableProcessors()));
         assertThat(c.queueCapacity(), is(100));
         assertThat(c.targetLatency(), is(Duration.ofSeconds(1)));
         assertThat(c.perSession(), is(2));
         assertThat(c.maxSegmentBytes(), is(16 * 1024 * 1024));
+        assertThat(c.maxFrameBytes(), is(32 * 1024 * 1024));
         assertThat(c.sessionTimeout(), is(Duration.ofMinutes(60)));
+        assertThat(c.ffmpegPath(), is(Optional.empty()));
+        assertThat(c.ffmpegRequiredVersion(), is(Optional.empty()));
         assertThat(c.ffmpegTimeout(), is(Duration.ofSeconds(10)));
+        assertThat(c.ffmpegMaxOutputBytes(), is(32 * 1024 * 1024));
         assertThat(c.shutdownGrace(), is(Duration.ofSeconds(8)));
+        assertThat(c.secretKey(), is(Optional.empty()));
+        assertThat(c.authAudience(), is("vbuf"));
+        assertThat(c.allowedOrigins(), empty());
+        assertThat(c.maxSessions(), is(100));
+        assertThat(c.sessionSegmentsPerSecond(), is(2.0));
+        assertThat(c.sessionSegmentBurst(), is(30));
         assertThat(c.logFormat(), is("text"));
+        assertThat(c.logLevel(), is("INFO"));
+        assertThat(c.warnings(), empty());
     }
 
     @Test
-    void badValuesFailWithTheKeyAndTheEnvVarInTheMessage() {
+    void badValuesFailWithTheKeyAndTheVariableInTheMessage() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> VbufConfig.load(Map.of("DUBBING_MAX_CONCURRENT_SESSIONS", "many"), Map.of()));
-        assertThat(e.getMessage(), containsString("DUBBING_MAX_CONCURRENT_SESSIONS"));
-        assertThat(e.getMessage(), containsString("admission.max-concurrent"));
+        assertThat(e.getMessage(), is("Invalid configuration admission.max-concurrent (env"
+                                      + " DUBBING_MAX_CONCURRENT_SESSIONS, an alias of VBUF_ADMISSION_MAX_CONCURRENT)"
+                                      + " = 'many': not an integer"));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> VbufConfig.load(Map.of("VBUF_ADMISSION_QUEUE_CAPACITY", "-1"), Map.of()));
+        assertThat(e.getMessage(), is("Invalid configuration admission.queue-capacity (env"
+                                      + " VBUF_ADMISSION_QUEUE_CAPACITY) = '-1': must be >= 0"));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> VbufConfig.load(Map.of(), Map.of(Setting.TARGET_LATENCY_MS.key(), "1.5")));
+        assertThat(e.getMessage(), is("Invalid configuration admission.target-latency-ms (env"
+                                      + " VBUF_ADMISSION_TARGET_LATENCY_MS) = '1.5': not an integer"));
         e = assertThrows(IllegalArgumentException.class,
                 () -> VbufConfig.load(Map.of("LOG_FORMAT", "xml"), Map.of()));
         assertThat(e.getMessage(), containsString("text or json"));
+        assertThat(e.getMessage(), containsString("env LOG_FORMAT, an alias of VBUF_LOG_FORMAT"));
         e = assertThrows(IllegalArgumentException.class,
                 () -> VbufConfig.load(Map.of("DUBBING_SESSION_TIMEOUT_MINUTES", "0"), Map.of()));
         assertThat(e.getMessage(), containsString("DUBBING_SESSION_TIMEOUT_MINUTES"));
+        assertThat(e.getMessage(), containsString("must be a number > 0"));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> VbufConfig.load(Map.of("VBUF_LIMITS_SESSION_SEGMENTS_PER_SECOND", "fast"), Map.of()));
+        assertThat(e.getMessage(), containsString("limits.session-segments-per-second"));
+        assertThat(e.getMessage(), containsString("not a number"));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> VbufConfig.load(Map.of("VBUF_AUTH_ALLOWED_ORIGINS", "https://a.example/path"), Map.of()));
+        assertThat(e.getMessage(), containsString("VBUF_AUTH_ALLOWED_ORIGINS"));
+        String shortSecret = "short-and-secret";
+        e = assertThrows(IllegalArgumentException.class,
+                () -> VbufConfig.load(Map.of("VBUF_AUTH_SECRET_KEY", shortSecret), Map.of()));
+        assertThat(e.getMessage(), containsString("VBUF_AUTH_SECRET_KEY"));
+        assertThat("a secret is never echoed", e.getMessage(), not(containsString(shortSecret)));
+    }
+
+    /** What a user upgrading sees: the old names keep working and the start log says, once each, what to rename. */
+    @Test
+    void aServerStartedWithDeprecatedNamesUsesThemAndWarnsOnceAtStart() throws Exception {
+        Map<String, String> env = Map.of("VBUF_QUEUE_CAPACITY", "7",
+                                         "LOG_FORMAT", "json",
+                                         "DUBBING_TARGET_LATENCY_MS", "777");
+        try (ServerProcess server = ServerProcess.start(env)) {
+            server.awaitReady(Duration.ofSeconds(60));
+            String log = server.log();
+            assertThat(log, containsString("queue 7, budget 777 ms"));
+            List<String> warnings = log.lines().filter(l -> l.contains("\"WARNING\"") && l.contains("Environment"))
+                    .toList();
+            assertThat(log, warnings, hasSize(2));
+            assertThat(warnings.get(0), startsWith("{"));
+            assertThat(String.join("\n", warnings), containsString("rename it to VBUF_ADMISSION_QUEUE_CAPACITY"));
+            assertThat(String.join("\n", warnings), containsString("rename it to VBUF_LOG_FORMAT"));
+        }
     }
 }

@@ -132,7 +132,7 @@ class ContainerImageIT {
     void refusesToStartWhenTheFfmpegVersionIsNotTheRequiredOne() throws Exception {
         DockerClient docker = DockerClientFactory.instance().client();
         String id = docker.createContainerCmd(image.asCanonicalNameString())
-                .withEnv("FFMPEG_REQUIRED_VERSION=0.0.1").exec().getId();
+                .withEnv("VBUF_FFMPEG_REQUIRED_VERSION=0.0.1").exec().getId();
         try {
             docker.startContainerCmd(id).exec();
             int exit = docker.waitContainerCmd(id).start().awaitStatusCode(STARTUP.toSeconds(), TimeUnit.SECONDS);
@@ -149,9 +149,9 @@ class ContainerImageIT {
     void sigtermWithSegmentsInFlightAnswersThemAllBeforeExit() throws Exception {
         int segments = 4;
         try (GenericContainer<?> c = vbuf()
-                .withEnv("DUBBING_MAX_CONCURRENT_SESSIONS", "1")
+                .withEnv("VBUF_ADMISSION_MAX_CONCURRENT", "1")
                 .withEnv("VBUF_SEGMENTS_PER_SESSION", String.valueOf(segments))
-                .withEnv("DUBBING_TARGET_LATENCY_MS", "30000")) {
+                .withEnv("VBUF_ADMISSION_TARGET_LATENCY_MS", "30000")) {
             c.start();
             byte[] segment = TestMedia.segment(Kind.TS_AAC, 6.0, true);
             try (SegmentClient client = SegmentClient.connect(wsUri(c, "format=webm"))) {

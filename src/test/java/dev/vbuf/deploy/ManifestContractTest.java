@@ -191,6 +191,13 @@ class ManifestContractTest {
         return e != null && e.getValue() != null ? e.getValue() : s.defaultValue();
     }
 
+    /** Every environment variable name that sets a setting: the canonical one and its aliases. */
+    static List<String> names(Setting s) {
+        List<String> names = new ArrayList<>(List.of(s.envVar()));
+        s.aliases().forEach(a -> names.add(a.name()));
+        return names;
+    }
+
     static long bytes(Quantity q) {
         return Quantity.getAmountInBytes(q).longValueExact();
     }
@@ -206,7 +213,7 @@ class ManifestContractTest {
     }
 
     /** The image's facts, from the Jib configuration in pom.xml (the one place they are written). */
-    record ImageFacts(int port, int maxRamPercentage) {
+    record ImageFacts(int port, int maxRamPercentage, Map<String, String> environment) {
         static ImageFacts fromPom() throws Exception {
             Document pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(Path.of("pom.xml").toFile());
             var xpath = XPathFactory.newInstance().newXPath();
@@ -223,7 +230,13 @@ class ManifestContractTest {
                 }
             }
             assertThat("pom.xml sets -XX:MaxRAMPercentage for the image", ram, notNullValue());
-            return new ImageFacts(port, ram);
+            NodeList vars = (NodeList) xpath.evaluate(jib + "/*[local-name()='environment']/*", pom,
+                                                      XPathConstants.NODESET);
+            Map<String, String> environment = new LinkedHashMap<>();
+            for (int i = 0; i < vars.getLength(); i++) {
+                environment.put(vars.item(i).getNodeName(), vars.item(i).getTextContent().strip());
+            }
+            return new ImageFacts(port, ram, environment);
         }
     }
 
@@ -268,10 +281,12 @@ class ManifestContractTest {
             all.add(knative(o));
         }
         for (Service s : all) {
-            assertThat("authentication is on: SECRET_KEY comes from a secret",
+            assertThat("authentication is on: " + Setting.SECRET_KEY.envVar() + " comes from a secret",
                        env(app(s)).get(Setting.SECRET_KEY.envVar()).getValueFrom().getSecretKeyRef(), notNullValue());
             for (EnvVar e : app(s).getEnv()) {
-                assertThat("env var " + e.getName() + " is not a vbuf setting (see Setting / README configuration)",
+                assertThat("env var " + e.getName() + " is not a vbuf setting's canonical name"
+                           + Setting.byAnyEnvName(e.getName()).map(a -> " (it is an alias: use " + a.envVar() + ")")
+                                   .orElse(" (see Setting / README configuration)"),
                            Setting.byEnvVar(e.getName()).isPresent(), is(true));
                 // no secret as a literal: anything secret-like comes from Secret Manager / a Secret
                 if (e.getName().matches("(?i).*(SECRET|TOKEN|PASSWORD|KEY).*")) {
@@ -280,6 +295,16 @@ class ManifestContractTest {
                                notNullValue());
                 }
             }
+        }
+    }
+
+    @Test
+    void theImageSetsOnlyCanonicalSettingVariables() throws Exception {
+        Map<String, String> env = ImageFacts.fromPom().environment();
+        assertThat(env.keySet(), hasItem(Setting.FFMPEG_PATH.envVar()));
+        for (String name : env.keySet()) {
+            assertThat("pom.xml Jib <environment> sets " + name + ", not a vbuf setting's canonical name",
+                       Setting.byEnvVar(name).isPresent(), is(true));
         }
     }
 
@@ -296,7 +321,10 @@ class ManifestContractTest {
             Container c = app(s);
             assertThat(c.getPorts().size(), is(1));
             assertThat(c.getPorts().get(0).getContainerPort(), is(image.port()));
-            assertThat("PORT is the container port's default, not overridden", env(c).containsKey("PORT"), is(false));
+            for (String name : names(Setting.PORT)) {
+                assertThat("the port is the container port's default, not overridden by " + name,
+                           env(c).containsKey(name), is(false));
+            }
             for (Probe p : new Probe[] {c.getStartupProbe(), c.getLivenessProbe(), c.getReadinessProbe()}) {
                 if (p == null) {
                     continue;

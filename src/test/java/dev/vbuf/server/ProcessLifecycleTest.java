@@ -29,9 +29,9 @@ class ProcessLifecycleTest {
 
     @Test
     void sigtermDrainsSegmentsInFlightThenClosesWith1001AndLeavesNoFfmpeg() throws Exception {
-        Map<String, String> env = Map.of("DUBBING_MAX_CONCURRENT_SESSIONS", "1",
+        Map<String, String> env = Map.of("VBUF_ADMISSION_MAX_CONCURRENT", "1",
                                          "VBUF_SEGMENTS_PER_SESSION", "8",
-                                         "DUBBING_TARGET_LATENCY_MS", "30000", "LOG_LEVEL", "DEBUG");
+                                         "VBUF_ADMISSION_TARGET_LATENCY_MS", "30000", "VBUF_LOG_LEVEL", "DEBUG");
         byte[] segment = TestMedia.segment(Kind.TS_AAC, 6.0, true);
         try (ServerProcess server = ServerProcess.start(env)) {
             server.awaitReady(Duration.ofSeconds(60));
@@ -104,8 +104,8 @@ class ProcessLifecycleTest {
     void sigtermUnderLoadAnswersEverySegmentAcceptedBeforeIt() throws Exception {
         int sessions = 4;
         int perSession = 4;
-        Map<String, String> env = Map.of("DUBBING_MAX_CONCURRENT_SESSIONS", "2", "VBUF_SEGMENTS_PER_SESSION", "4",
-                                         "DUBBING_TARGET_LATENCY_MS", "30000");
+        Map<String, String> env = Map.of("VBUF_ADMISSION_MAX_CONCURRENT", "2", "VBUF_SEGMENTS_PER_SESSION", "4",
+                                         "VBUF_ADMISSION_TARGET_LATENCY_MS", "30000");
         byte[] segment = TestMedia.segment(Kind.TS_AAC, 6.0, true);
         try (ServerProcess server = ServerProcess.start(env)) {
             server.awaitReady(Duration.ofSeconds(60));
@@ -170,12 +170,14 @@ class ProcessLifecycleTest {
                 .toList();
     }
 
+    /** The supported aliases (Cloud Run's PORT, the deployment analysis's DUBBING_* and LOG_LEVEL), on purpose. */
     @Test
-    void portAndDubbingEnvironmentVariablesTakeEffect() throws Exception {
-        Map<String, String> env = Map.of("DUBBING_MAX_CONCURRENT_SESSIONS", "3",
+    void platformAndDeploymentAnalysisNamesTakeEffect() throws Exception {
+        Map<String, String> env = Map.of("PORT", String.valueOf(ServerProcess.freePort()),
+                                         "DUBBING_MAX_CONCURRENT_SESSIONS", "3",
                                          "DUBBING_TARGET_LATENCY_MS", "777",
                                          "DUBBING_SESSION_TIMEOUT_MINUTES", "0.02",
-                                         "LOG_FORMAT", "json",
+                                         "VBUF_LOG_FORMAT", "json",
                                          "LOG_LEVEL", "DEBUG");
         try (ServerProcess server = ServerProcess.start(env)) {
             server.awaitReady(Duration.ofSeconds(60)); // on the PORT we chose
@@ -191,7 +193,7 @@ class ProcessLifecycleTest {
                 assertThat(closed.code(), is(Protocol.CLOSE_GOING_AWAY));
                 assertThat((System.nanoTime() - start) / 1_000_000, greaterThanOrEqualTo(1000L));
             }
-            // LOG_FORMAT=json: every line vbuf logs is one JSON object with a severity; session lines carry the id
+            // VBUF_LOG_FORMAT=json: every line vbuf logs is one JSON object with a severity; session lines carry the id
             Thread.sleep(300);
             boolean sawSessionId = false;
             for (String line : server.log().split("\n")) {
@@ -206,18 +208,20 @@ class ProcessLifecycleTest {
             assertThat("a log line with a sessionId:\n" + server.log(), sawSessionId, is(true));
             long nonJson = server.log().lines().filter(l -> !l.isBlank() && !l.startsWith("{")).count();
             assertThat("non-JSON lines:\n" + server.log(), nonJson, is(0L));
+            assertThat("supported aliases are read without a warning:\n" + server.log(),
+                       server.log().contains("Environment variable"), is(false));
         }
     }
 
     @Test
     void requiredFfmpegVersionMismatchFailsTheStartWithAClearMessage() throws Exception {
-        try (ServerProcess server = ServerProcess.start(Map.of("FFMPEG_REQUIRED_VERSION", "4.4.2"))) {
+        try (ServerProcess server = ServerProcess.start(Map.of("VBUF_FFMPEG_REQUIRED_VERSION", "4.4.2"))) {
             assertThat(server.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), is(true));
             assertThat(server.process().exitValue(), is(1));
             assertThat(server.log(), containsString("FFMPEG_REQUIRED_VERSION=4.4.2"));
             assertThat(server.log(), containsString(TestMedia.FFMPEG.version()));
         }
-        try (ServerProcess server = ServerProcess.start(Map.of("FFMPEG_REQUIRED_VERSION",
+        try (ServerProcess server = ServerProcess.start(Map.of("VBUF_FFMPEG_REQUIRED_VERSION",
                                                                TestMedia.FFMPEG.version()))) {
             server.awaitReady(Duration.ofSeconds(60));
         }
@@ -241,7 +245,7 @@ class ProcessLifecycleTest {
 
     @Test
     void missingFfmpegPathFailsTheStartWithAClearMessage() throws Exception {
-        try (ServerProcess server = ServerProcess.start(Map.of("FFMPEG_PATH", "/nonexistent/ffmpeg"))) {
+        try (ServerProcess server = ServerProcess.start(Map.of("VBUF_FFMPEG_PATH", "/nonexistent/ffmpeg"))) {
             assertThat(server.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), is(true));
             assertThat(server.process().exitValue(), is(1));
             assertThat(server.log(), containsString("FFMPEG_PATH=/nonexistent/ffmpeg is not an executable file"));

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.vbuf.config.Setting;
+
 /**
  * vbuf in its own JVM, started the way a user starts it ({@code dev.vbuf.Main}) with a given environment: for what
  * only a real process shows (environment variables, SIGTERM, exit codes, logs on stderr).
@@ -30,13 +32,22 @@ public final class ServerProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts the server with the given environment (PORT is chosen here unless given). */
+    /**
+     * Starts the server with the given environment. The port is the one given (by {@code VBUF_SERVER_PORT}, or by an
+     * alias such as {@code PORT}), else a free one chosen here.
+     */
     public static ServerProcess start(Map<String, String> env) throws IOException {
-        int port = env.containsKey("PORT") ? Integer.parseInt(env.get("PORT")) : freePort();
+        List<String> portVars = new ArrayList<>(List.of(Setting.PORT.envVar()));
+        Setting.PORT.aliases().forEach(a -> portVars.add(a.name()));
+        String given = portVars.stream().filter(env::containsKey).findFirst().orElse(null);
+        int port = given != null ? Integer.parseInt(env.get(given)) : freePort();
         ProcessBuilder pb = new ProcessBuilder(mainCommand());
+        portVars.forEach(pb.environment()::remove); // none inherited from the JVM running the tests
         pb.environment().putAll(env);
-        pb.environment().put("PORT", String.valueOf(port));
-        pb.environment().putIfAbsent("VBUF_HOST", "127.0.0.1");
+        if (given == null) {
+            pb.environment().put(Setting.PORT.envVar(), String.valueOf(port));
+        }
+        pb.environment().putIfAbsent(Setting.HOST.envVar(), "127.0.0.1");
         Path log = Files.createTempFile("vbuf-server", ".log");
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         return new ServerProcess(pb.start(), port, log);
