@@ -15,7 +15,7 @@ import com.auth0.jwt.algorithms.Algorithm;
 import com.auth0.jwt.exceptions.JWTVerificationException;
 
 /**
- * Checks the access token of a WebSocket upgrade or an HTTP request: an HS256 JWT signed with {@code SECRET_KEY},
+ * Checks the access token of a WebSocket upgrade or an HTTP request: an HS256 JWT signed with {@code VBUF_AUTH_SECRET_KEY} (alias {@code SECRET_KEY}),
  * with an {@code exp} in the future and {@code aud} containing {@code VBUF_AUTH_AUDIENCE}. Disabled (everything
  * allowed) when no secret is configured.
  *
@@ -111,7 +111,7 @@ public final class Authenticator {
      * tests use.
      */
     public String mint(String subject, Duration ttl) {
-        Algorithm a = algorithm.orElseThrow(() -> new IllegalStateException("SECRET_KEY is not set"));
+        Algorithm a = algorithm.orElseThrow(() -> new IllegalStateException("no secret key is configured"));
         Instant now = Instant.now();
         return JWT.create().withSubject(subject).withAudience(audience).withIssuedAt(now)
                 .withExpiresAt(now.plus(ttl)).sign(a);

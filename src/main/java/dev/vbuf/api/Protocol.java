@@ -24,7 +24,7 @@ public final class Protocol {
     public static final String UNAUTHORIZED = "unauthorized";
     /** The one message a refused token gets: nothing that tells an attacker what was wrong. */
     public static final String UNAUTHORIZED_MESSAGE = "missing or invalid access token";
-    /** Code of a request whose browser {@code Origin} is not in {@code VBUF_ALLOWED_ORIGINS} (HTTP 403). */
+    /** Code of a request whose browser {@code Origin} is not in {@code VBUF_AUTH_ALLOWED_ORIGINS} (HTTP 403). */
     public static final String FORBIDDEN_ORIGIN = "forbidden_origin";
     /** WebSocket sub-protocol the server selects when a client offers it (see README, "Access"). */
     public static final String SUBPROTOCOL = "vbuf.v1";

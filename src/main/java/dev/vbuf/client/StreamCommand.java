@@ -43,7 +43,7 @@ public final class StreamCommand implements Callable<Integer> {
     URI url;
 
     @Option(names = "--token", defaultValue = "${env:VBUF_TOKEN}",
-            description = "Access token for a server with SECRET_KEY set (sent as Authorization: Bearer; default:"
+            description = "Access token for a server with VBUF_AUTH_SECRET_KEY (or SECRET_KEY) set (sent as Authorization: Bearer; default:"
                           + " the VBUF_TOKEN environment variable). `vbuf token` makes one.")
     String token;
 

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 import dev.vbuf.process.ProcessRunner;
 
 /**
- * The FFmpeg executable vbuf runs, and its version. Located in this order: an explicit path ({@code FFMPEG_PATH}), the
+ * The FFmpeg executable vbuf runs, and its version. Located in this order: an explicit path (configured), the
  * pinned build the Maven build unpacks next to the jar ({@code ffmpeg/ffmpeg}), {@code ffmpeg} on {@code PATH}.
  *
  * @param executable path to the executable
@@ -30,21 +30,29 @@ public record FfmpegBinary(Path executable, String version, String source) {
         return Files.isExecutable(p) ? Optional.of(p) : Optional.empty();
     }
 
+    /** Finds FFmpeg as {@link #locate(Optional, String, Optional, String)} does, without configuration to name. */
+    public static FfmpegBinary locate(Optional<Path> explicit, Optional<String> requiredVersion) {
+        return locate(explicit, "the FFmpeg path", requiredVersion, "the required FFmpeg version");
+    }
+
     /**
      * Finds FFmpeg and reads its version.
      *
-     * @param explicit        {@code FFMPEG_PATH}, if set
-     * @param requiredVersion {@code FFMPEG_REQUIRED_VERSION}, if set: any other version is refused
+     * @param explicit        the configured executable, if set
+     * @param explicitName    how the user set it (the environment variable), for messages and health
+     * @param requiredVersion the required version, if set: any other version is refused
+     * @param requiredName    how the user set that
      * @throws IllegalStateException with a message that says what was tried and what to do
      */
-    public static FfmpegBinary locate(Optional<Path> explicit, Optional<String> requiredVersion) {
+    public static FfmpegBinary locate(Optional<Path> explicit, String explicitName, Optional<String> requiredVersion,
+                                      String requiredName) {
         Path exe;
         String source;
         if (explicit.isPresent()) {
             exe = explicit.get();
-            source = "FFMPEG_PATH";
+            source = explicitName;
             if (!Files.isExecutable(exe)) {
-                throw new IllegalStateException("FFMPEG_PATH=" + exe + " is not an executable file");
+                throw new IllegalStateException(explicitName + "=" + exe + " is not an executable file");
             }
         } else {
             Optional<Path> bundled = bundled();
@@ -53,7 +61,7 @@ public record FfmpegBinary(Path executable, String version, String source) {
                 source = "bundled";
             } else {
                 exe = onPath().orElseThrow(() -> new IllegalStateException(
-                        "No FFmpeg found: set FFMPEG_PATH, build with Maven (it unpacks the pinned FFmpeg to"
+                        "No FFmpeg found: set " + explicitName + ", build with Maven (it unpacks the pinned FFmpeg to"
                         + " target/ffmpeg/), or install ffmpeg on PATH"));
                 source = "PATH";
             }
@@ -61,7 +69,7 @@ public record FfmpegBinary(Path executable, String version, String source) {
         String version = readVersion(exe);
         if (requiredVersion.isPresent() && !requiredVersion.get().equals(version)) {
             throw new IllegalStateException("FFmpeg at " + exe + " is version " + version
-                                            + " but FFMPEG_REQUIRED_VERSION=" + requiredVersion.get());
+                                            + " but " + requiredName + "=" + requiredVersion.get());
         }
         return new FfmpegBinary(exe, version, source);
     }

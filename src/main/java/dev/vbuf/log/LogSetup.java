@@ -8,7 +8,7 @@ import java.util.logging.LogManager;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
-/** Configures java.util.logging: human-readable text by default, JSON lines with {@code LOG_FORMAT=json}. */
+/** Configures java.util.logging: human-readable text by default, JSON lines with {@code VBUF_LOG_FORMAT=json}. */
 public final class LogSetup {
     private static final String TEXT_FORMAT = "%1$tF %1$tT.%1$tL %4$-7s %3$s - %5$s%6$s%n";
     /** JUL holds loggers weakly: without this reference the level set here could vanish with the next GC. */

@@ -10,6 +10,7 @@ import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.admission.SegmentGate;
 import dev.vbuf.api.Protocol;
 import dev.vbuf.api.SegmentApi;
+import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.core.OutputFormat;
 import dev.vbuf.core.SegmentException;
@@ -110,7 +111,9 @@ public final class VbufServer implements AutoCloseable {
      * @throws IllegalStateException FFmpeg unusable or the self-test failed; the message says why
      */
     public static VbufServer start(VbufConfig config) {
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(config.ffmpegPath(), config.ffmpegRequiredVersion());
+        FfmpegBinary ffmpeg = FfmpegBinary.locate(config.ffmpegPath(), Setting.FFMPEG_PATH.envVar(),
+                                                  config.ffmpegRequiredVersion(),
+                                                  Setting.FFMPEG_REQUIRED_VERSION.envVar());
         LOG.log(Level.INFO, "FFmpeg " + ffmpeg.version() + " (" + ffmpeg.source() + "): " + ffmpeg.executable());
         VbufServer s = new VbufServer(config, ffmpeg);
         s.server.start();

@@ -218,7 +218,7 @@ class ProcessLifecycleTest {
         try (ServerProcess server = ServerProcess.start(Map.of("VBUF_FFMPEG_REQUIRED_VERSION", "4.4.2"))) {
             assertThat(server.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), is(true));
             assertThat(server.process().exitValue(), is(1));
-            assertThat(server.log(), containsString("FFMPEG_REQUIRED_VERSION=4.4.2"));
+            assertThat(server.log(), containsString("VBUF_FFMPEG_REQUIRED_VERSION=4.4.2"));
             assertThat(server.log(), containsString(TestMedia.FFMPEG.version()));
         }
         try (ServerProcess server = ServerProcess.start(Map.of("VBUF_FFMPEG_REQUIRED_VERSION",
@@ -248,7 +248,7 @@ class ProcessLifecycleTest {
         try (ServerProcess server = ServerProcess.start(Map.of("VBUF_FFMPEG_PATH", "/nonexistent/ffmpeg"))) {
             assertThat(server.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), is(true));
             assertThat(server.process().exitValue(), is(1));
-            assertThat(server.log(), containsString("FFMPEG_PATH=/nonexistent/ffmpeg is not an executable file"));
+            assertThat(server.log(), containsString("VBUF_FFMPEG_PATH=/nonexistent/ffmpeg is not an executable file"));
         }
     }
 }
