@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import dev.vbuf.core.OutputFormat;
 
@@ -60,15 +61,17 @@ class PerfMainTest {
     }
 
     @Test
-    void anUnknownFormatOrOptionIsRefusedWithStatus2() {
-        for (String[] args : List.of(new String[]{"bench", "--formats", "mp3"}, new String[]{"soak", "--sesions", "2"},
-                                     new String[]{})) {
+    void anUnknownFormatOrOptionOrNoCommandIsRefusedWithStatus2() {
+        Map<List<String>, String> cases = Map.of(List.of("bench", "--formats", "mp3"), "unknown format mp3",
+                                                 List.of("soak", "--sesions", "2"), "--sesions",
+                                                 List.of(), "a command is required");
+        cases.forEach((args, says) -> {
             StringWriter err = new StringWriter();
             CommandLine cl = PerfMain.commandLine();
-            cl.setErr(new PrintWriter(err));
-            cl.setOut(new PrintWriter(new StringWriter()));
-            assertThat(String.join(" ", args), cl.execute(args), is(2));
-            assertThat(err.toString(), containsString("Usage"));
-        }
+            cl.setErr(new PrintWriter(err, true));
+            cl.setOut(new PrintWriter(new StringWriter(), true));
+            assertThat(args.toString(), cl.execute(args.toArray(String[]::new)), is(2));
+            assertThat(err.toString(), containsString(says));
+        });
     }
 }
