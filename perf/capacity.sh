@@ -5,7 +5,4 @@
 #                         [--segments 12] [--curve-format aac] [--curve-seconds 6] [--loads 0.25,...,1.5]
 #                         [--step-seconds 20]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export JAVA_HOME="${JAVA_HOME:-$(bash .ci/install)}"
-[ -f target/vbuf.jar ] && [ -x target/ffmpeg/ffmpeg ] || mvn -B -q package -DskipTests
-exec "$JAVA_HOME/bin/java" -jar target/vbuf.jar capacity "$@"
+exec bash "$(dirname "$0")/vbuf-perf.sh" capacity "$@"

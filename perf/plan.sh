@@ -3,7 +3,4 @@
 # perf/results/capacity-report.md, latency-vs-load.png and cost-vs-players.png.
 # Usage: perf/plan.sh [--measurements perf/results/capacity.json] [--inputs perf/planner.yaml] [--out perf/results]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export JAVA_HOME="${JAVA_HOME:-$(bash .ci/install)}"
-[ -f target/vbuf.jar ] || mvn -B -q package -DskipTests
-exec "$JAVA_HOME/bin/java" -jar target/vbuf.jar plan "$@"
+exec bash "$(dirname "$0")/vbuf-perf.sh" plan "$@"

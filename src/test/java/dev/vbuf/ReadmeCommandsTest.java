@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.startsWith;
 
 /** README's two commands exist, and CI runs exactly the test command README gives. */
 class ReadmeCommandsTest {
@@ -36,9 +37,19 @@ class ReadmeCommandsTest {
     }
 
     @Test
+    void testCommandRunsTheServerBuildAndThenThePerfBuild() throws Exception {
+        String testCommand = commandAfter("Run the tests");
+        int server = testCommand.indexOf("mvn -B install");
+        int perf = testCommand.indexOf("mvn -B -f perf/pom.xml verify");
+        assertThat(testCommand, server >= 0 && perf > server, is(true));
+        assertThat(Files.isRegularFile(Path.of("perf/pom.xml")), is(true));
+    }
+
+    @Test
     void mainJobCommandRunsTheDemoFromTheJarThatTheBuildProduces() throws Exception {
         String run = commandAfter("Run the main job");
         assertThat(run, run.contains("mvn") && run.endsWith("java\" -jar target/vbuf.jar demo"), is(true));
+        assertThat("the main job installs no test tools", run, startsWith("export JAVA_HOME=\"$(bash .ci/install)\""));
         assertThat(Files.isRegularFile(Path.of(".ci/install")), is(true));
     }
 }

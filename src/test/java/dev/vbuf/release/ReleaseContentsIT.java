@@ -17,25 +17,30 @@ import static org.hamcrest.Matchers.startsWith;
 
 /**
  * What ships: the jar's Class-Path (which is also what Jib puts in the image, both being the runtime class path) holds
- * the service's libraries and none of the test tooling. Runs after {@code package}.
+ * the service's libraries, and neither test libraries nor the performance tools' (those live in perf/, a build of
+ * their own). Runs after {@code package}.
  */
 class ReleaseContentsIT {
-    /** Test-only libraries; Netty arrives with Gatling, whose BOM would otherwise leak it into the runtime scope. */
-    private static final Pattern TEST_ONLY = Pattern.compile(
-            "(netty|junit|hamcrest|gatling|testcontainers|kubernetes-model|knative-model|opentest4j)[-.].*");
+    private static final Pattern NOT_SHIPPED = Pattern.compile(
+            "(junit|hamcrest|opentest4j|testcontainers|kubernetes-model|knative-model|gatling|netty|xchart|pdfbox"
+            + "|fontbox|graphics2d|VectorGraphics2D)[-.].*");
 
     @Test
-    void runtimeClassPathHasNoTestToolingAndEveryEntryExists() throws Exception {
+    void runtimeClassPathHasNoTestOrPerfLibrariesAndEveryEntryExists() throws Exception {
         Path jar = Path.of("target", "vbuf.jar");
         assertThat("built by package: " + jar.toAbsolutePath(), Files.isRegularFile(jar), is(true));
         List<String> classPath;
+        List<String> perfClasses;
         try (JarFile f = new JarFile(jar.toFile())) {
             classPath = Arrays.asList(f.getManifest().getMainAttributes().getValue("Class-Path").trim().split("\\s+"));
+            perfClasses = f.stream().map(e -> e.getName())
+                    .filter(n -> n.startsWith("dev/vbuf/bench/") || n.startsWith("dev/vbuf/perf/")).toList();
         }
         List<String> names = classPath.stream().map(e -> e.substring(e.lastIndexOf('/') + 1)).toList();
         assertThat(names, hasItem(startsWith("helidon-webserver-")));
-        assertThat("test libraries on the runtime class path", names.stream()
-                .filter(n -> TEST_ONLY.matcher(n).matches()).toList(), is(empty()));
+        assertThat("test or perf libraries on the runtime class path", names.stream()
+                .filter(n -> NOT_SHIPPED.matcher(n).matches()).toList(), is(empty()));
+        assertThat("perf tools in the server jar", perfClasses, is(empty()));
         List<String> missing = classPath.stream().filter(e -> !Files.isRegularFile(jar.resolveSibling(e))).toList();
         assertThat("Class-Path entries missing next to the jar", missing, is(empty()));
     }

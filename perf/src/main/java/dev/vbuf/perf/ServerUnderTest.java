@@ -1,4 +1,4 @@
-package dev.vbuf.bench;
+package dev.vbuf.perf;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -11,6 +11,9 @@ import dev.vbuf.config.Setting;
 
 /** A vbuf server in its own process (this JVM's class path), so its CPU and resources are measured apart from the client. */
 final class ServerUnderTest implements AutoCloseable {
+    /** System property: JVM options for the server process, split at white space (bench --server-jvm-opts). */
+    static final String JVM_OPTS_PROPERTY = "vbuf.bench.server-jvm-opts";
+
     private final Process process;
     private final int port;
 
@@ -37,7 +40,7 @@ final class ServerUnderTest implements AutoCloseable {
         }
         String javaBin = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(javaBin));
-        String opts = System.getProperty("vbuf.bench.server-jvm-opts", "").strip();
+        String opts = System.getProperty(JVM_OPTS_PROPERTY, "").strip();
         if (!opts.isEmpty()) {
             cmd.addAll(List.of(opts.split("\\s+")));
         }

@@ -1,8 +1,7 @@
-package dev.vbuf.bench;
+package dev.vbuf.perf;
 
 import java.time.Duration;
 
-import dev.vbuf.testing.TestMedia;
 
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +15,7 @@ class SoakTest {
     @Test
     void shortSoakLeavesNoProcessDescriptorOrThreadBehind() throws Exception {
         Soak.Options options = new Soak.Options(600, 6, 25, 0.1, Duration.ofSeconds(5), 42);
-        Soak.Report report = Soak.run(TestMedia.FFMPEG, options, System.out);
+        Soak.Report report = Soak.run(PerfMain.ffmpeg(), options, System.out);
         System.out.print(report.markdown());
         assertThat(report.markdown(), report.leaks(), empty());
         assertThat(report.unanswered(), is(0));

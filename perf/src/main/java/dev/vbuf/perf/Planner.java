@@ -1,4 +1,4 @@
-package dev.vbuf.bench;
+package dev.vbuf.perf;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import dev.vbuf.bench.Capacity.Cell;
-import dev.vbuf.bench.Capacity.Measurements;
-import dev.vbuf.bench.Capacity.Step;
+import dev.vbuf.perf.Capacity.Cell;
+import dev.vbuf.perf.Capacity.Measurements;
+import dev.vbuf.perf.Capacity.Step;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -131,16 +131,6 @@ public final class Planner {
     }
 
     // ---- the report ----
-
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = SegmentBench.parseArgs(args);
-        Measurements m = Measurements.read(Path.of(a.getOrDefault("measurements", "perf/results/capacity.json")));
-        Inputs in = Inputs.read(Path.of(a.getOrDefault("inputs", "perf/planner.yaml")));
-        Path out = Path.of(a.getOrDefault("out", "perf/results"));
-        Path report = write(m, in, out);
-        System.out.println("wrote " + report + ", " + out.resolve("latency-vs-load.png") + ", "
-                           + out.resolve("cost-vs-players.png"));
-    }
 
     /** Writes capacity-report.md, latency-vs-load.png and cost-vs-players.png into {@code dir}; returns the report. */
     public static Path write(Measurements m, Inputs in, Path dir) throws IOException {

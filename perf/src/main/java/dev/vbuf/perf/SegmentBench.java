@@ -1,4 +1,4 @@
-package dev.vbuf.bench;
+package dev.vbuf.perf;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,7 +20,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
-import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.core.OutputFormat;
@@ -59,41 +57,24 @@ public final class SegmentBench {
     }
 
     /**
-     * {@code bench [--segments 48] [--parallel 1,2,4] [--formats aac,webm] [--seconds 6] [--server-jvm-opts "..."]};
-     * the last passes JVM options to the server process (e.g. a flight recording).
+     * Runs the benchmark ({@code vbuf-perf bench}, perf/segment-bench.sh) and prints its tables.
+     *
+     * @param segments      segments per run (per format and parallelism)
+     * @param parallel      the parallelism levels N to measure
+     * @param seconds       length of the generated segment
+     * @param serverJvmOpts JVM options for the server process (e.g. a flight recording), or null
      */
-    public static void main(String[] args) throws Exception {
-        Map<String, String> opts = parseArgs(args);
-        int segments = Integer.parseInt(opts.getOrDefault("segments", "48"));
-        List<Integer> parallel = List.of(opts.getOrDefault("parallel", "1,2,4").split(",")).stream()
-                .map(String::trim).map(Integer::parseInt).toList();
-        List<OutputFormat> formats = List.of(opts.getOrDefault("formats", "aac,webm").split(",")).stream()
-                .map(f -> OutputFormat.fromWireName(f).orElseThrow(() -> new IllegalArgumentException("format " + f)))
-                .toList();
-        double seconds = Double.parseDouble(opts.getOrDefault("seconds", "6"));
-        if (opts.containsKey("server-jvm-opts")) {
-            System.setProperty("vbuf.bench.server-jvm-opts", opts.get("server-jvm-opts"));
+    public static void run(FfmpegBinary ffmpeg, int segments, List<Integer> parallel, List<OutputFormat> formats,
+                           double seconds, String serverJvmOpts) throws Exception {
+        if (serverJvmOpts != null) {
+            System.setProperty(ServerUnderTest.JVM_OPTS_PROPERTY, serverJvmOpts);
         }
-
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpegPath(), java.util.Optional.empty());
         System.out.printf("vbuf segment benchmark: FFmpeg %s (%s), %d CPUs, Java %s%n", ffmpeg.version(),
                           ffmpeg.source(), Runtime.getRuntime().availableProcessors(), Runtime.version());
         byte[] segment = makeSegment(ffmpeg, seconds, "1280x720", true);
         System.out.printf("segment: %.0f s 720p H.264 + stereo AAC in MPEG-TS, %d bytes; %d segments per run%n%n",
                           seconds, segment.length, segments);
         new SegmentBench(ffmpeg, segment, segments, parallel, formats).run();
-    }
-
-    /** {@code --name value} pairs. */
-    static Map<String, String> parseArgs(String[] args) {
-        Map<String, String> opts = new HashMap<>();
-        for (int i = 0; i < args.length; i += 2) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("expected --name value pairs, got " + String.join(" ", args));
-            }
-            opts.put(args[i].substring(2), args[i + 1]);
-        }
-        return opts;
     }
 
     private void run() throws Exception {

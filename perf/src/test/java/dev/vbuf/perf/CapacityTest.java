@@ -1,11 +1,10 @@
-package dev.vbuf.bench;
+package dev.vbuf.perf;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 import dev.vbuf.core.OutputFormat;
-import dev.vbuf.testing.TestMedia;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +19,7 @@ class CapacityTest {
     void measuresCostAndACurveStepAndWritesThem(@TempDir Path dir) throws Exception {
         Capacity.Options o = new Capacity.Options(List.of(OutputFormat.AAC), List.of(1.0), "320x240", 2,
                                                   OutputFormat.AAC, 1.0, List.of(0.3), Duration.ofSeconds(2));
-        Capacity.Measurements m = Capacity.measure(TestMedia.FFMPEG, o, System.out);
+        Capacity.Measurements m = Capacity.measure(PerfMain.ffmpeg(), o, System.out);
         Path file = dir.resolve("capacity.json");
         m.write(file);
         Capacity.Measurements back = Capacity.Measurements.read(file);

@@ -1,4 +1,4 @@
-package dev.vbuf.bench;
+package dev.vbuf.perf;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -31,8 +31,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 /**
  * The capacity measurements the planner works from, taken on this machine: CPU and wall time per segment by format
  * and segment length (through the server, and raw FFmpeg as the baseline), and the latency curve as offered load
- * rises until the server refuses work. {@code java -jar target/vbuf.jar capacity} (perf/capacity.sh) writes them as
- * JSON.
+ * rises until the server refuses work. {@code vbuf-perf capacity} (perf/capacity.sh) writes them as JSON.
  */
 public final class Capacity {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -86,33 +85,6 @@ public final class Capacity {
     }
 
     private Capacity() {
-    }
-
-    /** {@code capacity [--out perf/results/capacity.json] [--formats aac,fmp4,webm,pcm] [--seconds 2,6] ...}. */
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = SegmentBench.parseArgs(args);
-        Options o = new Options(
-                formats(a.getOrDefault("formats", "aac,fmp4,webm,pcm")),
-                List.of(a.getOrDefault("seconds", "2,6").split(",")).stream().map(Double::parseDouble).toList(),
-                a.getOrDefault("size", "1280x720"),
-                Integer.parseInt(a.getOrDefault("segments", "12")),
-                formats(a.getOrDefault("curve-format", "aac")).get(0),
-                Double.parseDouble(a.getOrDefault("curve-seconds", "6")),
-                List.of(a.getOrDefault("loads", "0.25,0.5,0.75,0.9,1.0,1.2,1.5").split(",")).stream()
-                        .map(Double::parseDouble).toList(),
-                Duration.ofSeconds(Long.parseLong(a.getOrDefault("step-seconds", "20"))));
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(dev.vbuf.config.VbufConfig.load().ffmpegPath(),
-                                                  java.util.Optional.empty());
-        Measurements m = measure(ffmpeg, o, System.out);
-        Path out = Path.of(a.getOrDefault("out", "perf/results/capacity.json"));
-        m.write(out);
-        System.out.println("wrote " + out);
-    }
-
-    private static List<OutputFormat> formats(String list) {
-        return List.of(list.split(",")).stream().map(String::strip)
-                .map(f -> OutputFormat.fromWireName(f).orElseThrow(() -> new IllegalArgumentException("format " + f)))
-                .toList();
     }
 
     public static Measurements measure(FfmpegBinary ffmpeg, Options o, PrintStream log) throws Exception {

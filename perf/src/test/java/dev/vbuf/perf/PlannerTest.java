@@ -1,18 +1,18 @@
-package dev.vbuf.bench;
+package dev.vbuf.perf;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.vbuf.bench.Capacity.Cell;
-import dev.vbuf.bench.Capacity.Cost;
-import dev.vbuf.bench.Capacity.Curve;
-import dev.vbuf.bench.Capacity.Machine;
-import dev.vbuf.bench.Capacity.Measurements;
-import dev.vbuf.bench.Capacity.Step;
-import dev.vbuf.bench.Planner.FormatPlan;
-import dev.vbuf.bench.Planner.Inputs;
+import dev.vbuf.perf.Capacity.Cell;
+import dev.vbuf.perf.Capacity.Cost;
+import dev.vbuf.perf.Capacity.Curve;
+import dev.vbuf.perf.Capacity.Machine;
+import dev.vbuf.perf.Capacity.Measurements;
+import dev.vbuf.perf.Capacity.Step;
+import dev.vbuf.perf.Planner.FormatPlan;
+import dev.vbuf.perf.Planner.Inputs;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +25,8 @@ import static org.hamcrest.Matchers.is;
 /** The planner's arithmetic, checked by hand against perf/planner.yaml's prices, and its report and plots. */
 class PlannerTest {
     private static Inputs inputs() throws Exception {
-        return Inputs.read(Path.of("perf/planner.yaml")); // unknown keys fail: the file and the model agree
+        // perf/planner.yaml (the tests run in perf/); unknown keys fail: the file and the model agree
+        return Inputs.read(Path.of("planner.yaml"));
     }
 
     /** aac costs 100 CPU-ms and webm 1000 CPU-ms per 6-s segment; a two-step curve. */

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
-import dev.vbuf.bench.SegmentBench;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.server.VbufServer;

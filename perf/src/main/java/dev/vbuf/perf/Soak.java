@@ -1,4 +1,4 @@
-package dev.vbuf.bench;
+package dev.vbuf.perf;
 
 import java.io.PrintStream;
 import java.net.URI;
@@ -33,7 +33,7 @@ import dev.vbuf.core.OutputFormat;
  * to a server in its own process, while its open file descriptors, OS threads, child processes, RSS and heap after GC
  * are sampled. They must end where they started: {@link Report#leaks()} lists what did not.
  *
- * <p>{@code java -jar target/vbuf.jar soak --segments 20000} (perf/soak.sh) is the long run; SoakTest runs a short one.
+ * <p>{@code vbuf-perf soak --segments 20000} (perf/soak.sh) is the long run; SoakTest runs a short one.
  */
 public final class Soak {
     /** A bad segment every {@code 1 / badShare} segments: garbage, a truncated TS, a segment without audio. */
@@ -106,23 +106,6 @@ public final class Soak {
                                                         Pattern.MULTILINE);
 
     private Soak() {
-    }
-
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = SegmentBench.parseArgs(args);
-        Options o = new Options(Integer.parseInt(a.getOrDefault("segments", "20000")),
-                                Integer.parseInt(a.getOrDefault("sessions", "16")),
-                                Integer.parseInt(a.getOrDefault("per-session", "50")),
-                                Double.parseDouble(a.getOrDefault("bad-share", "0.1")),
-                                Duration.ofSeconds(Long.parseLong(a.getOrDefault("sample-seconds", "15"))),
-                                Long.parseLong(a.getOrDefault("seed", "1")));
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(dev.vbuf.config.VbufConfig.load().ffmpegPath(), java.util.Optional.empty());
-        Report r = run(ffmpeg, o, System.out);
-        System.out.println();
-        System.out.print(r.markdown());
-        if (!r.leaks().isEmpty()) {
-            System.exit(1);
-        }
     }
 
     public static Report run(FfmpegBinary ffmpeg, Options o, PrintStream log) throws Exception {
