@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.vbuf.config.Setting;
 import dev.vbuf.api.Protocol;
 import dev.vbuf.client.AudioProbe;
 import dev.vbuf.client.SegmentClient;
@@ -98,7 +99,8 @@ class ContainerImageIT {
             JsonNode ready = JSON.readTree(get(c, "/observe/health/ready").body());
             JsonNode segments = ready.path("checks").get(0).path("data");
             assertThat(ready.toString(), segments.path("ffmpegVersion").asText(), is(expectedFfmpegVersion()));
-            assertThat(ready.toString(), segments.path("ffmpegSource").asText(), is("FFMPEG_PATH"));
+            assertThat(ready.toString(), segments.path("ffmpegSource").asText(),
+                       is(Setting.FFMPEG_PATH.envVar()));
 
             byte[] segment = TestMedia.segment(Kind.TS_AAC, 6.0, true);
             AudioProbe probe = new AudioProbe(TestMedia.FFMPEG);

@@ -1,0 +1,126 @@
+package dev.vbuf.api;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.vbuf.core.ErrorCode;
+import dev.vbuf.core.SegmentException;
+
+import org.junit.jupiter.api.Test;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.instanceOf;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.nullValue;
+
+/** One session's replies: in order whatever order they finish in, a bounded number in flight, then the close. */
+class ReplyQueueTest {
+
+    private static ReplyQueue.Reply reply(long seq) {
+        return new ReplyQueue.Reply(seq, SegmentOutcome.failed(new SegmentException(ErrorCode.INVALID_MEDIA, "x" + seq)),
+                                    System.nanoTime());
+    }
+
+    /** What the sender does: take, and count a reply as answered once "written". */
+    private static List<Long> drainReplies(ReplyQueue q, int n) throws InterruptedException {
+        List<Long> order = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ReplyQueue.Outgoing o = q.take();
+            assertThat(o, instanceOf(ReplyQueue.Reply.class));
+            order.add(((ReplyQueue.Reply) o).seq());
+            assertThat(q.written(), is(true));
+        }
+        return order;
+    }
+
+    @Test
+    void repliesGoOutInSegmentOrderWhateverOrderTheyFinishIn() throws Exception {
+        Unanswered unanswered = new Unanswered();
+        ReplyQueue q = new ReplyQueue(4, unanswered);
+        for (int i = 0; i < 4; i++) {
+            assertThat(q.accept(), is((long) i));
+        }
+        assertThat(unanswered.count(), is(4));
+        q.complete(reply(2));
+        q.complete(reply(3));
+        q.complete(reply(1));
+        q.complete(reply(0));
+        assertThat(drainReplies(q, 4), is(List.of(0L, 1L, 2L, 3L)));
+        assertThat(q.pending(), is(0));
+        assertThat(unanswered.count(), is(0));
+        assertThat(unanswered.awaitZero(Duration.ZERO), is(true));
+    }
+
+    @Test
+    void acceptWaitsWhileEverySlotIsTakenAndGoesOnWhenOneIsAnswered() throws Exception {
+        ReplyQueue q = new ReplyQueue(2, new Unanswered());
+        q.accept();
+        q.accept();
+        AtomicLong third = new AtomicLong(-2);
+        CountDownLatch accepted = new CountDownLatch(1);
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try {
+                third.set(q.accept());
+                accepted.countDown();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat("waits for a slot", accepted.await(200, TimeUnit.MILLISECONDS), is(false));
+        q.complete(reply(0));
+        drainReplies(q, 1);
+        assertThat(accepted.await(5, TimeUnit.SECONDS), is(true));
+        assertThat(third.get(), is(2L));
+        reader.join();
+    }
+
+    @Test
+    void theCloseFrameComesAfterEveryAcceptedReplyAndNothingAfterIt() throws Exception {
+        ReplyQueue q = new ReplyQueue(2, new Unanswered());
+        q.accept();
+        q.closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA, "text");
+        q.closeWhenAnswered(Protocol.CLOSE_GOING_AWAY, "later reasons lose");
+        q.pong(new byte[]{1});
+        assertThat(q.take(), instanceOf(ReplyQueue.Pong.class));
+        q.complete(reply(0));
+        drainReplies(q, 1);
+        ReplyQueue.Outgoing close = q.take();
+        assertThat(close, is(new ReplyQueue.Close(Protocol.CLOSE_UNSUPPORTED_DATA, "text")));
+    }
+
+    @Test
+    void aSessionGoneDropsItsRepliesReleasesWaitersAndStopsCounting() throws Exception {
+        Unanswered unanswered = new Unanswered();
+        ReplyQueue q = new ReplyQueue(1, unanswered);
+        q.accept();
+        AtomicLong blocked = new AtomicLong(-2);
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try {
+                blocked.set(q.accept());
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        Thread sender = Thread.ofVirtual().start(() -> {
+            try {
+                q.take(); // nothing to take: waits until the session is gone
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(unanswered.count(), is(1));
+        assertThat(q.markGone(), is(true));
+        assertThat(q.markGone(), is(false));
+        reader.join(5_000);
+        sender.join(5_000);
+        assertThat("the waiting reader learns the session is gone", blocked.get(), is(-1L));
+        assertThat(unanswered.count(), is(0));
+        q.complete(reply(0));
+        assertThat(q.take(), is(nullValue()));
+        assertThat(q.written(), is(false));
+    }
+}
