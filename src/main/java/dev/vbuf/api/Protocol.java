@@ -1,7 +1,12 @@
 package dev.vbuf.api;
 
+import java.util.Optional;
+
+import dev.vbuf.core.OutputFormat;
 import dev.vbuf.core.SegmentAudio;
 import dev.vbuf.core.SegmentException;
+
+import io.helidon.common.uri.UriQuery;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -63,6 +68,26 @@ public final class Protocol {
     /** HTTP API error body. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record HttpError(String code, String message, Long retryAfterMs) {
+    }
+
+    /**
+     * The {@code format} query parameter of a request, read in one place for the WebSocket and the HTTP API.
+     *
+     * @param format the format asked for ({@link OutputFormat#DEFAULT} when the parameter is absent), or empty when
+     *               the parameter names none
+     * @param asked  the parameter as sent
+     */
+    record RequestedFormat(Optional<OutputFormat> format, String asked) {
+        static RequestedFormat of(UriQuery query) {
+            Optional<String> v = query.first(FORMAT_PARAM).asOptional();
+            return v.isEmpty() ? new RequestedFormat(Optional.of(OutputFormat.DEFAULT), OutputFormat.DEFAULT.wireName())
+                               : new RequestedFormat(OutputFormat.fromWireName(v.get()), v.get());
+        }
+
+        /** Why the request is refused (HTTP 400) when the format is unknown. */
+        String unknownMessage() {
+            return "unknown format '" + asked + "': expected one of " + OutputFormat.wireNames();
+        }
     }
 
     static String json(Object message) {

@@ -68,9 +68,9 @@ final class SegmentHttpService implements HttpService {
             refuse(res, refusal.get());
             return;
         }
-        Optional<String> f = req.query().first(Protocol.FORMAT_PARAM).asOptional();
-        if (f.isPresent() && OutputFormat.fromWireName(f.get()).isEmpty()) {
-            badFormat(res, f.get());
+        Protocol.RequestedFormat f = Protocol.RequestedFormat.of(req.query());
+        if (f.format().isEmpty()) {
+            badFormat(res, f);
             return;
         }
         res.status(Status.UPGRADE_REQUIRED_426);
@@ -84,16 +84,12 @@ final class SegmentHttpService implements HttpService {
             refuse(res, refusal.get());
             return;
         }
-        Optional<String> f = req.query().first(Protocol.FORMAT_PARAM).asOptional();
-        OutputFormat format = OutputFormat.DEFAULT;
-        if (f.isPresent()) {
-            Optional<OutputFormat> parsed = OutputFormat.fromWireName(f.get());
-            if (parsed.isEmpty()) {
-                badFormat(res, f.get());
-                return;
-            }
-            format = parsed.get();
+        Protocol.RequestedFormat f = Protocol.RequestedFormat.of(req.query());
+        if (f.format().isEmpty()) {
+            badFormat(res, f);
+            return;
         }
+        OutputFormat format = f.format().get();
         ctx.unanswered().add(1);
         long arrival;
         try {
@@ -149,10 +145,9 @@ final class SegmentHttpService implements HttpService {
         outcome.answered(ctx.metrics(), format, arrival);
     }
 
-    private static void badFormat(ServerResponse res, String name) {
+    private static void badFormat(ServerResponse res, Protocol.RequestedFormat f) {
         res.status(Status.BAD_REQUEST_400);
-        error(res, Protocol.BAD_REQUEST, "unknown format '" + name + "': expected one of " + OutputFormat.wireNames(),
-              null);
+        error(res, Protocol.BAD_REQUEST, f.unknownMessage(), null);
     }
 
     private static void error(ServerResponse res, String code, String message, Long retryAfterMs) {

@@ -74,12 +74,9 @@ final class SegmentSocket implements WsListener {
         if (refusal.isPresent()) {
             throw new WsUpgradeException(refusal.get().message());
         }
-        Optional<String> requested = prologue.query().first(Protocol.FORMAT_PARAM).asOptional();
-        if (requested.isPresent()) {
-            // An unknown format refuses the upgrade; the plain HTTP route then answers 400 with the reason.
-            format = OutputFormat.fromWireName(requested.get())
-                    .orElseThrow(() -> new WsUpgradeException("unknown format " + requested.get()));
-        }
+        // An unknown format refuses the upgrade; the plain HTTP route then answers 400 with the reason.
+        Protocol.RequestedFormat requested = Protocol.RequestedFormat.of(prologue.query());
+        format = requested.format().orElseThrow(() -> new WsUpgradeException(requested.unknownMessage()));
         // A browser that offers sub-protocols (e.g. to carry its token) needs one chosen, or it drops the connection.
         if (Authenticator.protocols(headers.values(Access.SEC_WEBSOCKET_PROTOCOL)).contains(Protocol.SUBPROTOCOL)) {
             WritableHeaders<?> response = WritableHeaders.create();

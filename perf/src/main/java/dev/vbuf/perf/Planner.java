@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.vbuf.config.Setting;
 import dev.vbuf.perf.Capacity.Cell;
 import dev.vbuf.perf.Capacity.Measurements;
 import dev.vbuf.perf.Capacity.Step;
@@ -220,12 +221,12 @@ public final class Planner {
             if (p.sessionsPerInstanceByCpu() > p.sessionsPerInstance()) {
                 int n = p.instancesByCpu(in.players(), inst);
                 md.append(String.format(Locale.ROOT, "%n%s: the session cap, not the CPU, sets the instance count."
-                                                     + " With the cap raised to %d sessions (VBUF_MAX_SESSIONS and"
+                                                     + " With the cap raised to %d sessions (" + Setting.MAX_SESSIONS.envVar() + " and"
                                                      + " containerConcurrency), %d players need %d instances: %s a"
                                                      + " month instance-based. Memory must follow: the manifests'"
                                                      + " rule (sessions x 2 segments x 16 MiB within the 60 %% heap)"
                                                      + " then asks for %.1f GiB per instance, or a smaller"
-                                                     + " VBUF_SEGMENT_MAX_BYTES.", f, p.sessionsPerInstanceByCpu(),
+                                                     + " " + Setting.MAX_SEGMENT_BYTES.envVar() + ".", f, p.sessionsPerInstanceByCpu(),
                                         in.players(), n, usd(instanceBasedMonthly(in, inst.vcpu(), inst.memoryGib(),
                                                                                   n)),
                                         p.sessionsPerInstanceByCpu() * 2 * 16 / 1024.0 / 0.6));
