@@ -17,23 +17,25 @@ import dev.vbuf.core.OutputFormat;
 import dev.vbuf.core.SegmentException;
 import dev.vbuf.log.Logs;
 
-import io.helidon.common.buffers.BufferData;
+import dev.vbuf.websocket.MessageHandler;
+import dev.vbuf.websocket.ProtocolViolation;
+import dev.vbuf.websocket.WsChannel;
+
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.WritableHeaders;
-import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.websocket.WsListener;
-import io.helidon.websocket.WsSession;
 import io.helidon.websocket.WsUpgradeException;
 
 /**
- * One WebSocket session of protocol v1 (one instance per connection): the glue between Helidon's listener callbacks
- * and the pieces that do the work. Frames become segments in a {@link MessageAssembler}; each segment takes a slot in
- * the session's {@link ReplyQueue} (which keeps replies in order and limits pipelining) and is processed on its own
- * virtual thread; one sender thread writes what the queue hands it. This class owns the session's lifecycle: open,
- * the close handshake, a client that vanished or stopped reading, and idleness.
+ * One WebSocket session of protocol v1 (one instance per connection): the glue between vbuf's WebSocket connection
+ * ({@link MessageHandler}: whole messages, already checked against RFC 6455) and the pieces that do the work. Each
+ * segment takes a slot in the session's {@link ReplyQueue} (which keeps replies in order and limits pipelining) and is
+ * processed on its own virtual thread; one sender thread writes what the queue hands it. This class owns the session's
+ * lifecycle: open, the close handshake, a client that vanished or stopped reading, and idleness. Helidon's
+ * {@link WsListener} is only used for the upgrade (the access checks and the format).
  */
-final class SegmentSocket implements WsListener {
+final class SegmentSocket implements WsListener, MessageHandler {
     private static final System.Logger LOG = System.getLogger(SegmentSocket.class.getName());
     /** After a close frame, how long the client has to answer it before the connection is dropped. */
     private static final Duration CLOSE_HANDSHAKE = Duration.ofSeconds(3);
@@ -42,7 +44,6 @@ final class SegmentSocket implements WsListener {
 
     private final ApiContext ctx;
     private final SegmentRateLimiter rate;
-    private final MessageAssembler assembler;
     private final ReplyQueue replies;
     private final String id = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
     /** Segment workers, interrupted (which kills their FFmpeg) when the client goes away. */
@@ -51,7 +52,7 @@ final class SegmentSocket implements WsListener {
     private final CountDownLatch ended = new CountDownLatch(1);
 
     private volatile OutputFormat format = OutputFormat.DEFAULT;
-    private volatile WsSession session;
+    private volatile WsChannel channel;
     private volatile Thread sender;
     /** The connection's own (virtual) thread; it ends when the connection does, even if no close frame came. */
     private volatile Thread connectionThread;
@@ -62,7 +63,6 @@ final class SegmentSocket implements WsListener {
     SegmentSocket(ApiContext ctx) {
         this.ctx = ctx;
         this.rate = ctx.access().newRateLimiter(System.nanoTime());
-        this.assembler = new MessageAssembler(ctx.processor().maxSegmentBytes());
         this.replies = new ReplyQueue(ctx.perSession(), ctx.unanswered());
     }
 
@@ -87,8 +87,8 @@ final class SegmentSocket implements WsListener {
     }
 
     @Override
-    public void onOpen(WsSession session) {
-        this.session = session;
+    public void onOpen(WsChannel channel) {
+        this.channel = channel;
         this.connectionThread = Thread.currentThread();
         this.sender = Thread.ofVirtual().name("ws-send-" + id).start(this::sendLoop);
         int open = ctx.sessions().add(this);
@@ -100,29 +100,20 @@ final class SegmentSocket implements WsListener {
     }
 
     @Override
-    public void onMessage(WsSession session, BufferData buffer, boolean last) {
-        lastMessageNanos = System.nanoTime();
-        MessageAssembler.Message message = assembler.add(buffer, last);
-        if (message == null) {
-            return;
-        }
+    public long maxMessageBytes() {
+        return ctx.processor().maxSegmentBytes();
+    }
+
+    @Override
+    public void onBinary(byte[] segment) {
         long arrival = System.nanoTime();
-        ctx.metrics().messageIn(message.size());
-        long seq;
-        try {
-            seq = replies.accept(); // pipelining limit: the reading thread waits here
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return; // the connection is closing; the segment was never accepted
-        }
+        lastMessageNanos = arrival;
+        ctx.metrics().messageIn(segment.length);
+        long seq = accept();
         if (seq < 0) {
-            return; // the session is gone: nobody to answer
-        }
-        Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + message.size() + " bytes");
-        if (message.tooLarge()) {
-            answer(seq, SegmentOutcome.failed(ctx.processor().tooLarge(message.size())), arrival);
             return;
         }
+        Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + segment.length + " bytes");
         long waitMs = rate.tryAcquire(arrival);
         if (waitMs > 0) {
             answer(seq, SegmentOutcome.failed(new SegmentException(ErrorCode.RATE_LIMITED, String.format(Locale.ROOT,
@@ -130,7 +121,6 @@ final class SegmentSocket implements WsListener {
                     ctx.access().sessionSegmentsPerSecond(), ctx.access().sessionSegmentBurst()), waitMs)), arrival);
             return;
         }
-        byte[] segment = message.bytes();
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {
             try {
                 answer(seq, SegmentOutcome.process(ctx.processor(), segment, format, arrival, id, seq), arrival);
@@ -147,6 +137,28 @@ final class SegmentSocket implements WsListener {
         }
     }
 
+    @Override
+    public void onTooLarge(long size) {
+        long arrival = System.nanoTime();
+        lastMessageNanos = arrival;
+        ctx.metrics().messageIn(size);
+        long seq = accept();
+        if (seq >= 0) {
+            Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes (over the limit)");
+            answer(seq, SegmentOutcome.failed(ctx.processor().tooLarge(size)), arrival);
+        }
+    }
+
+    /** Takes a pipelining slot for the next segment (the reading thread waits here); -1 when nobody is left. */
+    private long accept() {
+        try {
+            return replies.accept();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1; // the connection is closing; the segment was never accepted
+        }
+    }
+
     private void answer(long seq, SegmentOutcome outcome, long arrival) {
         if (!outcome.ok() && outcome.error().code() != ErrorCode.OVERLOADED) {
             Logs.log(LOG, Level.DEBUG, id, seq, outcome.error().code() + ": " + outcome.error().getMessage());
@@ -155,30 +167,30 @@ final class SegmentSocket implements WsListener {
     }
 
     @Override
-    public void onMessage(WsSession session, String text, boolean last) {
+    public void onText(String text, long size) {
         lastMessageNanos = System.nanoTime();
-        if (last) {
-            closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA,
-                              "text messages are not part of protocol v1: send each segment as one binary message");
-        }
+        closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA,
+                          "text messages are not part of protocol v1: send each segment as one binary message");
     }
 
-    /** Helidon does not answer pings itself; heartbeat-keeping clients and proxies expect a pong. */
+    /** Answered by the sender, in line with the replies, so a pong never interleaves with a reply's frames. */
     @Override
-    public void onPing(WsSession session, BufferData buffer) {
-        replies.pong(buffer.readBytes());
+    public void onPing(byte[] payload) {
+        replies.pong(payload);
     }
 
     @Override
-    public void onClose(WsSession session, int status, String reason) {
+    public void onClose(int status, String reason) {
         Logs.log(LOG, Level.DEBUG, id, -1, "client closed the session: " + status + " " + reason);
         gone();
     }
 
+    /** Logged once at DEBUG; segments accepted before it are still answered, then the close goes out. */
     @Override
-    public void onError(WsSession session, Throwable t) {
-        Logs.log(LOG, Level.WARNING, id, -1, "session error: " + t, t);
-        gone();
+    public void onProtocolViolation(ProtocolViolation violation) {
+        Logs.log(LOG, Level.DEBUG, id, -1, "WebSocket protocol violation, closing with " + violation.closeCode()
+                                           + ": " + violation.getMessage());
+        closeWhenAnswered(violation.closeCode(), violation.getMessage());
     }
 
     /** The sender: writes replies, pongs and finally the close frame, in the order the queue gives them. */
@@ -191,14 +203,16 @@ final class SegmentSocket implements WsListener {
                         sendClose(c);
                         return;
                     }
-                    case ReplyQueue.Pong p -> session.pong(BufferData.create(p.payload()));
+                    case ReplyQueue.Pong p -> channel.pong(p.payload());
                     case ReplyQueue.Reply r -> {
                         sendStartedNanos = System.nanoTime();
-                        session.send(r.outcome().wsText(r.seq()), true);
+                        String text = r.outcome().wsText(r.seq());
                         if (r.outcome().ok()) {
                             byte[] audio = r.outcome().audio().bytes();
-                            session.send(BufferData.create(audio), true);
+                            channel.sendTextThenBinary(text, audio);
                             ctx.metrics().messageOut(audio.length);
+                        } else {
+                            channel.sendText(text);
                         }
                         sendStartedNanos = 0;
                         r.outcome().answered(ctx.metrics(), format, r.arrivalNanos());
@@ -218,16 +232,15 @@ final class SegmentSocket implements WsListener {
 
     private void sendClose(ReplyQueue.Close c) throws InterruptedException {
         Logs.log(LOG, Level.DEBUG, id, -1, "closing session: " + c.code() + " " + c.reason());
-        WsSession s = session;
         try {
-            s.close(c.code(), c.reason());
+            channel.close(c.code(), c.reason());
         } catch (RuntimeException e) {
             gone();
             return;
         }
         // If the client never answers the close frame, drop the connection.
-        if (!ended.await(CLOSE_HANDSHAKE.toNanos(), TimeUnit.NANOSECONDS) && s instanceof ServerConnection sc) {
-            sc.close(true);
+        if (!ended.await(CLOSE_HANDSHAKE.toNanos(), TimeUnit.NANOSECONDS)) {
+            channel.abort();
         }
     }
 
@@ -268,9 +281,7 @@ final class SegmentSocket implements WsListener {
             Logs.log(LOG, Level.INFO, id, -1, "client stopped reading: a reply could not be written for "
                                               + SEND_STALL.toSeconds() + " s; dropping the session");
             gone();
-            if (session instanceof ServerConnection sc) {
-                sc.close(true);
-            }
+            channel.abort();
         }
     }
 

@@ -21,6 +21,7 @@ import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.segment.SegmentProcessor;
 
+import io.helidon.common.socket.SocketOptions;
 import io.helidon.http.DirectHandler;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
@@ -84,6 +85,13 @@ public final class VbufServer implements AutoCloseable {
                                                     SegmentApi.badRequest(config.maxSegmentBytes()))
                                         .build())
                 .addProtocol(WsConfig.builder().maxFrameLength(config.maxFrameBytes()).build())
+                .update(b -> {
+                    if (config.receiveBufferBytes() > 0) {
+                        b.connectionOptions(SocketOptions.builder()
+                                                    .socketReceiveBufferSize(config.receiveBufferBytes())
+                                                    .build());
+                    }
+                })
                 .featuresDiscoverServices(false)
                 .addFeature(ObserveFeature.just(health.observer(), MetricsObserver.create()))
                 .routing(r -> {

@@ -40,6 +40,7 @@ class ArchitectureTest {
                 .layer("observe").definedBy("dev.vbuf.observe..")
                 .layer("access").definedBy("dev.vbuf.access..")
                 .layer("segment").definedBy("dev.vbuf.segment..")
+                .layer("websocket").definedBy("dev.vbuf.websocket..")
                 .layer("api").definedBy("dev.vbuf.api..")
                 .layer("server").definedBy("dev.vbuf.server..")
                 .layer("client").definedBy("dev.vbuf.client..")
@@ -58,13 +59,16 @@ class ArchitectureTest {
                 .whereLayer("access").mayOnlyAccessLayers("core", "config")
                 .whereLayer("segment").mayOnlyAccessLayers("core", "log", "process", "media", "ffmpeg", "admission",
                                                            "observe")
+                // RFC 6455 frames and the connection: knows nothing of segments
+                .whereLayer("websocket").mayNotAccessAnyLayer()
                 .whereLayer("api").mayOnlyAccessLayers("core", "log", "media", "admission", "observe", "access",
-                                                       "segment")
+                                                       "segment", "websocket")
                 .whereLayer("server").mayOnlyAccessLayers("core", "config", "log", "process", "media", "ffmpeg",
-                                                          "admission", "observe", "access", "segment", "api")
+                                                          "admission", "observe", "access", "segment", "websocket",
+                                                          "api")
                 .whereLayer("client").mayOnlyAccessLayers("core", "config", "log", "process", "media", "ffmpeg",
-                                                          "admission", "observe", "access", "segment", "api",
-                                                          "server")
+                                                          "admission", "observe", "access", "segment", "websocket",
+                                                          "api", "server")
                 .whereLayer("main").mayOnlyAccessLayers("config", "log", "server", "client");
     }
 

@@ -1,0 +1,41 @@
+package dev.vbuf.websocket;
+
+/**
+ * What vbuf's WebSocket connection tells the application, one whole message at a time. All calls come from the
+ * connection's reading thread, in order; a call that blocks (e.g. a pipelining limit) stops reading from that
+ * connection, which is how a client gets slowed down.
+ */
+public interface MessageHandler {
+    /** The connection is open; {@code channel} writes to it. */
+    void onOpen(WsChannel channel);
+
+    /** The largest binary message the handler accepts; a larger one is read to its end, dropped, and reported. */
+    long maxMessageBytes();
+
+    /** A whole binary message (its frames joined and unmasked). */
+    void onBinary(byte[] message);
+
+    /** A binary message over {@link #maxMessageBytes()}: its size; its bytes were dropped as they arrived. */
+    void onTooLarge(long size);
+
+    /**
+     * A whole text message, or null with its size when it was over the text limit (its bytes were dropped).
+     */
+    void onText(String text, long size);
+
+    /** A ping; the handler answers it with {@link WsChannel#pong}. */
+    void onPing(byte[] payload);
+
+    /**
+     * The session is over from the client's side: it sent a close frame (its code and reason), or the connection
+     * ended without one ({@link CloseCodes#ABNORMAL}). No further calls follow.
+     */
+    void onClose(int code, String reason);
+
+    /**
+     * The client broke the protocol. Nothing more is read from the connection; the handler answers what it already
+     * accepted if it can, then closes with the violation's code ({@link WsChannel#close}). The connection waits for
+     * that close frame (or for {@link WsChannel#abort}) before it lets the socket go.
+     */
+    void onProtocolViolation(ProtocolViolation violation);
+}
