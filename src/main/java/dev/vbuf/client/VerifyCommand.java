@@ -70,6 +70,11 @@ public final class VerifyCommand implements Callable<Integer> {
                           + " VBUF_AUTH_SECRET_KEY is set)")
     String token;
 
+    @Option(names = "--secret-key-from", paramLabel = "SECRET_VERSION",
+            description = "Sign the token with the key in this Secret Manager secret version, read with the machine's"
+                          + " credentials (e.g. projects/P/secrets/vbuf-secret-key/versions/latest; Google Cloud only)")
+    String secretKeyFrom;
+
     @Option(names = "--serve", paramLabel = "PORT",
             description = "Serve webhooks instead: each POST runs the check and answers 200 (pass) or 500 (fail)."
                           + " The JSON body's metadata may set url, tag, seconds and sessions.")
@@ -85,8 +90,10 @@ public final class VerifyCommand implements Callable<Integer> {
         FfmpegBinary ffmpeg = FfmpegBinary.locate(config.ffmpegPath(), Setting.FFMPEG_PATH.envVar(),
                                                   Optional.empty(), Setting.FFMPEG_REQUIRED_VERSION.envVar());
         ReleaseSlo slo = ReleaseSlo.bundled();
+        Optional<dev.vbuf.config.Secret> key = secretKeyFrom != null
+                                               ? Optional.of(SecretManagerKey.read(secretKeyFrom)) : config.secretKey();
         Optional<String> auth = Optional.ofNullable(token).filter(t -> !t.isBlank())
-                .or(() -> config.secretKey().map(k -> Authenticator.create(config.secretKey(), config.authAudience())
+                .or(() -> key.map(k -> Authenticator.create(key, config.authAudience())
                         .mint("vbuf-verify", Duration.ofMinutes(30 + seconds / 60))));
         if (servePort != null) {
             return serve(servePort, ffmpeg, slo, auth);
