@@ -130,8 +130,8 @@ public final class VerifyCommand implements Callable<Integer> {
         WebServer server = WebServer.builder().host("0.0.0.0").port(port).routing(r -> r
                 .get("/healthz", (req, res) -> res.send("ok"))
                 .post("/*", (req, res) -> {
-                    JsonNode meta = JSON.readTree(req.content().as(String.class).isBlank() ? "{}"
-                                                  : req.content().as(String.class)).path("metadata");
+                    String body = req.content().hasEntity() ? req.content().as(String.class) : "";
+                    JsonNode meta = JSON.readTree(body.isBlank() ? "{}" : body).path("metadata");
                     Optional<URI> target = target(meta.hasNonNull("url") ? URI.create(meta.get("url").asText()) : url,
                                                   meta.hasNonNull("tag") ? meta.get("tag").asText() : tag, null);
                     if (target.isEmpty()) {

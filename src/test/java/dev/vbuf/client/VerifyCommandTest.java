@@ -98,6 +98,48 @@ class VerifyCommandTest {
     }
 
     @Test
+    void servesTheCheckAsAWebhookForFlagger() throws Exception {
+        int hookPort = ServerProcess.freePort();
+        ProcessBuilder pb = new ProcessBuilder(ServerProcess.mainCommand("verify", "--serve", String.valueOf(hookPort),
+                                                                         "--segment-seconds", "1"))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("webhook.log").toFile());
+        Process hook = pb.start();
+        try (ServerProcess server = ServerProcess.start(Map.of())) {
+            server.awaitReady(Duration.ofSeconds(60));
+            var http = java.net.http.HttpClient.newHttpClient();
+            URI uri = URI.create("http://127.0.0.1:" + hookPort + "/");
+            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (true) { // until the webhook listens
+                try {
+                    http.send(java.net.http.HttpRequest.newBuilder(URI.create(uri + "healthz")).build(),
+                              java.net.http.HttpResponse.BodyHandlers.discarding());
+                    break;
+                } catch (java.io.IOException e) {
+                    assertThat("webhook up within 30 s", System.nanoTime() < end, is(true));
+                    Thread.sleep(200);
+                }
+            }
+            // Flagger's payload: name, namespace, phase, metadata (strings)
+            String payload = """
+                    {"name":"vbuf","namespace":"vbuf","phase":"Progressing",
+                     "metadata":{"url":"ws://127.0.0.1:%d/v1/segments","seconds":"4","sessions":"1"}}"""
+                    .formatted(server.port());
+            var ok = http.send(java.net.http.HttpRequest.newBuilder(uri)
+                                       .POST(java.net.http.HttpRequest.BodyPublishers.ofString(payload)).build(),
+                               java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(ok.body(), ok.statusCode(), is(200));
+            assertThat(ok.body(), containsString("vbuf verify: PASS"));
+            String nowhere = payload.replace(":" + server.port() + "/", ":" + ServerProcess.freePort() + "/");
+            var bad = http.send(java.net.http.HttpRequest.newBuilder(uri)
+                                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(nowhere)).build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(bad.body(), bad.statusCode(), is(500));
+        } finally {
+            hook.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     void addressesACloudRunRevisionTag() {
         assertThat(VerifyCommand.target(null, "canary", "https://vbuf-abc-ew.a.run.app,https://vbuf-1234.europe-west1.run.app"),
                    is(Optional.of(URI.create("wss://canary---vbuf-abc-ew.a.run.app/v1/segments"))));
