@@ -22,6 +22,7 @@ public final class Main {
             case "stream" -> client(new dev.vbuf.client.StreamCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "demo" -> client(new dev.vbuf.client.DemoCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "token" -> client(new dev.vbuf.client.TokenCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "verify" -> client(new dev.vbuf.client.VerifyCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "-h", "--help", "help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + String.join(" ", Arrays.asList(args)));
@@ -63,6 +64,9 @@ public final class Main {
                           [--segment-seconds 6] [--realtime] [--out FILE] [--token JWT]
                           (stream --help for all options)
                   token   print an access token signed with VBUF_AUTH_SECRET_KEY: [--subject S] [--ttl-minutes 60]
+                  verify  release gate: --url wss://TAG---host/v1/segments [--seconds 60] [--sessions 4]; exits 1
+                          when p95, the error share or a lost answer breaks the rollback alerts' SLO (--serve PORT:
+                          the same check as a webhook, for Flagger)
                 The benchmark, soak and capacity tools are a build of their own: perf/ (perf/README.md).
                 """);
         System.exit(status);

@@ -1,0 +1,209 @@
+package dev.vbuf.client;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import dev.vbuf.core.OutputFormat;
+import dev.vbuf.ffmpeg.FfmpegBinary;
+
+/**
+ * One release check of a running vbuf: readiness, then {@code sessions} players streaming a generated test segment in
+ * real time for {@code seconds}, then readiness again. It fails when the readiness endpoint fails three times in a
+ * row, when an answer is lost (the connection broke or a reply did not come), or when the error share or the p95
+ * latency breaks the {@link ReleaseSlo}. What the canary gates of Cloud Deploy ({@code skaffold verify}) and Flagger
+ * (its webhooks) run against a new revision, and what the build runs against the image before any traffic moves.
+ */
+public final class VerifyRun {
+    /** Readiness failures in a row that fail the check (the analysis's "3 failed health checks"). */
+    public static final int HEALTH_ATTEMPTS = 3;
+    private static final Duration HEALTH_PAUSE = Duration.ofSeconds(2);
+    private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(30);
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    /**
+     * @param url            the {@code /v1/segments} WebSocket URL of the revision under test
+     * @param healthUrl      its readiness endpoint
+     * @param seconds        how long the players stream
+     * @param sessions       players at once
+     * @param segmentSeconds length of the test segment (one is sent per this many seconds per player)
+     * @param format         output format asked for
+     * @param token          access token, when the service requires one
+     * @param slo            the thresholds
+     */
+    public record Options(URI url, URI healthUrl, int seconds, int sessions, double segmentSeconds,
+                          OutputFormat format, Optional<String> token, ReleaseSlo slo) {
+    }
+
+    /** The verdict, with the numbers it was made from. */
+    public record Result(boolean passed, List<String> failures, int segments, int ok, Map<String, Integer> errors,
+                         int lostSessions, long p50Ms, long p95Ms, long p99Ms, double errorRatio) {
+    }
+
+    private VerifyRun() {
+    }
+
+    /** Runs the check, printing what it does and the verdict to {@code out}. */
+    public static Result run(Options o, FfmpegBinary ffmpeg, PrintStream out) throws IOException, InterruptedException {
+        List<String> failures = new ArrayList<>();
+        out.printf(Locale.ROOT, "vbuf verify: %s, %d players for %d s, thresholds: error share <= %.2f, p95 <= %d ms"
+                                + " (from the rollback alerts)%n", o.url(), o.sessions(), o.seconds(),
+                   o.slo().maxErrorRatio(), o.slo().maxP95Millis());
+        health(o.healthUrl(), out).ifPresent(failures::add);
+        if (!failures.isEmpty()) {
+            return verdict(failures, List.of(), 0, o, out);
+        }
+        Path work = Files.createTempDirectory("vbuf-verify");
+        try {
+            Path segment = work.resolve("verify-segment.ts");
+            SegmentSource.run(testSegmentCommand(ffmpeg, o.segmentSeconds(), segment), "make the test segment");
+            int perSession = Math.max(1, (int) Math.ceil(o.seconds() / o.segmentSeconds()));
+            List<StreamRun.Outcome> outcomes = new ArrayList<>();
+            int lost = 0;
+            try (ExecutorService players = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<List<StreamRun.Outcome>>> runs = new ArrayList<>();
+                for (int s = 0; s < o.sessions(); s++) {
+                    long startDelayMs = (long) (s * o.segmentSeconds() * 1000 / o.sessions()); // spread the sends
+                    List<SegmentSource.Segment> segments = new ArrayList<>();
+                    for (int i = 0; i < perSession; i++) {
+                        segments.add(new SegmentSource.Segment(i, List.of(segment), i * o.segmentSeconds(),
+                                                               o.segmentSeconds()));
+                    }
+                    StreamRun.Options options = new StreamRun.Options(o.url(), o.format(), true, 2, REPLY_TIMEOUT, 3,
+                                                                      o.token());
+                    runs.add(players.submit(() -> {
+                        Thread.sleep(startDelayMs);
+                        return new StreamRun(segments, options, null).run();
+                    }));
+                }
+                for (int s = 0; s < runs.size(); s++) {
+                    try {
+                        outcomes.addAll(runs.get(s).get());
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        lost++;
+                        out.println("player " + s + ": " + StreamRun.rootMessage(e.getCause()));
+                    }
+                }
+            }
+            if (lost > 0) {
+                failures.add(lost + " of " + o.sessions() + " players lost answers (connection broken or no reply"
+                             + " within " + REPLY_TIMEOUT.toSeconds() + " s)");
+            }
+            health(o.healthUrl(), out).ifPresent(failures::add);
+            return verdict(failures, outcomes, lost, o, out);
+        } finally {
+            StreamCommand.deleteRecursively(work);
+        }
+    }
+
+    private static Result verdict(List<String> failures, List<StreamRun.Outcome> outcomes, int lost, Options o,
+                                  PrintStream out) {
+        Map<String, Integer> errors = new TreeMap<>();
+        List<Long> latencies = new ArrayList<>();
+        int ok = 0;
+        for (StreamRun.Outcome x : outcomes) {
+            latencies.add(x.latencyMs());
+            if (x.ok()) {
+                ok++;
+            } else {
+                errors.merge(x.errorCode(), 1, Integer::sum);
+            }
+        }
+        StreamReport report = new StreamReport(outcomes.size(), ok, errors, 0, latencies, 0, Duration.ZERO, List.of(),
+                                               0, 0);
+        long p50 = report.percentile(50);
+        long p95 = report.percentile(95);
+        long p99 = report.percentile(99);
+        double errorRatio = outcomes.isEmpty() ? 0 : (outcomes.size() - ok) / (double) outcomes.size();
+        if (!outcomes.isEmpty() && errorRatio > o.slo().maxErrorRatio()) {
+            failures.add(String.format(Locale.ROOT, "error share %.3f > %.2f (%s)", errorRatio,
+                                       o.slo().maxErrorRatio(), errors));
+        }
+        if (!outcomes.isEmpty() && p95 > o.slo().maxP95Millis()) {
+            failures.add("p95 latency " + p95 + " ms > " + o.slo().maxP95Millis() + " ms");
+        }
+        if (outcomes.isEmpty() && failures.isEmpty()) {
+            failures.add("no segment was answered");
+        }
+        out.printf(Locale.ROOT, "segments %d, ok %d, errors %s, players that lost answers %d, latency p50/p95/p99"
+                                + " %d/%d/%d ms, error share %.3f%n", outcomes.size(), ok, errors, lost, p50, p95,
+                   p99, errorRatio);
+        if (failures.isEmpty()) {
+            out.println("vbuf verify: PASS");
+        } else {
+            failures.forEach(f -> out.println("vbuf verify: FAIL: " + f));
+            out.println("vbuf verify: note: rolling back moves new connections only; WebSocket sessions already open"
+                        + " on this revision stay on it until they close (at most the request timeout, 3600 s)");
+        }
+        return new Result(failures.isEmpty(), List.copyOf(failures), outcomes.size(), ok, errors, lost, p50, p95, p99,
+                          errorRatio);
+    }
+
+    /** Empty when the endpoint answered 200 within {@link #HEALTH_ATTEMPTS} tries, else why not. */
+    static Optional<String> health(URI url, PrintStream out) throws InterruptedException {
+        String last = "";
+        for (int i = 1; i <= HEALTH_ATTEMPTS; i++) {
+            try {
+                int status = HTTP.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(5)).build(),
+                                       HttpResponse.BodyHandlers.discarding()).statusCode();
+                if (status == 200) {
+                    return Optional.empty();
+                }
+                last = "HTTP " + status;
+            } catch (IOException e) {
+                last = StreamRun.rootMessage(e);
+            }
+            out.println("readiness " + url + " attempt " + i + ": " + last);
+            if (i < HEALTH_ATTEMPTS) {
+                Thread.sleep(HEALTH_PAUSE.toMillis());
+            }
+        }
+        return Optional.of(url + " failed " + HEALTH_ATTEMPTS + " checks in a row (" + last + ")");
+    }
+
+    /** The readiness URL of the server behind a {@code ws(s)://host/v1/segments} URL. */
+    public static URI healthUrlFor(URI wsUrl) {
+        String scheme = "wss".equalsIgnoreCase(wsUrl.getScheme()) ? "https" : "http";
+        return URI.create(scheme + "://" + wsUrl.getRawAuthority() + "/observe/health/ready");
+    }
+
+    /**
+     * The URL of a Cloud Run revision tag: {@code https://vbuf-abc-ue.a.run.app} with tag {@code canary} becomes
+     * {@code wss://canary---vbuf-abc-ue.a.run.app/v1/segments}.
+     */
+    public static URI taggedSegmentsUrl(URI serviceUrl, Optional<String> tag) {
+        String scheme = switch (serviceUrl.getScheme().toLowerCase(Locale.ROOT)) {
+            case "https", "wss" -> "wss";
+            default -> "ws";
+        };
+        String host = tag.map(t -> t + "---").orElse("") + serviceUrl.getHost();
+        String port = serviceUrl.getPort() > 0 ? ":" + serviceUrl.getPort() : "";
+        String path = serviceUrl.getRawPath() == null || serviceUrl.getRawPath().isEmpty()
+                      || serviceUrl.getRawPath().equals("/") ? "/v1/segments" : serviceUrl.getRawPath();
+        return URI.create(scheme + "://" + host + port + path);
+    }
+
+    /** A {@code seconds}-long MPEG-TS segment (H.264 + stereo AAC, as an HLS rendition) from FFmpeg's test sources. */
+    static List<String> testSegmentCommand(FfmpegBinary ffmpeg, double seconds, Path out) {
+        return List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                       "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+                       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                       "-t", String.valueOf(seconds), "-ac", "2", "-c:v", "libopenh264", "-g", "30",
+                       "-c:a", "aac", "-b:a", "128k", "-f", "mpegts", "-y", out.toString());
+    }
+}

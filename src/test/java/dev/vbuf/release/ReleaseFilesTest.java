@@ -1,0 +1,637 @@
+package dev.vbuf.release;
+
+import java.io.ByteArrayInputStream;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import dev.vbuf.client.ReleaseSlo;
+import dev.vbuf.client.VerifyCommand;
+import dev.vbuf.process.ProcessRunner;
+import dev.vbuf.testing.Commands;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.networknt.schema.InputFormat;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
+
+/**
+ * The release files, proved offline: Cloud Deploy and Cloud Build files through the Google Cloud CLI's own parsers,
+ * skaffold.yaml against its published JSON Schema, the Flagger resources against Flagger's CRD schemas (and no field
+ * those lack), a misspelled field failing each check; the canary thresholds equal to the rollback alerts'; the
+ * analysis queries evaluated by promtool on a healthy and on failing canaries; rollback.sh's dry run with a stub
+ * gcloud; shellcheck on every script.
+ */
+class ReleaseFilesTest {
+    private static final YAMLMapper YAML = new YAMLMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final Path CLOUD_DEPLOY = Path.of("cloudrun/clouddeploy.yaml");
+    static final Path CLOUD_BUILD = Path.of("cloudrun/cloudbuild.yaml");
+    static final Path SKAFFOLD = Path.of("cloudrun/skaffold.yaml");
+    static final Path SERVICE = Path.of("cloudrun/service.yaml");
+    static final Path RULES = Path.of("k8s/monitoring/vbuf.rules.yaml");
+    /** The schemas shared beside the project (README "Releasing"): read from there, never copied in. */
+    static final Path SCHEMAS = Path.of("../shared/schemas");
+
+    @TempDir
+    Path tmp;
+
+    // ------------------------------------------------------------------ helpers
+
+    static List<JsonNode> documents(String yaml) throws IOException {
+        List<JsonNode> docs = new ArrayList<>();
+        try (var it = YAML.readerFor(JsonNode.class).readValues(new YAMLFactory().createParser(yaml))) {
+            while (it.hasNext()) {
+                JsonNode d = (JsonNode) it.next();
+                if (d != null && !d.isEmpty()) {
+                    docs.add(d);
+                }
+            }
+        }
+        return docs;
+    }
+
+    static List<JsonNode> ofKind(List<JsonNode> docs, String kind) {
+        return docs.stream().filter(d -> kind.equals(d.path("kind").asText())).toList();
+    }
+
+    static ProcessRunner.Result exec(List<String> cmd, Map<String, String> env) throws Exception {
+        List<String> full = new ArrayList<>();
+        full.add("env");
+        env.forEach((k, v) -> full.add(k + "=" + v));
+        full.addAll(cmd);
+        return ProcessRunner.of(full).deadline(Duration.ofMinutes(2)).run();
+    }
+
+    static boolean onPath(String name) {
+        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+                .anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, name)));
+    }
+
+    /** The rollback alerts: name → expression. */
+    static Map<String, String> rollbackAlerts() throws IOException {
+        try (var in = Files.newInputStream(RULES)) {
+            return ReleaseSlo.rollbackExpressions(in);
+        }
+    }
+
+    // ------------------------------------------------------------------ the Google Cloud CLI's parsers
+
+    /** The CLI's bundled Python and its SDK root, found from the CLI on PATH (skips when there is none). */
+    record Cloud(String python, String sdk) {
+    }
+
+    private static Cloud cloud;
+
+    static Cloud cloud() throws Exception {
+        Assumptions.assumeTrue(onPath("gcloud"), "the Google Cloud CLI (gcloud) is not installed: skipping the"
+                                                 + " Cloud Deploy / Cloud Build parser checks");
+        if (cloud == null) {
+            String sdk = Commands.run(List.of("gcloud", "info", "--format=value(installation.sdk_root)"), Map.of())
+                    .strip().lines().reduce((a, b) -> b).orElseThrow();
+            String python = Commands.run(List.of("gcloud", "info", "--format=value(basic.python_location)"), Map.of())
+                    .strip().lines().reduce((a, b) -> b).orElseThrow();
+            cloud = new Cloud(python, sdk);
+        }
+        return cloud;
+    }
+
+    /** Runs cloudrun/tests/gcloud_parse.py; exit code and output. */
+    ProcessRunner.Result gcloudParse(String what, Path file) throws Exception {
+        Cloud c = cloud();
+        Path config = Files.createTempDirectory(tmp, "gcloud-config");
+        return exec(List.of(c.python(), "cloudrun/tests/gcloud_parse.py", what, file.toString()),
+                    Map.of("PYTHONPATH", c.sdk() + "/lib:" + c.sdk() + "/lib/third_party",
+                           "CLOUDSDK_CONFIG", config.toString(), "CLOUDSDK_CORE_PROJECT", "vbuf-offline-check"));
+    }
+
+    JsonNode parsed(String what, Path file) throws Exception {
+        ProcessRunner.Result r = gcloudParse(what, file);
+        assertThat(file + " must parse:\n" + r.stdoutText() + r.stderrTail(), r.exitCode(), is(0));
+        return JSON.readTree(r.stdoutText());
+    }
+
+    /** The parser's complaint about a copy of {@code file} with {@code from} replaced by {@code to}. */
+    String typoMessage(String what, Path file, String from, String to) throws Exception {
+        String text = Files.readString(file);
+        assertThat(file + " holds " + from, text, containsString(from));
+        Path copy = tmp.resolve("typo-" + file.getFileName());
+        Files.writeString(copy, text.replace(from, to));
+        ProcessRunner.Result r = gcloudParse(what, copy);
+        assertThat("a misspelled field must fail: " + to + "\n" + r.stdoutText(), r.exitCode(), is(1));
+        return r.stdoutText();
+    }
+
+    @Test
+    void cloudDeployFileParsesWithTheCloudCliAsACanaryWithAutomaticRollback() throws Exception {
+        JsonNode p = parsed("deploy", CLOUD_DEPLOY);
+        JsonNode stages = p.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages");
+        assertThat("one production target", stages.size(), is(1));
+        JsonNode canary = stages.path(0).path("strategy").path("canary");
+        JsonNode run = canary.path("runtimeConfig").path("cloudRun");
+        assertThat(run.path("automaticTrafficControl").asBoolean(), is(true));
+        assertThat(run.path("canaryRevisionTags").toString(), is("[\"canary\"]"));
+        JsonNode deployment = canary.path("canaryDeployment");
+        assertThat(deployment.path("percentages").toString(), is("[10,50]"));
+        assertThat(deployment.path("verify").asBoolean(), is(true));
+        JsonNode target = p.path("Target").path(0);
+        assertThat(target.path("name").asText(), containsString("/targets/" + stages.path(0).path("targetId").asText()));
+        assertThat(target.path("run").path("location").asText(), is("projects/PROJECT_ID/locations/REGION"));
+
+        Map<String, JsonNode> rules = new LinkedHashMap<>();
+        for (JsonNode a : p.path("Automation")) {
+            for (JsonNode rule : a.path("rules")) {
+                rule.fields().forEachRemaining(e -> rules.put(e.getKey(), e.getValue()));
+            }
+            assertThat(a.path("selector").path("targets").path(0).path("id").asText(),
+                       is(stages.path(0).path("targetId").asText()));
+        }
+        JsonNode advance = rules.get("advanceRolloutRule");
+        assertThat(advance.path("sourcePhases").toString(), is("[\"canary-10\",\"canary-50\"]"));
+        assertThat(advance.path("wait").asText(), is("300s"));
+        JsonNode repair = rules.get("repairRolloutRule");
+        assertThat(repair.path("jobs").toString(), is("[\"verify\",\"analysis\"]"));
+        assertThat(repair.path("repairPhases").path(0).has("rollback"), is(true));
+    }
+
+    @Test
+    void theAnalysisChecksAreTheRollbackAlertPoliciesThatTerraformCreates() throws Exception {
+        JsonNode p = parsed("deploy", CLOUD_DEPLOY);
+        JsonNode checks = p.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages").path(0)
+                .path("strategy").path("canary").path("canaryDeployment").path("analysis").path("googleCloud")
+                .path("alertPolicyChecks");
+        Set<String> referenced = new TreeSet<>();
+        for (JsonNode policy : checks.path(0).path("alertPolicies")) {
+            assertThat(policy.asText(), startsWith("projects/PROJECT_ID/alertPolicies/"));
+            referenced.add(policy.asText().substring(policy.asText().lastIndexOf('/') + 1));
+        }
+        assertThat("the analysis watches exactly the rollback: \"true\" alerts", referenced,
+                   is(new TreeSet<>(rollbackAlerts().keySet())));
+        // Terraform makes one policy per alert, labels the rollback ones and outputs their ids for the placeholders
+        String tools = System.getenv().getOrDefault("VBUF_TOOLS_DIR",
+                                                    System.getProperty("user.home") + "/.cache/vbuf-tools");
+        JsonNode tf = JSON.readTree(Commands.run(List.of("node", "terraform/tests/hcl2json.js", "terraform"),
+                                                 Map.of("NODE_PATH", tools + "/node_modules")));
+        assertThat(tf.path("alerts.tf").path("resource").path("google_monitoring_alert_policy").path("vbuf").path(0)
+                           .path("user_labels").toString(), containsString("rollback"));
+        JsonNode output = tf.path("outputs.tf").path("output").path("rollback_alert_policies").path(0);
+        assertThat(output.path("value").asText(), containsString("google_monitoring_alert_policy.vbuf"));
+        assertThat(output.path("value").asText(), containsString("rollback"));
+    }
+
+    @Test
+    void aMisspelledCloudDeployFieldFails() throws Exception {
+        assertThat(typoMessage("deploy", CLOUD_DEPLOY, "percentages:", "percentagez:"),
+                   containsString("May not assign arbitrary value percentagez to message CanaryDeployment"));
+        // the CLI copies Automation rules field by field and would drop this one silently; the helper refuses it
+        assertThat(typoMessage("deploy", CLOUD_DEPLOY, "    wait: 5m", "    waitt: 5m"),
+                   containsString("Automation vbuf/advance.rules[0].advanceRolloutRule.waitt"));
+    }
+
+    @Test
+    void cloudBuildFileParsesAndIsTheAnalysisPipeline() throws Exception {
+        JsonNode build = parsed("build", CLOUD_BUILD);
+        List<String> ids = new ArrayList<>();
+        build.path("steps").forEach(s -> ids.add(s.path("id").asText()));
+        assertThat(ids, contains("ffmpeg-version", "test", "image", "image-ffmpeg-version", "load-test", "release"));
+        String text = Files.readString(CLOUD_BUILD);
+        String steps = build.path("steps").toString();
+        assertThat("Jib builds the image", steps, containsString("jib:build"));
+        assertThat("on the digest-pinned base", steps, containsString("-Dvbuf.image.base=${_BASE_IMAGE}"));
+        assertThat(build.path("substitutions").path("_BASE_IMAGE").asText(), containsString("@${_BASE_DIGEST}"));
+        assertThat(build.path("substitutions").path("_BASE_DIGEST").asText(), startsWith("sha256:"));
+        assertThat("no Kaniko, no Dockerfile", steps.toLowerCase(), not(containsString("kaniko")));
+        assertThat(steps, not(containsString("Dockerfile")));
+        assertThat(text, containsString("substitutions:"));
+        assertThat("FFmpeg checked inside the pushed image, by digest", build.path("steps").path(3).toString(),
+                   containsString("vbuf@$$(cat /workspace/image.digest)"));
+        assertThat("the load test is vbuf's verify mode", build.path("steps").path(4).toString(),
+                   containsString(" verify --url "));
+        assertThat("the release carries the digest", build.path("steps").path(5).toString(),
+                   containsString("--images \\\"$$repo=$$repo@$$(cat /workspace/image.digest)\\\""));
+        // substitutions, not literals: the project is $PROJECT_ID, region and versions are _SUBSTITUTIONS
+        for (String literal : List.of("my-project", "europe-west1-docker", "8.0.1 ")) {
+            assertThat("no literal " + literal + " in the steps", steps, not(containsString(literal)));
+        }
+        assertThat(steps, containsString("${_REGION}-docker.pkg.dev/$PROJECT_ID/"));
+        assertThat(steps, containsString("${_FFMPEG_VERSION}"));
+    }
+
+    @Test
+    void aMisspelledCloudBuildFieldFails() throws Exception {
+        assertThat(typoMessage("build", CLOUD_BUILD, "  waitFor: [test]", "  waitforTypo: [test]"),
+                   containsString(".steps[2].waitforTypo: unused"));
+    }
+
+    // ------------------------------------------------------------------ skaffold
+
+    static Schema skaffoldSchema() throws IOException {
+        Path schema = SCHEMAS.resolve("skaffold-v4beta13.json");
+        Assumptions.assumeTrue(Files.isRegularFile(schema), schema.toAbsolutePath().normalize()
+                                                            + " is absent: skipping the skaffold schema check");
+        return SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7)
+                .getSchema(Files.newInputStream(schema), InputFormat.JSON);
+    }
+
+    @Test
+    void skaffoldConfigMatchesItsPublishedSchemaAndVerifiesWithVbufsImage() throws Exception {
+        JsonNode skaffold = YAML.readTree(SKAFFOLD.toFile());
+        assertThat(skaffoldSchema().validate(skaffold).toString(), skaffoldSchema().validate(skaffold), empty());
+        assertThat("a Skaffold config version Cloud Deploy supports", skaffold.path("apiVersion").asText(),
+                   is("skaffold/v4beta13"));
+        assertThat(skaffold.path("manifests").path("rawYaml").toString(), is("[\"service.yaml\"]"));
+        assertThat(Files.isRegularFile(SKAFFOLD.resolveSibling("service.yaml")), is(true));
+        assertThat(skaffold.path("deploy").has("cloudrun"), is(true));
+        JsonNode container = skaffold.path("verify").path(0).path("container");
+        String serviceImage = YAML.readTree(SERVICE.toFile()).path("spec").path("template").path("spec")
+                .path("containers").path(0).path("image").asText();
+        assertThat("verify runs the image being released", container.path("image").asText(),
+                   is(serviceImage.replaceAll(":[^:/]+$", "")));
+        List<String> args = new ArrayList<>();
+        container.path("args").forEach(a -> args.add(a.asText()));
+        assertThat(args.get(0), is("verify"));
+        // every option exists: picocli refuses an unknown or misspelled one
+        new CommandLine(new VerifyCommand()).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
+        assertThat("the canary's tagged URL", String.join(" ", args), containsString("--tag canary"));
+    }
+
+    @Test
+    void aMisspelledSkaffoldFieldFails() throws Exception {
+        ObjectNode skaffold = (ObjectNode) YAML.readTree(SKAFFOLD.toFile());
+        ObjectNode manifests = (ObjectNode) skaffold.path("manifests");
+        manifests.set("rawYml", manifests.remove("rawYaml"));
+        var errors = skaffoldSchema().validate(skaffold);
+        assertThat(errors.toString(), containsString("rawYml"));
+        assertThat(errors.toString(), errors.isEmpty(), is(false));
+    }
+
+    @Test
+    void theCloudRunServiceLeavesTrafficToCloudDeploy() throws Exception {
+        JsonNode service = YAML.readTree(SERVICE.toFile());
+        assertThat("no traffic block: Cloud Deploy manages traffic", service.path("spec").has("traffic"), is(false));
+    }
+
+    // ------------------------------------------------------------------ Flagger
+
+    static JsonNode crdSchema(String kind) throws IOException {
+        Path crds = SCHEMAS.resolve("flagger-1.44.0-crd.yaml");
+        Assumptions.assumeTrue(Files.isRegularFile(crds), crds.toAbsolutePath().normalize()
+                                                          + " is absent: skipping the Flagger schema check");
+        for (JsonNode crd : documents(Files.readString(crds))) {
+            if (kind.equals(crd.path("spec").path("names").path("kind").asText())) {
+                for (JsonNode v : crd.path("spec").path("versions")) {
+                    if (v.path("name").asText().equals("v1beta1")) {
+                        return v.path("schema").path("openAPIV3Schema");
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no CRD for " + kind + " in " + crds);
+    }
+
+    /** Schema errors plus every field the schema does not define (the API server would drop those silently). */
+    static List<String> flaggerErrors(JsonNode doc) throws IOException {
+        JsonNode schema = crdSchema(doc.path("kind").asText());
+        List<String> errors = new ArrayList<>();
+        SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_4)
+                .getSchema(new ByteArrayInputStream(JSON.writeValueAsBytes(schema)), InputFormat.JSON)
+                .validate(doc).forEach(e -> errors.add(e.toString()));
+        unknownFields(doc, schema, "", errors);
+        return errors;
+    }
+
+    static void unknownFields(JsonNode doc, JsonNode schema, String path, List<String> errors) {
+        if (doc.isObject() && schema.has("properties")) {
+            for (Iterator<String> it = doc.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (path.equals("") && (f.equals("apiVersion") || f.equals("kind") || f.equals("metadata"))) {
+                    continue;
+                }
+                JsonNode sub = schema.path("properties").path(f);
+                if (sub.isMissingNode()) {
+                    errors.add("unknown field " + path + "." + f);
+                } else {
+                    unknownFields(doc.get(f), sub, path + "." + f, errors);
+                }
+            }
+        } else if (doc.isArray() && schema.has("items")) {
+            for (int i = 0; i < doc.size(); i++) {
+                unknownFields(doc.get(i), schema.get("items"), path + "[" + i + "]", errors);
+            }
+        }
+    }
+
+    static List<JsonNode> gke() throws Exception {
+        return documents(Commands.run(List.of("kubectl", "kustomize", "k8s/overlays/gke"), Map.of()));
+    }
+
+    @Test
+    void flaggerResourcesMatchTheCrdSchemas() throws Exception {
+        List<JsonNode> docs = gke();
+        List<JsonNode> flagger = new ArrayList<>(ofKind(docs, "Canary"));
+        flagger.addAll(ofKind(docs, "MetricTemplate"));
+        assertThat(flagger.size(), is(4));
+        for (JsonNode d : flagger) {
+            assertThat(d.path("kind").asText() + " " + d.path("metadata").path("name").asText(), flaggerErrors(d),
+                       empty());
+        }
+        JsonNode canary = ofKind(docs, "Canary").get(0);
+        assertThat(canary.path("spec").path("provider").asText(), is("knative"));
+        assertThat(canary.path("spec").path("targetRef").path("apiVersion").asText(), is("serving.knative.dev/v1"));
+        assertThat(canary.path("spec").path("targetRef").path("name").asText(), is("vbuf"));
+        assertThat(canary.path("spec").path("analysis").path("stepWeights").toString(), is("[10,50]"));
+        assertThat("the overlay's Knative Service is the Canary's target", ofKind(docs, "Service").stream()
+                .filter(s -> s.path("apiVersion").asText().startsWith("serving.knative.dev/"))
+                .map(s -> s.path("metadata").path("name").asText()).toList(), hasItem("vbuf"));
+        Set<String> webhooks = new HashSet<>();
+        canary.path("spec").path("analysis").path("webhooks").forEach(w -> webhooks.add(w.path("type").asText()));
+        assertThat(webhooks, is(Set.of("pre-rollout", "rollout")));
+        JsonNode verify = ofKind(docs, "Deployment").get(0);
+        assertThat("the webhooks run vbuf's own image in verify mode",
+                   verify.path("spec").path("template").path("spec").path("containers").path(0).path("image"),
+                   is(ofKind(docs, "Service").stream().filter(s -> s.path("apiVersion").asText()
+                           .startsWith("serving.knative.dev/")).findFirst().orElseThrow().path("spec")
+                           .path("template").path("spec").path("containers").path(0).path("image")));
+        assertThat(verify.path("spec").path("template").path("spec").path("containers").path(0).path("args")
+                           .toString(), is("[\"verify\",\"--serve\",\"8080\"]"));
+    }
+
+    @Test
+    void aMisspelledFlaggerFieldFails() throws Exception {
+        ObjectNode canary = (ObjectNode) ofKind(gke(), "Canary").get(0).deepCopy();
+        ObjectNode analysis = (ObjectNode) canary.path("spec").path("analysis");
+        analysis.set("stepWeightz", analysis.remove("stepWeights"));
+        ((ObjectNode) analysis.path("metrics").path(0).path("thresholdRange")).put("maxx", 1);
+        assertThat(flaggerErrors(canary), hasItem("unknown field .spec.analysis.stepWeightz"));
+        assertThat(flaggerErrors(canary), hasItem("unknown field .spec.analysis.metrics[0].thresholdRange.maxx"));
+        ObjectNode template = (ObjectNode) ofKind(gke(), "MetricTemplate").get(0).deepCopy();
+        ((ObjectNode) template.path("spec").path("provider")).put("type", 7);
+        assertThat(flaggerErrors(template).toString(), flaggerErrors(template).isEmpty(), is(false));
+    }
+
+    @Test
+    void overlaysWithoutFlaggerStayWithoutIt() throws Exception {
+        List<JsonNode> dev = documents(Commands.run(List.of("kubectl", "kustomize", "k8s/overlays/dev"), Map.of()));
+        assertThat(ofKind(dev, "Canary"), empty());
+        assertThat(ofKind(dev, "MetricTemplate"), empty());
+        assertThat(ofKind(dev, "Deployment"), empty());
+    }
+
+    /** MetricTemplate name → the Canary's max for it, and the metric's interval. */
+    record Gate(String template, double max, String interval, String query) {
+    }
+
+    static List<Gate> gates() throws Exception {
+        List<JsonNode> docs = gke();
+        Map<String, String> queries = new LinkedHashMap<>();
+        for (JsonNode t : ofKind(docs, "MetricTemplate")) {
+            queries.put(t.path("metadata").path("name").asText(), t.path("spec").path("query").asText());
+            assertThat("MetricTemplate address is the frontend proxy parameter",
+                       t.path("spec").path("provider").path("address").asText(),
+                       is(ofKind(docs, "ConfigMap").stream().filter(c -> c.path("metadata").path("name").asText()
+                               .equals("vbuf-release-params")).findFirst().orElseThrow().path("data")
+                               .path("prometheusAddress").asText()));
+        }
+        List<Gate> gates = new ArrayList<>();
+        for (JsonNode m : ofKind(docs, "Canary").get(0).path("spec").path("analysis").path("metrics")) {
+            String t = m.path("templateRef").path("name").asText();
+            gates.add(new Gate(t, m.path("thresholdRange").path("max").asDouble(), m.path("interval").asText(),
+                               queries.get(t)));
+        }
+        return gates;
+    }
+
+    @Test
+    void canaryThresholdsAreTheRollbackAlertsThresholds() throws Exception {
+        Map<String, String> alerts = rollbackAlerts();
+        Map<String, String> alertOf = Map.of("vbuf-error-ratio", ReleaseSlo.ERROR_RATIO_ALERT,
+                                             "vbuf-latency-p95", ReleaseSlo.LATENCY_P95_ALERT,
+                                             "vbuf-cpu", "VbufRollbackCpu");
+        List<Gate> gates = gates();
+        assertThat(gates.stream().map(Gate::template).toList(),
+                   contains("vbuf-error-ratio", "vbuf-latency-p95", "vbuf-cpu"));
+        for (Gate g : gates) {
+            assertThat(g.template() + " max = " + alertOf.get(g.template()) + "'s threshold", g.max(),
+                       is(ReleaseSlo.threshold(alerts.get(alertOf.get(g.template())))));
+        }
+        ReleaseSlo slo = ReleaseSlo.bundled();
+        assertThat(slo.maxErrorRatio(), is(gates.get(0).max()));
+        assertThat(slo.maxP95Seconds(), is(gates.get(1).max()));
+    }
+
+    @Test
+    void everyAnalysisQueryIsPerRevision() throws Exception {
+        for (Gate g : gates()) {
+            assertThat(g.template(), g.query(), containsString("revision_name"));
+        }
+        for (Map.Entry<String, String> a : rollbackAlerts().entrySet()) {
+            assertThat(a.getKey(), a.getValue(), containsString("revision_name"));
+        }
+        // the label exists: Managed Prometheus attaches it on both platforms
+        JsonNode pod = ofKind(gke(), "PodMonitoring").get(0);
+        assertThat(pod.path("spec").path("targetLabels").path("fromPod").toString(),
+                   containsString("{\"from\":\"serving.knative.dev/revision\",\"to\":\"revision_name\"}"));
+        JsonNode run = YAML.readTree(Path.of("cloudrun/rungmp-config.yaml").toFile());
+        assertThat(run.path("spec").path("targetLabels").path("metadata").toString(), containsString("\"revision\""));
+    }
+
+    // ------------------------------------------------------------------ the queries on synthetic series
+
+    /** Input series of a canary scenario: stable vbuf-00001 healthy, canary vbuf-00002 as given. */
+    static ArrayNode series(int canaryErrorsPerMin, int canaryUnder3s, double canaryCpu) {
+        ArrayNode s = JSON.createArrayNode();
+        String at = ",namespace=\"vbuf\",service_name=\"vbuf\"";
+        // stable: 900 ok and 9 internal per minute, p95 under 0.5 s, CPU 60 %
+        s.addObject().put("series", "vbuf_segments_total{outcome=\"ok\",revision_name=\"vbuf-00001\"" + at + "}")
+                .put("values", "0+900x30");
+        s.addObject().put("series", "vbuf_segments_total{outcome=\"internal\",revision_name=\"vbuf-00001\"" + at + "}")
+                .put("values", "0+9x30");
+        for (String le : List.of("0.5", "3", "4", "+Inf")) {
+            s.addObject().put("series", "vbuf_segment_latency_seconds_bucket{le=\"" + le
+                                        + "\",revision_name=\"vbuf-00001\"" + at + "}").put("values", "0+909x30");
+        }
+        // canary: 100 segments per minute
+        s.addObject().put("series", "vbuf_segments_total{outcome=\"ok\",revision_name=\"vbuf-00002\"" + at + "}")
+                .put("values", "0+" + (100 - canaryErrorsPerMin) + "x30");
+        s.addObject().put("series", "vbuf_segments_total{outcome=\"internal\",revision_name=\"vbuf-00002\"" + at + "}")
+                .put("values", "0+" + canaryErrorsPerMin + "x30");
+        Map<String, Integer> buckets = Map.of("0.5", Math.min(canaryUnder3s, 90), "3", canaryUnder3s, "4", 100,
+                                              "+Inf", 100);
+        buckets.forEach((le, n) -> s.addObject().put("series", "vbuf_segment_latency_seconds_bucket{le=\"" + le
+                                                               + "\",revision_name=\"vbuf-00002\"" + at + "}")
+                .put("values", "0+" + n + "x30"));
+        String cpu = "kubernetes_io:container_cpu_limit_utilization{namespace_name=\"vbuf\",container_name=\"vbuf\","
+                     + "pod_name=\"";
+        s.addObject().put("series", cpu + "vbuf-00001-deployment-6b7f9-abcde\"}").put("values", "0.6x30");
+        s.addObject().put("series", cpu + "vbuf-00002-deployment-8c2d4-fghij\"}").put("values", canaryCpu + "x30");
+        return s;
+    }
+
+    static String rendered(Gate g) {
+        return g.query().replace("{{ namespace }}", "vbuf").replace("{{ target }}", "vbuf")
+                .replace("{{ interval }}", g.interval());
+    }
+
+    @Test
+    void promtoolPassesAHealthyCanaryAndFailsOneAt12PercentErrorsOr3point5sP95OrHotCpu() throws Exception {
+        List<Gate> gates = gates();
+        Map<String, String> alertOf = Map.of("vbuf-error-ratio", "VbufRollbackErrorRate",
+                                             "vbuf-latency-p95", "VbufRollbackLatencyP95",
+                                             "vbuf-cpu", "VbufRollbackCpu");
+        record Scenario(String name, ArrayNode series, String failing) {
+        }
+        List<Scenario> scenarios = List.of(
+                new Scenario("healthy canary: 1 % errors, p95 < 3 s, CPU 60 %", series(1, 100, 0.6), null),
+                new Scenario("canary at 12 % errors", series(12, 100, 0.6), "vbuf-error-ratio"),
+                new Scenario("canary at p95 3.5 s", series(1, 90, 0.6), "vbuf-latency-p95"),
+                new Scenario("canary at 97 % CPU for 15 min", series(1, 100, 0.97), "vbuf-cpu"));
+        ObjectNode file = JSON.createObjectNode();
+        file.putArray("rule_files").add(RULES.toAbsolutePath().toString());
+        file.put("evaluation_interval", "1m");
+        ArrayNode tests = file.putArray("tests");
+        for (Scenario sc : scenarios) {
+            ObjectNode t = tests.addObject().put("name", sc.name()).put("interval", "1m");
+            t.set("input_series", sc.series());
+            ArrayNode checks = t.putArray("promql_expr_test");
+            for (Gate g : gates) {
+                boolean fails = g.template().equals(sc.failing());
+                // Flagger fails a check when the query's value is above thresholdRange.max
+                ObjectNode c = checks.addObject().put("expr", "count((" + rendered(g) + ") > " + g.max() + ")")
+                        .put("eval_time", "15m");
+                ArrayNode exp = c.putArray("exp_samples");
+                if (fails) {
+                    exp.addObject().put("labels", "{}").put("value", 1);
+                }
+                // the rollback alert for the same figure fires on the same series, for the canary alone
+                ObjectNode a = checks.addObject()
+                        .put("expr", "ALERTS{alertname=\"" + alertOf.get(g.template()) + "\",alertstate=\"firing\"}")
+                        .put("eval_time", "15m");
+                ArrayNode expA = a.putArray("exp_samples");
+                if (fails) {
+                    expA.addObject().put("labels", "ALERTS{alertname=\"" + alertOf.get(g.template())
+                                                   + "\",alertstate=\"firing\",revision_name=\"vbuf-00002\","
+                                                   + "severity=\"page\",rollback=\"true\"}").put("value", 1);
+                }
+            }
+        }
+        Path test = tmp.resolve("canary-analysis.test.yaml");
+        YAML.writeValue(test.toFile(), file);
+        ProcessRunner.Result r = exec(List.of("promtool", "test", "rules", test.toString()), Map.of());
+        assertThat("promtool on the canary scenarios:\n" + r.stdoutText() + r.stderrTail(), r.exitCode(), is(0));
+        // and the test is not vacuous: a canary judged healthy at 12 % errors makes promtool fail
+        ((ArrayNode) tests.get(1).path("promql_expr_test").get(0).path("exp_samples")).removeAll();
+        YAML.writeValue(test.toFile(), file);
+        ProcessRunner.Result wrong = exec(List.of("promtool", "test", "rules", test.toString()), Map.of());
+        assertThat(wrong.exitCode(), not(is(0)));
+    }
+
+    // ------------------------------------------------------------------ rollback.sh
+
+    /** A stub gcloud that logs its arguments and answers the read-only calls rollback.sh makes. */
+    Path stubGcloud(boolean cloudDeployTarget) throws IOException {
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path stub = bin.resolve("gcloud");
+        Files.writeString(stub, """
+                #!/usr/bin/env bash
+                echo "$*" >> "%s"
+                case "$*" in
+                  "deploy targets describe"*) %s ;;
+                  "run services describe"*latestCreatedRevisionName*) echo vbuf-00003-bad ;;
+                  "run services describe"*status.url*) echo https://vbuf-abc-ew.a.run.app ;;
+                  "run revisions list"*) printf 'vbuf-00003-bad\\nvbuf-00002-good\\nvbuf-00001-old\\n' ;;
+                  *) echo "stub gcloud: unexpected call: $*" >&2; exit 9 ;;
+                esac
+                """.formatted(tmp.resolve("gcloud.log"), cloudDeployTarget
+                                                        ? "echo projects/p/locations/r/targets/vbuf-prod"
+                                                        : "echo 'NOT_FOUND' >&2; exit 1"));
+        Files.setPosixFilePermissions(stub, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return bin;
+    }
+
+    ProcessRunner.Result rollbackDryRun(boolean cloudDeployTarget) throws Exception {
+        Path bin = stubGcloud(cloudDeployTarget);
+        return exec(List.of("bash", "cloudrun/rollback.sh", "--dry-run", "--project", "p", "--region", "r"),
+                    Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH")));
+    }
+
+    @Test
+    void rollbackDryRunGoesThroughCloudDeployFirstAndChangesNothing() throws Exception {
+        ProcessRunner.Result r = rollbackDryRun(true);
+        String out = r.stdoutText() + r.stderrTail();
+        assertThat(out, r.exitCode(), is(0));
+        List<String> commands = out.lines().filter(l -> l.startsWith("+ ")).toList();
+        assertThat(commands, contains(
+                "+ gcloud deploy targets rollback vbuf-prod --delivery-pipeline vbuf --project p --region r --quiet",
+                "+ gcloud run services update-traffic vbuf --project p --region r --to-revisions vbuf-00002-good=100",
+                "+ curl -fsS --retry 5 --retry-delay 3 --retry-all-errors"
+                + " https://vbuf-abc-ew.a.run.app/observe/health/ready"));
+        assertThat(out, containsString("(if the Cloud Deploy rollback fails, then:)"));
+        assertThat(out, containsString("stay there until they close (at most the request timeout, 3600 s)"));
+        List<String> calls = Files.readAllLines(tmp.resolve("gcloud.log"));
+        assertThat("a dry run only looks", calls, everyItem(not(containsString("rollback"))));
+        assertThat(calls, everyItem(not(containsString("update-traffic"))));
+    }
+
+    @Test
+    void rollbackDryRunWithoutCloudDeployGoesStraightToThePreviousRevision() throws Exception {
+        ProcessRunner.Result r = rollbackDryRun(false);
+        String out = r.stdoutText() + r.stderrTail();
+        assertThat(out, r.exitCode(), is(0));
+        assertThat(out.lines().filter(l -> l.startsWith("+ ")).toList(), contains(
+                "+ gcloud run services update-traffic vbuf --project p --region r --to-revisions vbuf-00002-good=100",
+                "+ curl -fsS --retry 5 --retry-delay 3 --retry-all-errors"
+                + " https://vbuf-abc-ew.a.run.app/observe/health/ready"));
+    }
+
+    @Test
+    void shellcheckPassesOnEveryScript() throws Exception {
+        List<String> scripts = new ArrayList<>(List.of(".ci/install", ".ci/run"));
+        try (Stream<Path> files = Files.walk(Path.of("."))) {
+            files.filter(p -> p.toString().endsWith(".sh"))
+                    .filter(p -> !p.toString().contains("/target/") && !p.toString().contains("/.git/")
+                                 && !p.toString().contains("/node_modules/"))
+                    .forEach(p -> scripts.add(p.toString()));
+        }
+        assertThat(scripts, hasItem("./cloudrun/rollback.sh"));
+        List<String> cmd = new ArrayList<>(List.of("shellcheck"));
+        cmd.addAll(scripts);
+        Commands.run(cmd, Map.of());
+        // and shellcheck does fail on a broken script
+        Path bad = tmp.resolve("bad.sh");
+        Files.writeString(bad, "#!/usr/bin/env bash\nrm -rf $1/*\n", StandardCharsets.UTF_8);
+        assertThat(exec(List.of("shellcheck", bad.toString()), Map.of()).exitCode(), not(is(0)));
+    }
+}
