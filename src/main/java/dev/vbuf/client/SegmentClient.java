@@ -124,6 +124,27 @@ public final class SegmentClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends one segment the way a player on a real network does: frames of {@code frameBytes}, paced to
+     * {@code bitsPerSecond} (each frame no earlier than its share of the upload time).
+     */
+    public void sendPaced(byte[] segment, int frameBytes, double bitsPerSecond) throws InterruptedException {
+        long start = System.nanoTime();
+        for (int off = 0; off < segment.length || off == 0; off += frameBytes) {
+            long due = start + (long) (off * 8L / bitsPerSecond * 1e9);
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                java.util.concurrent.TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            int n = Math.min(frameBytes, segment.length - off);
+            boolean last = off + n >= segment.length;
+            ws.sendBinary(ByteBuffer.wrap(segment, off, n), last).join();
+            if (last) {
+                break;
+            }
+        }
+    }
+
     public void sendText(String text) {
         ws.sendText(text, true).join();
     }
