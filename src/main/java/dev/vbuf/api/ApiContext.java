@@ -3,6 +3,7 @@ package dev.vbuf.api;
 import java.util.function.BooleanSupplier;
 
 import dev.vbuf.access.AccessPolicy;
+import dev.vbuf.admission.SegmentBuffers;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.segment.SegmentProcessor;
 
@@ -16,7 +17,8 @@ import dev.vbuf.segment.SegmentProcessor;
  * @param access     who may connect, and how much a session may send
  * @param perSession segments of one session in progress at once
  * @param draining   whether the server is shutting down (owned by the admission gate)
+ * @param buffers    the memory WebSocket segments are read into, under the global budget
  */
 record ApiContext(SegmentProcessor processor, SessionRegistry sessions, Unanswered unanswered, VbufMetrics metrics,
-                  AccessPolicy access, int perSession, BooleanSupplier draining) {
+                  AccessPolicy access, int perSession, BooleanSupplier draining, SegmentBuffers buffers) {
 }

@@ -34,6 +34,9 @@ public final class Protocol {
     /** WebSocket sub-protocol the server selects when a client offers it (see README, "Access"). */
     public static final String SUBPROTOCOL = "vbuf.v1";
 
+    /** retryAfterMs of a segment refused because the memory for segments in flight was full. */
+    public static final long MEMORY_RETRY_AFTER_MS = 500;
+
     /** WebSocket close codes. */
     public static final int CLOSE_NORMAL = 1000;
     public static final int CLOSE_GOING_AWAY = 1001;

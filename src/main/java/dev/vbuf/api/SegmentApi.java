@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 import dev.vbuf.access.AccessPolicy;
+import dev.vbuf.admission.SegmentBuffers;
 import dev.vbuf.core.ErrorCode;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.segment.SegmentProcessor;
@@ -25,9 +26,9 @@ public final class SegmentApi implements AutoCloseable {
      *                 answers become 503)
      */
     public SegmentApi(SegmentProcessor processor, VbufMetrics metrics, AccessPolicy access, int perSession,
-                      Duration sessionTimeout, BooleanSupplier draining) {
+                      Duration sessionTimeout, BooleanSupplier draining, SegmentBuffers buffers) {
         this.ctx = new ApiContext(processor, new SessionRegistry(sessionTimeout), new Unanswered(), metrics, access,
-                                  perSession, draining);
+                                  perSession, draining, buffers);
     }
 
     public SessionRegistry sessions() {

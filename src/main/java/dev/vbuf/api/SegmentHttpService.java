@@ -112,7 +112,7 @@ final class SegmentHttpService implements HttpService {
             }
             SegmentOutcome outcome;
             try {
-                outcome = SegmentOutcome.process(processor, body, format, arrival, "http", -1);
+                outcome = SegmentOutcome.process(processor, body, body.length, format, arrival, "http", -1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 res.status(Status.SERVICE_UNAVAILABLE_503);

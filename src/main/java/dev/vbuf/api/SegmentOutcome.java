@@ -37,10 +37,10 @@ record SegmentOutcome(SegmentAudio audio, SegmentException error) {
      *
      * @throws InterruptedException the caller went away (its FFmpeg process has been killed)
      */
-    static SegmentOutcome process(SegmentProcessor processor, byte[] segment, OutputFormat format, long arrivalNanos,
-                                  String session, long seq) throws InterruptedException {
+    static SegmentOutcome process(SegmentProcessor processor, byte[] segment, int length, OutputFormat format,
+                                  long arrivalNanos, String session, long seq) throws InterruptedException {
         try {
-            return of(processor.process(segment, format, arrivalNanos));
+            return of(processor.process(segment, length, format, arrivalNanos));
         } catch (SegmentException e) {
             return failed(e);
         } catch (RuntimeException e) {

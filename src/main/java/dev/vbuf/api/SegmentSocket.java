@@ -104,18 +104,31 @@ final class SegmentSocket implements WsListener, MessageHandler {
         return ctx.processor().maxSegmentBytes();
     }
 
+    /** Segment memory comes from the server's budgeted pool; null (none now) gets the segment {@code overloaded}. */
     @Override
-    public void onBinary(byte[] segment) {
+    public byte[] acquireBuffer(int minBytes) {
+        return ctx.buffers().acquire(minBytes);
+    }
+
+    @Override
+    public void releaseBuffer(byte[] buffer) {
+        ctx.buffers().release(buffer);
+    }
+
+    @Override
+    public void onBinary(byte[] buffer, int length) {
         long arrival = System.nanoTime();
         lastMessageNanos = arrival;
-        ctx.metrics().messageIn(segment.length);
+        ctx.metrics().messageIn(length);
         long seq = accept();
         if (seq < 0) {
+            ctx.buffers().release(buffer);
             return;
         }
-        Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + segment.length + " bytes");
+        Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + length + " bytes");
         long waitMs = rate.tryAcquire(arrival);
         if (waitMs > 0) {
+            ctx.buffers().release(buffer);
             answer(seq, SegmentOutcome.failed(new SegmentException(ErrorCode.RATE_LIMITED, String.format(Locale.ROOT,
                     "rate_limited: this session may send %.2f segments/s (bursts of %d)",
                     ctx.access().sessionSegmentsPerSecond(), ctx.access().sessionSegmentBurst()), waitMs)), arrival);
@@ -123,10 +136,12 @@ final class SegmentSocket implements WsListener, MessageHandler {
         }
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {
             try {
-                answer(seq, SegmentOutcome.process(ctx.processor(), segment, format, arrival, id, seq), arrival);
+                answer(seq, SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, id, seq),
+                       arrival);
             } catch (InterruptedException e) {
                 // the session is gone; its FFmpeg process has been killed and there is nobody to answer
             } finally {
+                ctx.buffers().release(buffer); // FFmpeg has read it (or never will)
                 workers.remove(Thread.currentThread());
             }
         });
@@ -146,6 +161,24 @@ final class SegmentSocket implements WsListener, MessageHandler {
         if (seq >= 0) {
             Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes (over the limit)");
             answer(seq, SegmentOutcome.failed(ctx.processor().tooLarge(size)), arrival);
+        }
+    }
+
+    /**
+     * A segment that found the memory budget spent while it arrived: read and dropped, answered {@code overloaded}
+     * like a full queue, so the client retries shortly.
+     */
+    @Override
+    public void onRefused(long size) {
+        long arrival = System.nanoTime();
+        lastMessageNanos = arrival;
+        ctx.metrics().messageIn(size);
+        long seq = accept();
+        if (seq >= 0) {
+            answer(seq, SegmentOutcome.failed(new SegmentException(
+                    ErrorCode.OVERLOADED, "overloaded: the server's memory for segments in flight is full ("
+                                          + (ctx.buffers().budgetBytes() >> 20) + " MiB); retry shortly",
+                    Protocol.MEMORY_RETRY_AFTER_MS)), arrival);
         }
     }
 

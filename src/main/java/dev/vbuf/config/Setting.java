@@ -48,6 +48,10 @@ public enum Setting {
                     + " before vbuf sees it, so a larger one cannot be skipped and closes the session with 1009."
                     + " Bounds the memory one session can hold.",
                     Alias.deprecated("VBUF_WS_MAX_FRAME_BYTES")),
+    MEMORY_BUDGET_BYTES("segments.memory-budget-bytes",
+                        "Memory for WebSocket segments in flight, all sessions together (read in, waiting, being fed"
+                        + " to FFmpeg; reused, never reallocated). When it is spent, a segment is read, dropped and"
+                        + " answered `overloaded` with `retryAfterMs`. `0` = a quarter of the JVM's maximum heap."),
     RECEIVE_BUFFER_BYTES("segments.socket-receive-buffer-bytes",
                          "Kernel receive buffer of each connection (SO_RCVBUF; the kernel caps it at"
                          + " `net.core.rmem_max`). A fixed buffer of a few hundred KiB lets a client stream a segment"

@@ -37,6 +37,7 @@ public record VbufConfig(Config helidon,
                          int maxSegmentBytes,
                          int maxFrameBytes,
                          int receiveBufferBytes,
+                         long memoryBudgetBytes,
                          Duration sessionTimeout,
                          Optional<Path> ffmpegPath,
                          Optional<String> ffmpegRequiredVersion,
@@ -107,6 +108,7 @@ public record VbufConfig(Config helidon,
                                   integer(Setting.MAX_SEGMENT_BYTES, 1),
                                   integer(Setting.MAX_FRAME_BYTES, 1024),
                                   integer(Setting.RECEIVE_BUFFER_BYTES, 0),
+                                  memoryBudget(),
                                   Duration.ofMillis(Math.round(positiveNumber(Setting.SESSION_TIMEOUT_MINUTES) * 60_000)),
                                   optional(Setting.FFMPEG_PATH).map(Path::of),
                                   optional(Setting.FFMPEG_REQUIRED_VERSION),
@@ -156,6 +158,15 @@ public record VbufConfig(Config helidon,
                 throw invalid(s, string(s), "must be >= " + min);
             }
             return v;
+        }
+
+        /** The segment memory budget; 0 means a quarter of the maximum heap. */
+        long memoryBudget() {
+            long v = typed(Setting.MEMORY_BUDGET_BYTES, Config::asLong, "not an integer");
+            if (v < 0) {
+                throw invalid(Setting.MEMORY_BUDGET_BYTES, string(Setting.MEMORY_BUDGET_BYTES), "must be >= 0");
+            }
+            return v == 0 ? Runtime.getRuntime().maxMemory() / 4 : v;
         }
 
         Duration millis(Setting s, int min) {

@@ -46,9 +46,15 @@ public final class FfmpegProcess {
      */
     public static Result run(List<String> command, byte[] input, Duration deadline, int maxOutputBytes,
                              Set<Process> live) throws IOException, InterruptedException {
+        return run(command, input, input.length, deadline, maxOutputBytes, live);
+    }
+
+    /** As {@link #run(List, byte[], Duration, int, Set)}, with the first {@code length} bytes of {@code input}. */
+    public static Result run(List<String> command, byte[] input, int length, Duration deadline, int maxOutputBytes,
+                             Set<Process> live) throws IOException, InterruptedException {
         ProgressLines progress = new ProgressLines();
         ProcessRunner.Result r = ProcessRunner.of(command)
-                .stdin(input)
+                .stdin(input, length)
                 .deadline(deadline)
                 .maxStdoutBytes(maxOutputBytes)
                 .stderrTailChars(STDERR_TAIL_CHARS)

@@ -17,39 +17,60 @@ public final class SegmentInspector {
     private static final int TS_PACKET = 188;
     private static final int TS_SCAN_PACKETS = 2000;
 
-    private SegmentInspector() {
-    }
 
     /** What the inspection found. {@code audioIsAac} is true only when an AAC first audio stream was positively seen. */
     public record Inspection(InputContainer container, boolean audioIsAac) {
     }
 
     public static Inspection inspect(byte[] data) throws SegmentException {
-        if (data.length == 0) {
+        return inspect(data, data.length);
+    }
+
+    /**
+     * Inspects the first {@code length} bytes of {@code buffer} (a pooled buffer may be longer than its segment).
+     */
+    public static Inspection inspect(byte[] buffer, int length) throws SegmentException {
+        if (length < 0 || length > buffer.length) {
+            throw new IllegalArgumentException("length " + length + " outside a buffer of " + buffer.length);
+        }
+        return new SegmentInspector(buffer, length).inspect();
+    }
+
+    /** The segment: {@code d[0, n)}. */
+    private final byte[] d;
+    private final int n;
+
+    private SegmentInspector(byte[] d, int n) {
+        this.d = d;
+        this.n = n;
+    }
+
+    private Inspection inspect() throws SegmentException {
+        if (n == 0) {
             throw invalid("empty segment (0 bytes)");
         }
-        if (data[0] == 0x47 && (data.length <= TS_PACKET || (data[TS_PACKET] & 0xFF) == 0x47)) {
-            return inspectTs(data);
+        if (d[0] == 0x47 && (n <= TS_PACKET || (d[TS_PACKET] & 0xFF) == 0x47)) {
+            return inspectTs();
         }
-        if (data.length >= 4 && (data[0] & 0xFF) == 0x1A && (data[1] & 0xFF) == 0x45
-            && (data[2] & 0xFF) == 0xDF && (data[3] & 0xFF) == 0xA3) {
-            return inspectMatroska(data);
+        if (n >= 4 && (d[0] & 0xFF) == 0x1A && (d[1] & 0xFF) == 0x45
+            && (d[2] & 0xFF) == 0xDF && (d[3] & 0xFF) == 0xA3) {
+            return inspectMatroska();
         }
-        if (data.length >= 8 && isMp4TopLevelType(fourcc(data, 4))) {
-            return inspectMp4(data);
+        if (n >= 8 && isMp4TopLevelType(fourcc(4))) {
+            return inspectMp4();
         }
-        throw invalid(describeUnknown(data));
+        throw invalid(describeUnknown());
     }
 
     // ---------------------------------------------------------------- MPEG-TS
 
-    private static Inspection inspectTs(byte[] d) throws SegmentException {
-        if (d.length % TS_PACKET != 0) {
-            throw invalid("truncated MPEG-TS segment: " + d.length + " bytes is not a whole number of "
+    private Inspection inspectTs() throws SegmentException {
+        if (n % TS_PACKET != 0) {
+            throw invalid("truncated MPEG-TS segment: " + n + " bytes is not a whole number of "
                           + TS_PACKET + "-byte packets");
         }
         int pmtPid = -1;
-        int packets = Math.min(d.length / TS_PACKET, TS_SCAN_PACKETS);
+        int packets = Math.min(n / TS_PACKET, TS_SCAN_PACKETS);
         for (int i = 0; i < packets; i++) {
             int p = i * TS_PACKET;
             if ((d[p] & 0xFF) != 0x47) {
@@ -115,10 +136,10 @@ public final class SegmentInspector {
         };
     }
 
-    private static Inspection inspectMp4(byte[] d) throws SegmentException {
+    private Inspection inspectMp4() throws SegmentException {
         List<Mp4Boxes.Box> boxes;
         try {
-            boxes = Mp4Boxes.topLevel(d);
+            boxes = Mp4Boxes.children(d, 0, n);
         } catch (Mp4Boxes.MalformedBox e) {
             throw invalid((e.truncated() ? "truncated" : "corrupt") + " MP4 segment: " + e.getMessage());
         }
@@ -130,7 +151,7 @@ public final class SegmentInspector {
             switch (box.type()) {
                 case "moov" -> {
                     sawMoov = true;
-                    aac = moovHasAacAudio(d, box);
+                    aac = moovHasAacAudio(box);
                 }
                 case "mdat" -> sawMdatBeforeMoov |= !sawMoov;
                 case "moof" -> sawMoof = true;
@@ -151,7 +172,7 @@ public final class SegmentInspector {
     }
 
     /** True when the first audio ('soun') track of the moov box has an 'mp4a' sample entry. */
-    private static boolean moovHasAacAudio(byte[] d, Mp4Boxes.Box moov) {
+    private boolean moovHasAacAudio(Mp4Boxes.Box moov) {
         int off = moov.bodyStart();
         while (true) {
             Optional<Mp4Boxes.Box> trak = Mp4Boxes.find(d, off, moov.end(), "trak");
@@ -177,32 +198,32 @@ public final class SegmentInspector {
 
     private static final long EBML_UNKNOWN = -1;
 
-    private static Inspection inspectMatroska(byte[] d) throws SegmentException {
+    private Inspection inspectMatroska() throws SegmentException {
         int[] pos = {0};
-        long headerId = readId(d, pos);
-        long headerSize = readSize(d, pos);
-        if (headerId != 0x1A45DFA3L || headerSize == EBML_UNKNOWN || pos[0] + headerSize > d.length) {
+        long headerId = readId(pos);
+        long headerSize = readSize(pos);
+        if (headerId != 0x1A45DFA3L || headerSize == EBML_UNKNOWN || pos[0] + headerSize > n) {
             throw invalid("truncated or corrupt Matroska/WebM segment: bad EBML header");
         }
         pos[0] += (int) headerSize;
-        if (pos[0] >= d.length) {
+        if (pos[0] >= n) {
             throw invalid("truncated Matroska/WebM segment: nothing after the EBML header");
         }
-        long segmentId = readId(d, pos);
-        long segmentSize = readSize(d, pos);
+        long segmentId = readId(pos);
+        long segmentSize = readSize(pos);
         if (segmentId != 0x18538067L) {
             throw invalid("corrupt Matroska/WebM segment: expected a Segment element after the EBML header");
         }
-        if (segmentSize != EBML_UNKNOWN && segmentSize > d.length - pos[0]) {
+        if (segmentSize != EBML_UNKNOWN && segmentSize > n - pos[0]) {
             throw invalid("truncated Matroska/WebM segment: Segment declares " + segmentSize + " bytes but only "
-                          + (d.length - pos[0]) + " are present");
+                          + (n - pos[0]) + " are present");
         }
-        long end = segmentSize == EBML_UNKNOWN ? d.length : pos[0] + segmentSize;
+        long end = segmentSize == EBML_UNKNOWN ? n : pos[0] + segmentSize;
         boolean aac = false;
         while (pos[0] < end) {
             int elementStart = pos[0];
-            long id = readId(d, pos);
-            long size = readSize(d, pos);
+            long id = readId(pos);
+            long size = readSize(pos);
             if (id < 0) {
                 throw invalid("corrupt Matroska/WebM segment: bad element at byte " + elementStart);
             }
@@ -214,18 +235,18 @@ public final class SegmentInspector {
                               + " bytes but only " + (end - pos[0]) + " are present");
             }
             if (id == 0x1654AE6BL) {
-                aac = firstAudioTrackIsAac(d, pos[0], (int) (pos[0] + size));
+                aac = firstAudioTrackIsAac(pos[0], (int) (pos[0] + size));
             }
             pos[0] += (int) size;
         }
         return new Inspection(InputContainer.MATROSKA, aac);
     }
 
-    private static boolean firstAudioTrackIsAac(byte[] d, int from, int to) {
+    private boolean firstAudioTrackIsAac(int from, int to) {
         int[] pos = {from};
         while (pos[0] < to) {
-            long id = readId(d, pos);
-            long size = readSize(d, pos);
+            long id = readId(pos);
+            long size = readSize(pos);
             if (id < 0 || size < 0 || size > to - pos[0]) {
                 return false;
             }
@@ -235,8 +256,8 @@ public final class SegmentInspector {
                 long trackType = -1;
                 String codec = "";
                 while (p[0] < entryEnd) {
-                    long cid = readId(d, p);
-                    long csize = readSize(d, p);
+                    long cid = readId(p);
+                    long csize = readSize(p);
                     if (cid < 0 || csize < 0 || csize > entryEnd - p[0]) {
                         return false;
                     }
@@ -260,14 +281,14 @@ public final class SegmentInspector {
     }
 
     /** Reads an EBML element ID (marker bits kept); -1 when malformed or out of bounds. */
-    private static long readId(byte[] d, int[] pos) {
-        if (pos[0] >= d.length) {
+    private long readId(int[] pos) {
+        if (pos[0] >= n) {
             return -1;
         }
         int first = d[pos[0]] & 0xFF;
         int len = Integer.numberOfLeadingZeros(first) - 23; // 1..8 for a non-zero byte
-        if (first == 0 || len > 4 || pos[0] + len > d.length) {
-            pos[0] = d.length;
+        if (first == 0 || len > 4 || pos[0] + len > n) {
+            pos[0] = n;
             return -1;
         }
         long v = 0;
@@ -279,14 +300,14 @@ public final class SegmentInspector {
     }
 
     /** Reads an EBML size; {@link #EBML_UNKNOWN} for "unknown size" or malformed input. */
-    private static long readSize(byte[] d, int[] pos) {
-        if (pos[0] >= d.length) {
+    private long readSize(int[] pos) {
+        if (pos[0] >= n) {
             return EBML_UNKNOWN;
         }
         int first = d[pos[0]] & 0xFF;
         int len = Integer.numberOfLeadingZeros(first) - 23;
-        if (first == 0 || pos[0] + len > d.length) {
-            pos[0] = d.length;
+        if (first == 0 || pos[0] + len > n) {
+            pos[0] = n;
             return EBML_UNKNOWN;
         }
         long v = first & (0xFF >> len);
@@ -302,8 +323,8 @@ public final class SegmentInspector {
 
     // ---------------------------------------------------------------- helpers
 
-    private static String describeUnknown(byte[] d) {
-        String head = new String(d, 0, Math.min(d.length, 512), StandardCharsets.ISO_8859_1);
+    private String describeUnknown() {
+        String head = new String(d, 0, Math.min(n, 512), StandardCharsets.ISO_8859_1);
         String trimmed = head.stripLeading();
         if (trimmed.startsWith("\uFEFF")) {
             trimmed = trimmed.substring(1);
@@ -314,15 +335,15 @@ public final class SegmentInspector {
         if (trimmed.startsWith("ffconcat") || trimmed.startsWith("file ") || trimmed.startsWith("file\t")) {
             return "this is an FFmpeg concat list, not a media segment";
         }
-        if (looksLikeText(d)) {
+        if (looksLikeText()) {
             return "this is text, not a media segment: expected MPEG-TS, MP4 or Matroska/WebM bytes";
         }
         return "unrecognised container: expected MPEG-TS, MP4 (fragmented or fast-start) or Matroska/WebM";
     }
 
-    private static boolean looksLikeText(byte[] d) {
-        int n = Math.min(d.length, 512);
-        for (int i = 0; i < n; i++) {
+    private boolean looksLikeText() {
+        int head = Math.min(n, 512);
+        for (int i = 0; i < head; i++) {
             int b = d[i] & 0xFF;
             if (b < 0x09 || (b > 0x0D && b < 0x20 && b != 0x1B)) {
                 return false;
@@ -335,15 +356,15 @@ public final class SegmentInspector {
         return new SegmentException(ErrorCode.INVALID_MEDIA, message);
     }
 
-    private static long u32(byte[] d, int off) {
-        if (off < 0 || off + 4 > d.length) {
+    private long u32(int off) {
+        if (off < 0 || off + 4 > n) {
             return 0;
         }
         return ((long) (d[off] & 0xFF) << 24) | ((d[off + 1] & 0xFF) << 16) | ((d[off + 2] & 0xFF) << 8) | (d[off + 3] & 0xFF);
     }
 
-    private static String fourcc(byte[] d, int off) {
-        if (off < 0 || off + 4 > d.length) {
+    private String fourcc(int off) {
+        if (off < 0 || off + 4 > n) {
             return "";
         }
         return new String(d, off, 4, StandardCharsets.ISO_8859_1);

@@ -17,6 +17,7 @@ public final class MetricNames {
     public static final String WS_SESSIONS = "vbuf_ws_sessions";
     public static final String FFMPEG_INFO = "vbuf_ffmpeg_info";
     public static final String READY = "vbuf_ready";
+    public static final String SEGMENT_MEMORY_BYTES = "vbuf_segment_memory_bytes";
 
     public static final String LABEL_FORMAT = "format";
     public static final String LABEL_OUTCOME = "outcome";
@@ -45,6 +46,9 @@ public final class MetricNames {
                        "Size of WebSocket binary messages; `direction` is `in` (segments) or `out` (audio)."),
             new Metric(WS_SESSIONS, "gauge", List.of(),
                        "Open WebSocket sessions."),
+            new Metric(SEGMENT_MEMORY_BYTES, "gauge", List.of(),
+                       "Bytes of segment memory in use: WebSocket segments being read, waiting or fed to FFmpeg (at"
+                       + " most `VBUF_SEGMENTS_MEMORY_BUDGET_BYTES`)."),
             new Metric(FFMPEG_INFO, "gauge", List.of(LABEL_VERSION),
                        "Always 1; the `version` label is the FFmpeg version in use."),
             new Metric(READY, "gauge", List.of(),

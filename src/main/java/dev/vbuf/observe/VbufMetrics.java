@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 import dev.vbuf.core.OutputFormat;
 
@@ -44,7 +45,8 @@ public final class VbufMetrics implements AutoCloseable {
             1024, 4096, 16384, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304, 8388608, 16777216, 33554432};
 
     /** What the gauges report, each read from its owner. */
-    public record Sources(IntSupplier inFlight, IntSupplier queued, IntSupplier sessions, BooleanSupplier ready) {
+    public record Sources(IntSupplier inFlight, IntSupplier queued, IntSupplier sessions, BooleanSupplier ready,
+                          LongSupplier segmentMemory) {
     }
 
     private final MeterRegistry registry = Metrics.globalRegistry();
@@ -72,6 +74,8 @@ public final class VbufMetrics implements AutoCloseable {
                                      .description("Segments waiting for a permit"));
         register(Gauge.builder(MetricNames.WS_SESSIONS, () -> sources.sessions().getAsInt())
                                      .description("Open WebSocket sessions"));
+        register(Gauge.builder(MetricNames.SEGMENT_MEMORY_BYTES, () -> sources.segmentMemory().getAsLong())
+                         .description("Bytes of segment memory in use (budgeted)"));
         register(Gauge.builder(MetricNames.READY, () -> sources.ready().getAsBoolean() ? 1 : 0)
                                      .description("1 while ready, else 0"));
         register(Gauge.builder(MetricNames.FFMPEG_INFO, () -> 1)

@@ -34,9 +34,16 @@ public final class ProcessRunner {
     /** Default share of stderr kept for error messages. */
     public static final int DEFAULT_STDERR_TAIL_CHARS = 8 * 1024;
     private static final File DEV_NULL = new File("/dev/null");
+    /** Experiment switch: pipe pumps on platform threads instead of virtual threads. */
+    private static final boolean PLATFORM_PUMPS = Boolean.getBoolean("vbuf.process.platformPumps");
+
+    private static Thread pump(String name, Runnable r) {
+        return PLATFORM_PUMPS ? Thread.ofPlatform().daemon().name(name).start(r) : Thread.ofVirtual().name(name).start(r);
+    }
 
     private final List<String> command;
     private byte[] stdin;
+    private int stdinLength;
     private Duration deadline = Duration.ofMinutes(1);
     private int maxStdoutBytes = Integer.MAX_VALUE - 16;
     private int stderrTailChars = DEFAULT_STDERR_TAIL_CHARS;
@@ -91,7 +98,14 @@ public final class ProcessRunner {
 
     /** Bytes written to stdin, which is then closed; without it stdin is {@code /dev/null}. */
     public ProcessRunner stdin(byte[] input) {
+        return stdin(input, input.length);
+    }
+
+    /** The first {@code length} bytes of {@code input} written to stdin, which is then closed. */
+    public ProcessRunner stdin(byte[] input, int length) {
         this.stdin = Objects.requireNonNull(input);
+        Objects.checkFromIndexSize(0, length, input.length);
+        this.stdinLength = length;
         return this;
     }
 
@@ -148,18 +162,19 @@ public final class ProcessRunner {
             Thread writer = null;
             if (stdin != null) {
                 byte[] input = stdin;
-                writer = Thread.ofVirtual().name("proc-stdin-" + process.pid()).start(() -> {
+                int inputLength = stdinLength;
+                writer = pump("proc-stdin-" + process.pid(), () -> {
                     try (OutputStream in = process.getOutputStream()) {
-                        in.write(input);
+                        in.write(input, 0, inputLength);
                     } catch (IOException ignored) {
                         // the child stopped reading (it failed, or has all it needs); its exit status tells the story
                     }
                 });
             }
             StderrTail drain = new StderrTail(process.getErrorStream(), stderrTailChars, stderrConsumer);
-            Thread stderr = Thread.ofVirtual().name("proc-stderr-" + process.pid()).start(drain);
+            Thread stderr = pump("proc-stderr-" + process.pid(), drain);
             CappedReader reader = new CappedReader(process, maxStdoutBytes, stop);
-            Thread stdout = Thread.ofVirtual().name("proc-stdout-" + process.pid()).start(reader);
+            Thread stdout = pump("proc-stdout-" + process.pid(), reader);
 
             if (!process.waitFor(deadline.toNanos(), TimeUnit.NANOSECONDS)) {
                 stop.compareAndSet(Stop.NONE, Stop.DEADLINE);

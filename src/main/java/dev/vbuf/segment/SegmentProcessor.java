@@ -80,16 +80,27 @@ public final class SegmentProcessor {
      */
     public SegmentAudio process(byte[] segment, OutputFormat format, long arrivalNanos)
             throws SegmentException, InterruptedException {
-        if (segment.length > maxSegmentBytes) {
-            throw tooLarge(segment.length);
+        return process(segment, segment.length, format, arrivalNanos);
+    }
+
+    /**
+     * Extracts the audio of the segment in {@code buffer[0, length)} (a pooled buffer may be longer).
+     *
+     * @throws InterruptedException the caller went away; any FFmpeg process has been killed
+     */
+    public SegmentAudio process(byte[] buffer, int length, OutputFormat format, long arrivalNanos)
+            throws SegmentException, InterruptedException {
+        if (length > maxSegmentBytes) {
+            throw tooLarge(length);
         }
-        SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment);
+        byte[] segment = buffer;
+        SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment, length);
         List<String> command = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
                                                           inspection.audioIsAac(), format);
         try (SegmentGate.Permit permit = admit(arrivalNanos)) {
             FfmpegProcess.Result result;
             try {
-                result = FfmpegProcess.run(command, segment, ffmpegTimeout, maxOutputBytes, live);
+                result = FfmpegProcess.run(command, segment, length, ffmpegTimeout, maxOutputBytes, live);
             } catch (IOException e) {
                 throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
             }

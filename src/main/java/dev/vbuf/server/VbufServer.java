@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.vbuf.access.AccessPolicy;
+import dev.vbuf.admission.SegmentBuffers;
 import dev.vbuf.admission.SegmentGate;
 import dev.vbuf.api.Protocol;
 import dev.vbuf.api.SegmentApi;
@@ -51,6 +52,7 @@ public final class VbufServer implements AutoCloseable {
     private final SegmentApi api;
     private final VbufHealth health;
     private final VbufMetrics metrics;
+    private final SegmentBuffers buffers;
     private final WebServer server;
     private volatile boolean stopped;
 
@@ -61,13 +63,15 @@ public final class VbufServer implements AutoCloseable {
         this.health = new VbufHealth(ffmpeg.version(), gate::draining, this::readinessDetails);
         // the api is built after the metrics, whose session gauge reads it: a holder breaks the knot
         SegmentApi[] apiRef = new SegmentApi[1];
+        this.buffers = new SegmentBuffers(Math.max(config.memoryBudgetBytes(), config.maxSegmentBytes()),
+                                          config.maxSegmentBytes());
         this.metrics = new VbufMetrics(ffmpeg.version(), new VbufMetrics.Sources(
                 gate::running, gate::queued, () -> apiRef[0] == null ? 0 : apiRef[0].sessions().size(),
-                health::ready));
+                health::ready, buffers::inUseBytes));
         this.processor = new SegmentProcessor(ffmpeg, gate, config.targetLatency(), config.ffmpegTimeout(),
                                               config.maxSegmentBytes(), config.ffmpegMaxOutputBytes(), metrics);
         this.api = new SegmentApi(processor, metrics, AccessPolicy.of(config), config.perSession(),
-                                  config.sessionTimeout(), gate::draining);
+                                  config.sessionTimeout(), gate::draining, buffers);
         apiRef[0] = api;
 
         WebServerConfig.Builder builder = WebServer.builder()
@@ -109,6 +113,8 @@ public final class VbufServer implements AutoCloseable {
         d.put("queued", gate.queued());
         d.put("maxConcurrent", gate.maxConcurrent());
         d.put("queueCapacity", gate.queueCapacity());
+        d.put("segmentMemoryInUseBytes", buffers.inUseBytes());
+        d.put("segmentMemoryBudgetBytes", buffers.budgetBytes());
         d.put("targetLatencyMs", config.targetLatency().toMillis());
         return d;
     }
@@ -172,6 +178,11 @@ public final class VbufServer implements AutoCloseable {
     /** The admission gate (tests read its counters). */
     public SegmentGate gate() {
         return gate;
+    }
+
+    /** The memory WebSocket segments are read into (tests read its counters). */
+    public SegmentBuffers buffers() {
+        return buffers;
     }
 
     /** Open WebSocket sessions. */

@@ -12,11 +12,29 @@ public interface MessageHandler {
     /** The largest binary message the handler accepts; a larger one is read to its end, dropped, and reported. */
     long maxMessageBytes();
 
-    /** A whole binary message (its frames joined and unmasked). */
-    void onBinary(byte[] message);
+    /**
+     * A buffer of at least {@code minBytes} to read a binary message into, or null when none can be had now (the
+     * message is then read and dropped, and {@link #onRefused} reports it). The default allocates.
+     */
+    default byte[] acquireBuffer(int minBytes) {
+        return new byte[minBytes];
+    }
+
+    /** Gives back a buffer from {@link #acquireBuffer} that holds no message (the connection ended mid-message). */
+    default void releaseBuffer(byte[] buffer) {
+    }
+
+    /**
+     * A whole binary message (its frames joined and unmasked): {@code buffer[0, length)}. The buffer came from
+     * {@link #acquireBuffer} and is now the handler's, to give back when it is done with the message.
+     */
+    void onBinary(byte[] buffer, int length);
 
     /** A binary message over {@link #maxMessageBytes()}: its size; its bytes were dropped as they arrived. */
     void onTooLarge(long size);
+
+    /** A binary message no buffer could be had for ({@link #acquireBuffer} said no): its size; it was dropped. */
+    void onRefused(long size);
 
     /**
      * A whole text message, or null with its size when it was over the text limit (its bytes were dropped).

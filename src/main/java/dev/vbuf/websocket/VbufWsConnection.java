@@ -59,6 +59,10 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     private volatile boolean stopped;
     private volatile Thread readerThread;
     private volatile long lastActivityNanos = System.nanoTime();
+    /** The message being read (read and written by the reading thread only). */
+    private Message message;
+    /** The size of the last binary message, to size the next one's buffer. */
+    private long lastBinaryBytes;
 
     VbufWsConnection(ConnectionContext ctx, MessageHandler handler, Optional<String> subProtocol, long maxFrameLength) {
         this.ctx = ctx;
@@ -99,6 +103,10 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "WebSocket connection failed: " + e);
         } finally {
+            if (message != null) {
+                message.drop(); // the connection ended mid-message: its buffer goes back
+                message = null;
+            }
             if (!closedByClient) {
                 handler.onClose(CloseCodes.ABNORMAL, "the connection ended without a close frame");
             }
@@ -107,7 +115,6 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
 
     /** Reads until the client's close frame (true) or the server stops the connection (false). */
     private boolean readFrames() throws IOException, ProtocolViolation {
-        Message message = null;
         while (!stopped) {
             FrameReader.Header h = reader.readHeader();
             lastActivityNanos = System.nanoTime();
@@ -117,9 +124,7 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
                         throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR,
                                                     "continuation frame without a message to continue");
                     }
-                    if (message.add(h)) {
-                        message = null;
-                    }
+                    message.add(h);
                 }
                 case FrameReader.OP_TEXT, FrameReader.OP_BINARY -> {
                     if (message != null) {
@@ -127,9 +132,7 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
                                                     "a new message began inside a fragmented one");
                     }
                     message = new Message(h.opcode() == FrameReader.OP_TEXT);
-                    if (message.add(h)) {
-                        message = null;
-                    }
+                    message.add(h);
                 }
                 case FrameReader.OP_CLOSE -> {
                     closeFromClient(control(h));
@@ -189,9 +192,13 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     private final class Message {
         private final boolean text;
         private final long limit;
+        /** Text: its frames, joined at the end (text messages are small). */
         private final List<byte[]> parts = new ArrayList<>(1);
+        /** Binary: the handler's buffer, read into directly; it grows (rarely) by moving to a larger one. */
+        private byte[] buffer;
         private long size;
-        private boolean dropping;
+        private boolean tooLarge;
+        private boolean refused;
 
         Message(boolean text) {
             this.text = text;
@@ -200,45 +207,103 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
 
         /** Reads one frame of the message; true when it was the last one (the message has been delivered). */
         boolean add(FrameReader.Header h) throws IOException, ProtocolViolation {
-            if (dropping || size + h.length() > limit) {
-                dropping = true;
-                parts.clear();
+            if (!tooLarge && !refused && size + h.length() > limit) {
+                tooLarge = true;
+                drop();
+            }
+            if (tooLarge || refused) {
                 reader.skipPayload(h);
-            } else if (h.length() > 0) {
-                byte[] part = new byte[(int) h.length()];
-                reader.readPayload(h, part, 0);
-                parts.add(part);
+            } else if (text) {
+                if (h.length() > 0) {
+                    byte[] part = new byte[(int) h.length()];
+                    reader.readPayload(h, part, 0);
+                    parts.add(part);
+                }
+            } else if (room(h)) {
+                reader.readPayload(h, buffer, (int) size);
+            } else {
+                refused = true;
+                drop();
+                reader.skipPayload(h);
             }
             size += h.length();
             if (!h.fin()) {
                 return false;
             }
+            message = null;
             deliver();
             return true;
         }
 
+        /**
+         * Makes room in the buffer for this frame. A message's first buffer is sized for the whole message when this
+         * is its only frame, else for the last message this connection sent (players send segments of similar size),
+         * so a fragmented segment is read without moving it.
+         */
+        private boolean room(FrameReader.Header h) {
+            long need = size + h.length();
+            if (buffer != null && buffer.length >= need) {
+                return true;
+            }
+            long want = buffer == null && !h.fin() ? Math.max(need, lastBinaryBytes) : need;
+            if (buffer != null) {
+                want = Math.max(need, 2L * buffer.length);
+            }
+            byte[] bigger = handler.acquireBuffer((int) Math.min(want, limit));
+            if (bigger == null || bigger.length < need) {
+                if (bigger != null) {
+                    handler.releaseBuffer(bigger);
+                }
+                return false;
+            }
+            if (buffer != null) {
+                System.arraycopy(buffer, 0, bigger, 0, (int) size);
+                handler.releaseBuffer(buffer);
+            }
+            buffer = bigger;
+            return true;
+        }
+
+        /** Gives back what the message holds (it is being dropped, or the connection ended). */
+        void drop() {
+            parts.clear();
+            if (buffer != null) {
+                handler.releaseBuffer(buffer);
+                buffer = null;
+            }
+        }
+
         private void deliver() throws ProtocolViolation {
-            if (dropping) {
+            if (!text) {
+                lastBinaryBytes = size;
+            }
+            if (tooLarge) {
                 if (text) {
                     handler.onText(null, size);
                 } else {
                     handler.onTooLarge(size);
                 }
-                return;
-            }
-            byte[] whole = join();
-            if (text) {
+            } else if (refused) {
+                handler.onRefused(size);
+            } else if (text) {
+                byte[] whole = join();
                 String s = utf8(whole, 0, whole.length).orElseThrow(
                         () -> new ProtocolViolation(CloseCodes.INVALID_PAYLOAD, "text message is not valid UTF-8"));
                 handler.onText(s, size);
             } else {
-                handler.onBinary(whole);
+                byte[] b = buffer != null ? buffer : handler.acquireBuffer(0);
+                buffer = null;
+                if (b == null) { // an empty message with no buffer to be had
+                    handler.onRefused(0);
+                } else {
+                    handler.onBinary(b, (int) size);
+                }
             }
         }
 
         private byte[] join() {
             if (parts.size() == 1) {
-                return parts.get(0); // the common case: a message in one frame, read into its own array
+                return parts.get(0);
             }
             byte[] whole = new byte[(int) size];
             int off = 0;

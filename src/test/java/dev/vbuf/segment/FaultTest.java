@@ -34,7 +34,7 @@ class FaultTest {
 
     private SegmentProcessor processor(Duration timeout, int maxOutput) {
         VbufMetrics metrics = new VbufMetrics("test", new VbufMetrics.Sources(gate::running, gate::queued, () -> 0,
-                                                                              () -> true));
+                                                                              () -> true, () -> 0L));
         return new SegmentProcessor(TestMedia.FFMPEG, gate, Duration.ofSeconds(30), timeout, 16 << 20, maxOutput,
                                     metrics);
     }
