@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 @Command(name = "vbuf-perf", mixinStandardHelpOptions = true,
          description = "vbuf's benchmark, soak and capacity planner (see perf/README.md).",
          subcommands = {PerfMain.Bench.class, PerfMain.SoakCommand.class, PerfMain.CapacityCommand.class,
-                        PerfMain.Plan.class})
+                        PerfMain.Plan.class, PerfMain.RealtimeCommand.class})
 public final class PerfMain implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -150,6 +150,43 @@ public final class PerfMain implements Runnable {
             m.write(out);
             System.out.println("wrote " + out);
             return 0;
+        }
+    }
+
+    @Command(name = "realtime", mixinStandardHelpOptions = true,
+             description = {"Real-time players against one server process limited as a container: each session sends"
+                            + " one segment per segment length; reports p50/p95/p99, overloaded, lost, RSS and CPU per"
+                            + " segment, and whether the load was held.",
+                            "Exit status 1 when it was not held."})
+    static final class RealtimeCommand implements Callable<Integer> {
+        @Option(names = "--sessions", split = ",", defaultValue = "200",
+                description = "session counts to run, one server each (default: ${DEFAULT-VALUE})")
+        List<Integer> sessions;
+        @Option(names = "--seconds", defaultValue = "6", description = "segment length and cadence (default: ${DEFAULT-VALUE})")
+        double seconds;
+        @Option(names = "--warm-up-seconds", defaultValue = "18", description = "(default: ${DEFAULT-VALUE})")
+        long warmUp;
+        @Option(names = "--measure-seconds", defaultValue = "60", description = "(default: ${DEFAULT-VALUE})")
+        long measure;
+        @Option(names = "--paced", description = "pace uploads as a player's: 64 KiB frames at 20 Mbit/s")
+        boolean paced;
+        @Option(names = "--container-memory-mib", defaultValue = "4096",
+                description = "the memory the server JVM is limited to, -XX:MaxRAM (default: ${DEFAULT-VALUE})")
+        long containerMib;
+        @Option(names = "--budget-ms", defaultValue = "1000", description = "latency budget (default: ${DEFAULT-VALUE})")
+        long budgetMs;
+
+        @Override
+        public Integer call() throws Exception {
+            System.out.println(Realtime.header());
+            boolean allHeld = true;
+            for (int n : sessions) {
+                Realtime.Report r = Realtime.run(ffmpeg(), new Realtime.Options(
+                        n, seconds, Duration.ofSeconds(warmUp), Duration.ofSeconds(measure), paced,
+                        containerMib << 20, Duration.ofMillis(budgetMs)), System.out);
+                allHeld &= r.held();
+            }
+            return allHeld ? 0 : 1;
         }
     }
 
