@@ -67,8 +67,8 @@ public final class TsAudio {
     public static final int AAC_FRAME_SAMPLES = 1024;
 
     /** The first audio stream of a TS segment, or empty when there is none or the bytes are not sound TS. */
-    public static Optional<Track> read(byte[] d) {
-        if (d.length < PACKET || d.length % PACKET != 0) {
+    public static Optional<Track> read(byte[] d, int length) {
+        if (length < PACKET || length % PACKET != 0 || length > d.length) {
             return Optional.empty();
         }
         int pmtPid = -1;
@@ -79,7 +79,7 @@ public final class TsAudio {
         List<Pes> pes = new ArrayList<>();
         ByteArrayOutputStream current = null;
         long currentPts = -1;
-        for (int p = 0; p + PACKET <= d.length; p += PACKET) {
+        for (int p = 0; p + PACKET <= length; p += PACKET) {
             if ((d[p] & 0xFF) != 0x47) {
                 return Optional.empty();
             }

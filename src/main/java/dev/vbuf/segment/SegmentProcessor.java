@@ -109,6 +109,51 @@ public final class SegmentProcessor {
         }
     }
 
+    /**
+     * Protocol v1.1: extracts the audio of one segment as {@link #process} does, following a {@link Gapless.Plan}
+     * (its pre-roll in front of the segment on the same stdin, the input's timestamps kept, pcm trimmed to the
+     * plan's samples) and says where the audio sits. Without a plan (not MPEG-TS with AAC) it is {@link #process}.
+     */
+    public SegmentAudio process(byte[] segment, int length, OutputFormat format, long arrivalNanos, Gapless.Plan plan)
+            throws SegmentException, InterruptedException {
+        if (plan == null) {
+            return process(segment, length, format, arrivalNanos);
+        }
+        if (length > maxSegmentBytes) {
+            throw tooLarge(length);
+        }
+        SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment, length);
+        List<String> command = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
+                                                          inspection.audioIsAac(), format, true, plan.audioFilter());
+        try (SegmentGate.Permit permit = admit(arrivalNanos)) {
+            FfmpegProcess.Result result;
+            try {
+                result = FfmpegProcess.run(command, plan.stdin(), plan.stdinLength(), ffmpegTimeout, maxOutputBytes,
+                                           live);
+            } catch (IOException e) {
+                throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
+            }
+            metrics.ffmpegRan(result.wall());
+            SegmentAudio audio = toAudio(format, result, permit.queued());
+            if (format != OutputFormat.PCM) {
+                return new SegmentAudio(format, audio.bytes(), audio.audioMs(), audio.processing(), audio.queued(),
+                                        plan.placement());
+            }
+            int frame = OutputFormat.PCM_CHANNELS * OutputFormat.PCM_BYTES_PER_SAMPLE;
+            long have = audio.bytes().length / frame;
+            long from = Math.min(have, plan.keepFrom());
+            long keep = Math.max(0, Math.min(plan.keep(), have - from));
+            byte[] pcm = java.util.Arrays.copyOfRange(audio.bytes(), (int) (from * frame), (int) ((from + keep) * frame));
+            dev.vbuf.core.AudioPlacement p = plan.placement();
+            dev.vbuf.core.AudioPlacement placed = keep == p.samples() ? p
+                    : new dev.vbuf.core.AudioPlacement(p.pts(), p.timescale(), p.startSec(),
+                                                       p.startSec() + keep / (double) p.sampleRate(), p.sampleRate(),
+                                                       keep, 0, 0, p.gapless(), p.coldReason(), p.carry());
+            return new SegmentAudio(format, pcm, keep * 1000 / OutputFormat.PCM_SAMPLE_RATE, audio.processing(),
+                                    audio.queued(), placed);
+        }
+    }
+
     /** A permit, or the gate's refusal in the protocol's words: {@code overloaded} with a retry-after. */
     private SegmentGate.Permit admit(long arrivalNanos) throws SegmentException, InterruptedException {
         try {
