@@ -30,8 +30,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record Carry(int v, String codec, long origin, long firstPts, long endPts, String frames) {
     public static final int VERSION = 1;
-    /** Frames carried: two are enough for a bit-exact AAC decode, the third gives an encoder a warm-up. */
-    public static final int FRAMES = 3;
+    /** Frames carried: two are enough for a bit-exact AAC decode, the others give an encoder a warm-up. */
+    public static final int FRAMES = 4;
     /** Longest carry string accepted. */
     public static final int MAX_CHARS = 8192;
     private static final long MAX_PTS = (1L << 33) - 1;

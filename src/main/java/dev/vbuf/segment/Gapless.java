@@ -24,10 +24,10 @@ import dev.vbuf.media.TsAudio;
  */
 public final class Gapless {
     /** How far before a segment's first frame the cut between it and its predecessor lies. */
-    public static final int EARLY_CUT_MS = 10;
+    public static final int EARLY_CUT_MS = 20;
     /** Audio decoded before the cut for the resampler (pcm) or the Opus encoder (webm) to settle. */
     static final int PCM_LEAD_MS = 20;
-    static final int ENCODER_LEAD_MS = 30;
+    static final int ENCODER_LEAD_MS = 40;
     /** Priming samples libopus puts in front (FFmpeg removes them when it decodes, from the WebM CodecDelay). */
     static final int OPUS_RATE = 48_000;
 

@@ -105,7 +105,7 @@ public final class SegmentProcessor {
                 throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
             }
             metrics.ffmpegRan(result.wall());
-            return toAudio(format, result, permit.queued());
+            return toAudio(format, result, permit.queued(), -1);
         }
     }
 
@@ -134,7 +134,12 @@ public final class SegmentProcessor {
                 throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
             }
             metrics.ffmpegRan(result.wall());
-            SegmentAudio audio = toAudio(format, result, permit.queued());
+            dev.vbuf.core.AudioPlacement planned = plan.placement();
+            // with -copyts FFmpeg's out_time is not the duration; the plan knows it
+            long knownUs = format != OutputFormat.WEBM ? -1
+                    : (planned.trimStartSamples() + planned.samples() + planned.trimEndSamples()) * 1_000_000
+                      / planned.sampleRate();
+            SegmentAudio audio = toAudio(format, result, permit.queued(), knownUs);
             if (format != OutputFormat.PCM) {
                 return new SegmentAudio(format, audio.bytes(), audio.audioMs(), audio.processing(), audio.queued(),
                                         plan.placement());
@@ -171,7 +176,8 @@ public final class SegmentProcessor {
         return new SegmentException(ErrorCode.OVERLOADED, message, r.retryAfter().toMillis());
     }
 
-    private SegmentAudio toAudio(OutputFormat format, FfmpegProcess.Result r, Duration queued) throws SegmentException {
+    private SegmentAudio toAudio(OutputFormat format, FfmpegProcess.Result r, Duration queued, long knownAudioUs)
+            throws SegmentException {
         switch (r.stop()) {
             case DEADLINE -> throw new SegmentException(ErrorCode.TIMEOUT, "FFmpeg did not finish within "
                                                                            + ffmpegTimeout.toMillis() + " ms");
@@ -190,7 +196,7 @@ public final class SegmentProcessor {
             throw new SegmentException(ErrorCode.INVALID_MEDIA, "FFmpeg could not read the segment (exit "
                                                                 + r.exitCode() + "): " + summary(stderr));
         }
-        long audioUs = r.output().length == 0 ? 0 : audioMicros(format, r);
+        long audioUs = r.output().length == 0 ? 0 : knownAudioUs >= 0 ? knownAudioUs : audioMicros(format, r);
         if (audioUs == 0) { // nothing, or only headers (an fMP4 init segment sent on its own)
             throw new SegmentException(ErrorCode.INVALID_MEDIA, "FFmpeg produced no audio from the segment"
                                                                 + (stderr.isBlank() ? "" : ": " + summary(stderr)));
