@@ -2,18 +2,20 @@ package dev.vbuf.api;
 
 import java.util.Optional;
 
+import dev.vbuf.core.AudioPlacement;
 import dev.vbuf.core.OutputFormat;
 import dev.vbuf.core.SegmentAudio;
 import dev.vbuf.core.SegmentException;
 
 import io.helidon.common.uri.UriQuery;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Protocol v1: the path, the query parameter and the JSON text messages the server sends, defined once.
+ * Protocol v1 and v1.1: the path, the query parameter and the JSON text messages the server sends, defined once.
  */
 public final class Protocol {
     /** WebSocket and HTTP path of the segment API. */
@@ -33,6 +35,15 @@ public final class Protocol {
     public static final String FORBIDDEN_ORIGIN = "forbidden_origin";
     /** WebSocket sub-protocol the server selects when a client offers it (see README, "Access"). */
     public static final String SUBPROTOCOL = "vbuf.v1";
+    /**
+     * The sub-protocol that opts a session into protocol v1.1 (segment messages, placed replies, carries; see README,
+     * "Protocol v1.1"). A client that offers it and gets it selected speaks v1.1; otherwise the session is v1.
+     */
+    public static final String SUBPROTOCOL_V11 = "vbuf.v1.1";
+    /** {@code type} of the v1.1 text message that describes the binary segment after it. */
+    public static final String SEGMENT_MESSAGE = "segment";
+    /** Longest client segment id. */
+    public static final int MAX_ID_CHARS = 256;
 
     /** retryAfterMs of a segment refused because the memory for segments in flight was full. */
     public static final long MEMORY_RETRY_AFTER_MS = 500;
@@ -50,21 +61,65 @@ public final class Protocol {
     private Protocol() {
     }
 
-    /** {@code {"type":"result",...}}: the next binary message holds {@code bytes} bytes of audio. */
-    public record Result(String type, long seq, String format, int bytes, long audioMs, long processingMs,
-                         long queuedMs) {
-        static Result of(long seq, SegmentAudio audio) {
-            return new Result("result", seq, audio.format().wireName(), audio.bytes().length, audio.audioMs(),
-                              audio.processing().toMillis(), audio.queued().toMillis());
+    /**
+     * {@code {"type":"result",...}}: the next binary message holds {@code bytes} bytes of audio. The fields after
+     * {@code queuedMs} are protocol v1.1's (absent, so a v1 reply is unchanged, when null).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Result(String type, long seq, String id, String format, int bytes, long audioMs, long processingMs,
+                         long queuedMs, Long pts, Integer timescale, Double startSec, Double endSec, Integer sampleRate,
+                         Long samples, Long trimStartSamples, Long trimEndSamples, String gapless, String coldReason,
+                         String carry) {
+        static Result of(long seq, SegmentAudio audio, String id) {
+            AudioPlacement p = audio.placement();
+            return new Result("result", seq, id, audio.format().wireName(), audio.bytes().length, audio.audioMs(),
+                              audio.processing().toMillis(), audio.queued().toMillis(),
+                              p == null ? null : p.pts(), p == null ? null : p.timescale(),
+                              p == null ? null : p.startSec(), p == null ? null : p.endSec(),
+                              p == null ? null : p.sampleRate(), p == null ? null : p.samples(),
+                              p == null ? null : p.trimStartSamples(), p == null ? null : p.trimEndSamples(),
+                              p == null ? null : p.gapless(), p == null ? null : p.coldReason(),
+                              p == null ? null : p.carry());
         }
     }
 
-    /** {@code {"type":"error",...}}; {@code retryAfterMs} only for {@code overloaded}. */
+    /** {@code {"type":"error",...}}; {@code retryAfterMs} only for {@code overloaded}; {@code id} only in v1.1. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Error(String type, long seq, String code, String message, Long retryAfterMs) {
-        static Error of(long seq, SegmentException e) {
-            return new Error("error", seq, e.code().wireName(), e.getMessage(),
+    public record Error(String type, long seq, String id, String code, String message, Long retryAfterMs) {
+        static Error of(long seq, SegmentException e, String id) {
+            return new Error("error", seq, id, e.code().wireName(), e.getMessage(),
                              e.retryAfterMs() > 0 ? e.retryAfterMs() : null);
+        }
+    }
+
+    /**
+     * Protocol v1.1, client to server: {@code {"type":"segment","id":"…","carry":"…","last":false}} right before a
+     * binary segment. Every field but {@code type} is optional; unknown fields are ignored (later versions may add).
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record SegmentMessage(String type, String id, String carry, Boolean last) {
+        /** Reads and checks one; the exception's message is the close reason. */
+        static SegmentMessage parse(String text) throws IllegalArgumentException {
+            if (text == null) {
+                throw new IllegalArgumentException("segment message over 64 KiB");
+            }
+            SegmentMessage m;
+            try {
+                m = JSON.readValue(text, SegmentMessage.class);
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("a text message must be a JSON segment message");
+            }
+            if (m == null || !SEGMENT_MESSAGE.equals(m.type())) {
+                throw new IllegalArgumentException("a text message must be {\"type\":\"segment\",...}");
+            }
+            if (m.id() != null && m.id().length() > MAX_ID_CHARS) {
+                throw new IllegalArgumentException("segment id longer than " + MAX_ID_CHARS + " characters");
+            }
+            return m;
+        }
+
+        boolean isLast() {
+            return Boolean.TRUE.equals(last);
         }
     }
 

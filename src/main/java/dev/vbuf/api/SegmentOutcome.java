@@ -20,16 +20,17 @@ import io.helidon.http.Status;
  *
  * @param audio the audio, or null
  * @param error why there is none, or null
+ * @param id    the client's segment id (protocol v1.1), echoed in the reply, or null
  */
-record SegmentOutcome(SegmentAudio audio, SegmentException error) {
+record SegmentOutcome(SegmentAudio audio, SegmentException error, String id) {
     private static final System.Logger LOG = System.getLogger(SegmentOutcome.class.getName());
 
     static SegmentOutcome of(SegmentAudio audio) {
-        return new SegmentOutcome(audio, null);
+        return new SegmentOutcome(audio, null, null);
     }
 
     static SegmentOutcome failed(SegmentException error) {
-        return new SegmentOutcome(null, error);
+        return new SegmentOutcome(null, error, null);
     }
 
     /**
@@ -49,6 +50,25 @@ record SegmentOutcome(SegmentAudio audio, SegmentException error) {
         }
     }
 
+    /** The same outcome answering the client's segment {@code id}. */
+    SegmentOutcome withId(String id) {
+        return new SegmentOutcome(audio, error, id);
+    }
+
+    /** As {@link #process(SegmentProcessor, byte[], int, OutputFormat, long, String, long)}, following a v1.1 plan. */
+    static SegmentOutcome process(SegmentProcessor processor, byte[] segment, int length, OutputFormat format,
+                                  long arrivalNanos, dev.vbuf.segment.Gapless.Plan plan, String session, long seq)
+            throws InterruptedException {
+        try {
+            return of(processor.process(segment, length, format, arrivalNanos, plan));
+        } catch (SegmentException e) {
+            return failed(e);
+        } catch (RuntimeException e) {
+            Logs.log(LOG, Level.ERROR, session, seq, "segment failed unexpectedly: " + e, e);
+            return failed(new SegmentException(ErrorCode.INTERNAL, "internal error"));
+        }
+    }
+
     boolean ok() {
         return error == null;
     }
@@ -60,7 +80,7 @@ record SegmentOutcome(SegmentAudio audio, SegmentException error) {
 
     /** The WebSocket text message for segment {@code seq}; a result is followed by {@link #audio()}'s bytes. */
     String wsText(long seq) {
-        return Protocol.json(ok() ? Protocol.Result.of(seq, audio) : Protocol.Error.of(seq, error));
+        return Protocol.json(ok() ? Protocol.Result.of(seq, audio, id) : Protocol.Error.of(seq, error, id));
     }
 
     /** The HTTP status of an error; {@code overloaded} while draining is 503 (this instance is going away). */

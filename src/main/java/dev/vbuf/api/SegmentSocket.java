@@ -52,6 +52,17 @@ final class SegmentSocket implements WsListener, MessageHandler {
     private final CountDownLatch ended = new CountDownLatch(1);
 
     private volatile OutputFormat format = OutputFormat.DEFAULT;
+    /** The client asked for protocol v1.1 (sub-protocol {@link Protocol#SUBPROTOCOL_V11}). */
+    private volatile boolean v11;
+    /** v1.1: the segment message for the next binary message (connection thread only). */
+    private Protocol.SegmentMessage pending;
+    /** v1.1: the carries of the last few segments, by the PTS their successor starts at (connection thread only). */
+    private final java.util.LinkedHashMap<Long, String> carries = new java.util.LinkedHashMap<>(8, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<Long, String> eldest) {
+            return size() > 4;
+        }
+    };
     private volatile WsChannel channel;
     private volatile Thread sender;
     /** The connection's own (virtual) thread; it ends when the connection does, even if no close frame came. */
@@ -78,7 +89,14 @@ final class SegmentSocket implements WsListener, MessageHandler {
         Protocol.RequestedFormat requested = Protocol.RequestedFormat.of(prologue.query());
         format = requested.format().orElseThrow(() -> new WsUpgradeException(requested.unknownMessage()));
         // A browser that offers sub-protocols (e.g. to carry its token) needs one chosen, or it drops the connection.
-        if (Authenticator.protocols(headers.values(Access.SEC_WEBSOCKET_PROTOCOL)).contains(Protocol.SUBPROTOCOL)) {
+        java.util.List<String> offered = Authenticator.protocols(headers.values(Access.SEC_WEBSOCKET_PROTOCOL));
+        if (offered.contains(Protocol.SUBPROTOCOL_V11)) {
+            v11 = true;
+            WritableHeaders<?> response = WritableHeaders.create();
+            response.set(Access.SEC_WEBSOCKET_PROTOCOL, Protocol.SUBPROTOCOL_V11);
+            return Optional.of(response);
+        }
+        if (offered.contains(Protocol.SUBPROTOCOL)) {
             WritableHeaders<?> response = WritableHeaders.create();
             response.set(Access.SEC_WEBSOCKET_PROTOCOL, Protocol.SUBPROTOCOL);
             return Optional.of(response);
@@ -120,24 +138,31 @@ final class SegmentSocket implements WsListener, MessageHandler {
         long arrival = System.nanoTime();
         lastMessageNanos = arrival;
         ctx.metrics().messageIn(length);
+        Protocol.SegmentMessage meta = pending;
+        pending = null;
         long seq = accept();
         if (seq < 0) {
             ctx.buffers().release(buffer);
             return;
         }
+        String clientId = meta == null ? null : meta.id();
+        dev.vbuf.segment.Gapless.Plan plan = v11 ? plan(buffer, length, meta) : null;
         Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + length + " bytes");
         long waitMs = rate.tryAcquire(arrival);
         if (waitMs > 0) {
             ctx.buffers().release(buffer);
             answer(seq, SegmentOutcome.failed(new SegmentException(ErrorCode.RATE_LIMITED, String.format(Locale.ROOT,
                     "rate_limited: this session may send %.2f segments/s (bursts of %d)",
-                    ctx.access().sessionSegmentsPerSecond(), ctx.access().sessionSegmentBurst()), waitMs)), arrival);
+                    ctx.access().sessionSegmentsPerSecond(), ctx.access().sessionSegmentBurst()), waitMs))
+                    .withId(clientId), arrival);
             return;
         }
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {
             try {
-                answer(seq, SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, id, seq),
-                       arrival);
+                SegmentOutcome outcome = v11
+                        ? SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, plan, id, seq)
+                        : SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, id, seq);
+                answer(seq, outcome.withId(clientId), arrival);
             } catch (InterruptedException e) {
                 // the session is gone; its FFmpeg process has been killed and there is nobody to answer
             } finally {
@@ -157,10 +182,12 @@ final class SegmentSocket implements WsListener, MessageHandler {
         long arrival = System.nanoTime();
         lastMessageNanos = arrival;
         ctx.metrics().messageIn(size);
+        String clientId = pending == null ? null : pending.id();
+        pending = null;
         long seq = accept();
         if (seq >= 0) {
             Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes (over the limit)");
-            answer(seq, SegmentOutcome.failed(ctx.processor().tooLarge(size)), arrival);
+            answer(seq, SegmentOutcome.failed(ctx.processor().tooLarge(size)).withId(clientId), arrival);
         }
     }
 
@@ -199,11 +226,49 @@ final class SegmentSocket implements WsListener, MessageHandler {
         replies.complete(new ReplyQueue.Reply(seq, outcome, arrival));
     }
 
+    /**
+     * v1.1: where this segment's audio sits and its pre-roll, planned on the connection's thread so the next
+     * segment finds this one's carry even while this one is still being processed (pipelining). The carry is the
+     * client's when it sent one, else the one this session kept for the PTS the segment starts at.
+     */
+    private dev.vbuf.segment.Gapless.Plan plan(byte[] buffer, int length, Protocol.SegmentMessage meta) {
+        if (length > ctx.processor().maxSegmentBytes()) {
+            return null;
+        }
+        try {
+            Optional<dev.vbuf.segment.Gapless.Audio> audio = dev.vbuf.segment.Gapless.read(buffer, length);
+            if (audio.isEmpty()) {
+                return null;
+            }
+            String carry = meta != null && meta.carry() != null ? meta.carry() : carries.get(audio.get().firstPts());
+            dev.vbuf.segment.Gapless.Plan plan = dev.vbuf.segment.Gapless.plan(buffer, length, audio.get(), format, carry,
+                                                                               meta != null && meta.isLast());
+            carries.put(plan.nextFirstPts(), plan.nextCarry());
+            return plan;
+        } catch (RuntimeException e) {
+            Logs.log(LOG, Level.WARNING, id, -1, "could not plan the segment's placement: " + e, e);
+            return null;
+        }
+    }
+
     @Override
     public void onText(String text, long size) {
         lastMessageNanos = System.nanoTime();
-        closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA,
-                          "text messages are not part of protocol v1: send each segment as one binary message");
+        if (!v11) {
+            closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA,
+                              "text messages are not part of protocol v1: send each segment as one binary message");
+            return;
+        }
+        if (pending != null) {
+            closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA,
+                              "two segment messages in a row: each describes the binary segment right after it");
+            return;
+        }
+        try {
+            pending = Protocol.SegmentMessage.parse(text);
+        } catch (IllegalArgumentException e) {
+            closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA, e.getMessage());
+        }
     }
 
     /** Answered by the sender, in line with the replies, so a pong never interleaves with a reply's frames. */

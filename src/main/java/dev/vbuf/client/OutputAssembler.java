@@ -57,6 +57,93 @@ final class OutputAssembler {
         }
     }
 
+    /** Whether any protocol v1.1 reply asks for samples to be dropped (re-encoded output). */
+    static boolean trimmed(List<com.fasterxml.jackson.databind.JsonNode> placed) {
+        return placed.stream().anyMatch(r -> r.path("trimStartSamples").asLong() != 0
+                                             || r.path("trimEndSamples").asLong() != 0);
+    }
+
+    /**
+     * Protocol v1.1, re-encoded formats: each reply decoded, its {@code trimStartSamples} dropped and
+     * {@code samples} kept, the results joined and encoded once into one file of the format.
+     */
+    static void writeTrimmed(OutputFormat format, List<byte[]> parts, List<com.fasterxml.jackson.databind.JsonNode> placed,
+                             Path out, FfmpegBinary ffmpeg, Path workDir) throws IOException, InterruptedException {
+        Trimmed t = trim(parts, placed, format, ffmpeg, workDir);
+        Path raw = workDir.resolve("trimmed.s16");
+        Files.write(raw, t.bytes());
+        List<String> cmd = new ArrayList<>(List.of(
+                ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+                "-f", "s16le", "-ar", String.valueOf(t.rate()), "-ac", String.valueOf(t.channels()),
+                "-i", raw.toString()));
+        cmd.addAll(format == OutputFormat.WEBM ? List.of("-c:a", "libopus", "-b:a", "64k", "-f", "webm")
+                                               : List.of("-c:a", "aac", "-b:a", "128k", "-f", "mp4", "-movflags",
+                                                         FfmpegCommand.FMP4_MOVFLAGS));
+        cmd.add(out.toString());
+        SegmentSource.run(cmd, "encode the trimmed " + format + " parts into " + out);
+    }
+
+    /** The kept samples of all parts, joined (s16le), and where each part ends. */
+    record Trimmed(byte[] bytes, int rate, int channels, List<Long> ends) {
+    }
+
+    static Trimmed trim(List<byte[]> parts, List<com.fasterxml.jackson.databind.JsonNode> placed, OutputFormat format,
+                        FfmpegBinary ffmpeg, Path workDir) throws IOException, InterruptedException {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        List<Long> ends = new ArrayList<>();
+        int rate = placed.get(0).path("sampleRate").asInt();
+        int channels = format == OutputFormat.PCM ? OutputFormat.PCM_CHANNELS
+                : Math.max(1, new AudioProbe(ffmpeg).probe(parts.get(0), format.fileExtension()).channels());
+        for (int i = 0; i < parts.size(); i++) {
+            byte[] pcm;
+            if (format == OutputFormat.PCM) {
+                pcm = parts.get(i);
+            } else {
+                Path part = workDir.resolve(String.format("trim-%05d.%s", i, format.fileExtension()));
+                Files.write(part, parts.get(i));
+                short[] s = BoundaryCheck.decode(ffmpeg, part, List.of(), rate, channels);
+                int from = (int) placed.get(i).path("trimStartSamples").asLong() * channels;
+                int n = (int) placed.get(i).path("samples").asLong() * channels;
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                b.asShortBuffer().put(s, from, Math.min(n, s.length - from));
+                pcm = b.array();
+            }
+            all.writeBytes(pcm);
+            ends.add((long) all.size() / (2L * channels));
+        }
+        return new Trimmed(all.toByteArray(), rate, channels, ends);
+    }
+
+    /**
+     * The summary line of a v1.1 run: the assembled audio against a single-pass decode of the input (pcm: as the
+     * server decodes it; webm: the source audio, with single-pass Opus's own error at the same places for scale).
+     */
+    static String measure(OutputFormat format, List<byte[]> parts, List<com.fasterxml.jackson.databind.JsonNode> placed,
+                          Path input, FfmpegBinary ffmpeg, Path workDir) throws IOException, InterruptedException {
+        Trimmed t = trim(parts, placed, format, ffmpeg, workDir);
+        List<Long> boundaries = t.ends().subList(0, t.ends().size() - 1);
+        short[] ours = BoundaryCheck.samples(t.bytes());
+        short[] source = BoundaryCheck.decode(ffmpeg, input, List.of(), t.rate(), t.channels());
+        BoundaryCheck.Report r = BoundaryCheck.compare(ours, source, t.channels(), t.rate(), boundaries);
+        String line = String.format(java.util.Locale.ROOT,
+                "boundaries vs a single-pass decode: %d, worst offset %d samples, worst error %d LSB within %d ms"
+                + " (between boundaries %d), length %+d samples%s", boundaries.size(), r.worstOffset(),
+                r.worstBoundaryError(), BoundaryCheck.WINDOW_MS, r.awayMaxError(), r.lengthDiff(),
+                r.identical() ? ", bit-identical" : "");
+        if (format == OutputFormat.WEBM) {
+            Path single = workDir.resolve("single-pass.webm");
+            SegmentSource.run(List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                                      "-y", "-i", input.toString(), "-map", "0:a:0", "-c:a", "libopus", "-b:a", "64k",
+                                      "-ar", "48000", "-f", "webm", single.toString()), "encode " + input + " once");
+            BoundaryCheck.Report once = BoundaryCheck.compare(BoundaryCheck.decode(ffmpeg, single, List.of(), t.rate(),
+                                                                                   t.channels()),
+                                                              source, t.channels(), t.rate(), boundaries);
+            line += String.format(java.util.Locale.ROOT, "; single-pass Opus at the same boundaries: worst %d LSB",
+                                  once.worstBoundaryError());
+        }
+        return line;
+    }
+
     /** ffprobe arguments that make raw output readable. */
     static List<String> probeArgs(OutputFormat format) {
         return format == OutputFormat.PCM

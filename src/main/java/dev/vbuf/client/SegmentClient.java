@@ -145,6 +145,11 @@ public final class SegmentClient implements AutoCloseable {
         }
     }
 
+    /** The sub-protocol the server selected ("" for none). */
+    public String subprotocol() {
+        return ws.getSubprotocol();
+    }
+
     public void sendText(String text) {
         ws.sendText(text, true).join();
     }

@@ -67,6 +67,10 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Write the audio, in order, to this file.")
     Path out;
 
+    @Option(names = "--protocol", defaultValue = "v1.1",
+            description = "v1.1 (segment ids, placed replies, gapless pcm/webm) or v1 (default: ${DEFAULT-VALUE})")
+    String protocol;
+
     @Option(names = "--max-retries", defaultValue = "20", description = "Overloaded or rate_limited answers tolerated per segment (default: ${DEFAULT-VALUE})")
     int maxRetries;
 
@@ -77,8 +81,12 @@ public final class StreamCommand implements Callable<Integer> {
             return 2;
         }
         FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpegPath(), Optional.empty());
+        if (!protocol.equals("v1") && !protocol.equals("v1.1")) {
+            System.err.println("vbuf stream: --protocol must be v1 or v1.1");
+            return 2;
+        }
         return stream(inputs, url, Optional.ofNullable(token).filter(t -> !t.isBlank()), format, segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
-                      System.out).exitCode();
+                      System.out, protocol.equals("v1.1")).exitCode();
     }
 
     /** The exit code, and the report when the run got that far. */
@@ -89,6 +97,15 @@ public final class StreamCommand implements Callable<Integer> {
     public static Result stream(List<Path> inputs, URI url, Optional<String> token, OutputFormat format, double segmentSeconds,
                                 SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries,
                                 Path out, FfmpegBinary ffmpeg, PrintStream console)
+            throws IOException, InterruptedException {
+        return stream(inputs, url, token, format, segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
+                      console, false);
+    }
+
+    /** As above; {@code v11}: speak protocol v1.1 (ids, placed replies, trims applied to the output). */
+    public static Result stream(List<Path> inputs, URI url, Optional<String> token, OutputFormat format, double segmentSeconds,
+                                SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries,
+                                Path out, FfmpegBinary ffmpeg, PrintStream console, boolean v11)
             throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("vbuf-stream");
         try {
@@ -102,7 +119,7 @@ public final class StreamCommand implements Callable<Integer> {
             console.printf(Locale.ROOT, "streaming %d segments to %s as %s%s%n", segments.size(), url, format,
                            realtime ? " in real time" : "");
             StreamRun run = new StreamRun(segments, new StreamRun.Options(url, format, realtime, pipeline,
-                                                                          Duration.ofSeconds(60), maxRetries, token),
+                                                                          Duration.ofSeconds(60), maxRetries, token, v11),
                                           console);
             List<StreamRun.Outcome> outcomes;
             try {
@@ -130,12 +147,26 @@ public final class StreamCommand implements Callable<Integer> {
                 }
             }
             double outputAudio = 0;
+            List<com.fasterxml.jackson.databind.JsonNode> placed = outcomes.stream().filter(StreamRun.Outcome::ok)
+                    .map(StreamRun.Outcome::reply).filter(r -> r.has("samples")).toList();
+            String boundaryLine = null;
             if (out != null && !parts.isEmpty()) {
-                OutputAssembler.write(format, parts, out, ffmpeg, work);
+                if (placed.size() == parts.size() && OutputAssembler.trimmed(placed)) {
+                    OutputAssembler.writeTrimmed(format, parts, placed, out, ffmpeg, work);
+                } else {
+                    OutputAssembler.write(format, parts, out, ffmpeg, work);
+                }
                 outputAudio = probe.probe(out, OutputAssembler.probeArgs(format)).durationSec();
+                if (placed.size() == parts.size() && parts.size() == segments.size() && inputs.size() == 1
+                    && (format == OutputFormat.PCM || format == OutputFormat.WEBM)) {
+                    boundaryLine = OutputAssembler.measure(format, parts, placed, inputs.get(0), ffmpeg, work);
+                }
             }
             StreamReport report = StreamReport.of(segments, outcomes, wall, boundaries, inputAudio, outputAudio);
             report.print(console);
+            if (boundaryLine != null) {
+                console.println(boundaryLine);
+            }
             for (StreamRun.Outcome o : outcomes) {
                 if (!o.ok()) {
                     console.printf("segment %d: %s: %s%n", o.index(), o.errorCode(), o.errorMessage());

@@ -37,14 +37,20 @@ public final class StreamRun {
      * @param replyTimeout how long to wait for any reply before giving up on the connection
      * @param maxRetries   overloaded or rate-limited answers tolerated per segment before it counts as failed
      * @param token        access token, sent as {@code Authorization: Bearer}, when the server requires one
+     * @param v11          offer protocol v1.1 (segment messages with ids; placed replies); v1 if the server
+     *                     does not select it
      */
     public record Options(URI url, OutputFormat format, boolean realtime, int pipeline, Duration replyTimeout,
-                          int maxRetries, Optional<String> token) {
+                          int maxRetries, Optional<String> token, boolean v11) {
+        public Options(URI url, OutputFormat format, boolean realtime, int pipeline, Duration replyTimeout,
+                       int maxRetries, Optional<String> token) {
+            this(url, format, realtime, pipeline, replyTimeout, maxRetries, token, false);
+        }
     }
 
-    /** What happened to one segment, finally. */
+    /** What happened to one segment, finally; {@code reply} is the result's JSON (its v1.1 placement). */
     public record Outcome(int index, byte[] audio, long audioMs, String errorCode, String errorMessage, int retries,
-                          long latencyMs) {
+                          long latencyMs, com.fasterxml.jackson.databind.JsonNode reply) {
         public boolean ok() {
             return audio != null;
         }
@@ -56,6 +62,9 @@ public final class StreamRun {
             super(message, cause);
         }
     }
+
+    private static final String SUBPROTOCOL_V11 = dev.vbuf.api.Protocol.SUBPROTOCOL_V11;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final List<SegmentSource.Segment> segments;
     private final Options options;
@@ -107,7 +116,8 @@ public final class StreamRun {
         SegmentClient client;
         try {
             client = SegmentClient.connect(uri, options.token()
-                    .map(t -> Map.of("Authorization", "Bearer " + t)).orElse(Map.of()));
+                    .map(t -> Map.of("Authorization", "Bearer " + t)).orElse(Map.of()),
+                    options.v11() ? List.of(SUBPROTOCOL_V11) : List.of());
         } catch (RuntimeException e) {
             throw new StreamException("cannot connect to " + uri + ": " + rootMessage(e), e);
         }
@@ -116,6 +126,8 @@ public final class StreamRun {
             queue.add(new Job(s.index(), dueNanos(s.index())));
         }
         long[] seq = {0};
+        boolean v11 = SUBPROTOCOL_V11.equals(client.subprotocol());
+        int lastIndex = segments.size() - 1;
         Throwable[] sendFailure = {null};
         Thread sender = Thread.ofVirtual().name("vbuf-stream-send").start(() -> {
             try {
@@ -126,6 +138,14 @@ public final class StreamRun {
                     awaitHold(); // a back-off may have come in while this job was due
                     byte[] bytes = segments.get(job.index()).bytes();
                     inFlight.put(seq[0]++, new Attempt(job.index(), System.nanoTime()));
+                    if (v11) {
+                        // the server keeps each segment's carry for the next one in this session
+                        var m = JSON.createObjectNode().put("type", "segment").put("id", String.valueOf(job.index()));
+                        if (job.index() == lastIndex) {
+                            m.put("last", true);
+                        }
+                        client.sendText(m.toString());
+                    }
                     client.send(bytes);
                     sent.incrementAndGet();
                 }
@@ -155,10 +175,14 @@ public final class StreamRun {
                 }
                 slots.release();
                 int i = attempt.index();
+                if (v11 && !reply.json().path("id").asText("").equals(String.valueOf(i))) {
+                    throw new StreamException("the answer to seq " + reply.seq() + " carries id "
+                                              + reply.json().path("id") + ", expected " + i, null);
+                }
                 long latencyMs = (System.nanoTime() - attempt.sentNanos()) / 1_000_000;
                 if (reply.type().equals("result")) {
                     outcomes[i] = new Outcome(i, reply.audio(), reply.json().path("audioMs").asLong(), null, null,
-                                              retries[i], latencyMs);
+                                              retries[i], latencyMs, reply.json());
                     done++;
                 } else if (RETRIED.contains(reply.code()) && retries[i] < options.maxRetries()) {
                     retries[i]++;
@@ -168,7 +192,7 @@ public final class StreamRun {
                     queue.add(new Job(i, dueNanos(i)));
                 } else {
                     outcomes[i] = new Outcome(i, null, 0, reply.code(), reply.json().path("message").asText(),
-                                              retries[i], latencyMs);
+                                              retries[i], latencyMs, reply.json());
                     done++;
                 }
                 showProgress(done, latencyMs);

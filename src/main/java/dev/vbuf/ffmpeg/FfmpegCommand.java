@@ -41,6 +41,16 @@ public final class FfmpegCommand {
 
     public static List<String> extractAudio(String ffmpeg, InputContainer input, boolean inputAudioIsAac,
                                             OutputFormat format) {
+        return extractAudio(ffmpeg, input, inputAudioIsAac, format, false, null);
+    }
+
+    /**
+     * Protocol v1.1: the same command with the input's timestamps kept ({@code -copyts}; fMP4 fragments then start at
+     * their first sample's time, {@code frag_discont}, so {@code tfdt} is the input's time) and, when not null,
+     * {@code firstFilter} run on the decoded audio before anything else (the pre-roll trim).
+     */
+    public static List<String> extractAudio(String ffmpeg, InputContainer input, boolean inputAudioIsAac,
+                                            OutputFormat format, boolean keepTimestamps, String firstFilter) {
         FFmpegBuilder builder = new FFmpegBuilder()
                 .setVerbosity(FFmpegBuilder.Verbosity.WARNING)
                 .addExtraArgs("-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:2")
@@ -53,6 +63,9 @@ public final class FfmpegCommand {
                 .disableVideo()
                 .disableSubtitle()
                 .addExtraArgs("-map", "0:a:0", "-dn");
+        if (keepTimestamps) {
+            out.addExtraArgs("-copyts");
+        }
         switch (format) {
             case AAC -> {
                 if (inputAudioIsAac) {
@@ -72,18 +85,25 @@ public final class FfmpegCommand {
                 }
                 // delay_moov: with ADTS input the AudioSpecificConfig is only known from the first packet; without it
                 // the moov would carry none, which FFmpeg tolerates but Media Source Extensions do not.
-                out.addExtraArgs("-movflags", FMP4_MOVFLAGS);
+                out.addExtraArgs("-movflags", keepTimestamps ? FMP4_MOVFLAGS + "+frag_discont" : FMP4_MOVFLAGS);
             }
             case WEBM -> out.setAudioCodec("libopus").addExtraArgs("-b:a", OPUS_BITRATE, "-ar", "48000",
-                                                                   "-af", OPUS_LAYOUTS);
+                                                                   "-af", withFirst(firstFilter, OPUS_LAYOUTS));
             case PCM -> out.setAudioCodec("pcm_s16le")
                     .addExtraArgs("-ar", String.valueOf(OutputFormat.PCM_SAMPLE_RATE),
                                   "-ac", String.valueOf(OutputFormat.PCM_CHANNELS));
+        }
+        if (firstFilter != null && format == OutputFormat.PCM) {
+            out.addExtraArgs("-af", firstFilter);
         }
         out.done();
         List<String> args = new ArrayList<>();
         args.add(ffmpeg);
         args.addAll(builder.build());
         return List.copyOf(args);
+    }
+
+    private static String withFirst(String first, String filters) {
+        return first == null ? filters : first + "," + filters;
     }
 }

@@ -105,7 +105,57 @@ public final class SegmentProcessor {
                 throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
             }
             metrics.ffmpegRan(result.wall());
-            return toAudio(format, result, permit.queued());
+            return toAudio(format, result, permit.queued(), -1);
+        }
+    }
+
+    /**
+     * Protocol v1.1: extracts the audio of one segment as {@link #process} does, following a {@link Gapless.Plan}
+     * (its pre-roll in front of the segment on the same stdin, the input's timestamps kept, pcm trimmed to the
+     * plan's samples) and says where the audio sits. Without a plan (not MPEG-TS with AAC) it is {@link #process}.
+     */
+    public SegmentAudio process(byte[] segment, int length, OutputFormat format, long arrivalNanos, Gapless.Plan plan)
+            throws SegmentException, InterruptedException {
+        if (plan == null) {
+            return process(segment, length, format, arrivalNanos);
+        }
+        if (length > maxSegmentBytes) {
+            throw tooLarge(length);
+        }
+        SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment, length);
+        List<String> command = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
+                                                          inspection.audioIsAac(), format, true, plan.audioFilter());
+        try (SegmentGate.Permit permit = admit(arrivalNanos)) {
+            FfmpegProcess.Result result;
+            try {
+                result = FfmpegProcess.run(command, plan.stdin(), plan.stdinLength(), ffmpegTimeout, maxOutputBytes,
+                                           live);
+            } catch (IOException e) {
+                throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
+            }
+            metrics.ffmpegRan(result.wall());
+            dev.vbuf.core.AudioPlacement planned = plan.placement();
+            // with -copyts FFmpeg's out_time is not the duration; the plan knows it
+            long knownUs = format != OutputFormat.WEBM ? -1
+                    : (planned.trimStartSamples() + planned.samples() + planned.trimEndSamples()) * 1_000_000
+                      / planned.sampleRate();
+            SegmentAudio audio = toAudio(format, result, permit.queued(), knownUs);
+            if (format != OutputFormat.PCM) {
+                return new SegmentAudio(format, audio.bytes(), audio.audioMs(), audio.processing(), audio.queued(),
+                                        plan.placement());
+            }
+            int frame = OutputFormat.PCM_CHANNELS * OutputFormat.PCM_BYTES_PER_SAMPLE;
+            long have = audio.bytes().length / frame;
+            long from = Math.min(have, plan.keepFrom());
+            long keep = Math.max(0, Math.min(plan.keep(), have - from));
+            byte[] pcm = java.util.Arrays.copyOfRange(audio.bytes(), (int) (from * frame), (int) ((from + keep) * frame));
+            dev.vbuf.core.AudioPlacement p = plan.placement();
+            dev.vbuf.core.AudioPlacement placed = keep == p.samples() ? p
+                    : new dev.vbuf.core.AudioPlacement(p.pts(), p.timescale(), p.startSec(),
+                                                       p.startSec() + keep / (double) p.sampleRate(), p.sampleRate(),
+                                                       keep, 0, 0, p.gapless(), p.coldReason(), p.carry());
+            return new SegmentAudio(format, pcm, keep * 1000 / OutputFormat.PCM_SAMPLE_RATE, audio.processing(),
+                                    audio.queued(), placed);
         }
     }
 
@@ -126,7 +176,8 @@ public final class SegmentProcessor {
         return new SegmentException(ErrorCode.OVERLOADED, message, r.retryAfter().toMillis());
     }
 
-    private SegmentAudio toAudio(OutputFormat format, FfmpegProcess.Result r, Duration queued) throws SegmentException {
+    private SegmentAudio toAudio(OutputFormat format, FfmpegProcess.Result r, Duration queued, long knownAudioUs)
+            throws SegmentException {
         switch (r.stop()) {
             case DEADLINE -> throw new SegmentException(ErrorCode.TIMEOUT, "FFmpeg did not finish within "
                                                                            + ffmpegTimeout.toMillis() + " ms");
@@ -145,7 +196,7 @@ public final class SegmentProcessor {
             throw new SegmentException(ErrorCode.INVALID_MEDIA, "FFmpeg could not read the segment (exit "
                                                                 + r.exitCode() + "): " + summary(stderr));
         }
-        long audioUs = r.output().length == 0 ? 0 : audioMicros(format, r);
+        long audioUs = r.output().length == 0 ? 0 : knownAudioUs >= 0 ? knownAudioUs : audioMicros(format, r);
         if (audioUs == 0) { // nothing, or only headers (an fMP4 init segment sent on its own)
             throw new SegmentException(ErrorCode.INVALID_MEDIA, "FFmpeg produced no audio from the segment"
                                                                 + (stderr.isBlank() ? "" : ": " + summary(stderr)));

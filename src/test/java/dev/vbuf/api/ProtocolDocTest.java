@@ -30,6 +30,18 @@ class ProtocolDocTest {
                                           .map(f -> List.of(f.wireName(), f.contentType())).toList()));
     }
 
+    /** The v1.1 field table names exactly the fields a placed result adds after v1's (the id aside). */
+    @Test
+    void v11FieldTableMatchesTheResultRecord() throws Exception {
+        List<String> documented = ReadmeTables.table("field", "meaning").stream()
+                .flatMap(r -> Arrays.stream(r.get(0).split(",")).map(String::strip)).toList();
+        List<String> components = Arrays.stream(Protocol.Result.class.getRecordComponents())
+                .map(java.lang.reflect.RecordComponent::getName).toList();
+        List<String> v11 = components.subList(components.indexOf("queuedMs") + 1, components.size());
+        assertThat(documented, is(v11));
+        assertThat(Protocol.SUBPROTOCOL_V11, is("vbuf.v1.1"));
+    }
+
     @Test
     void httpStatusTableCoversEveryErrorCodesStatus() throws Exception {
         List<String> statuses = ReadmeTables.table("status", "when", "body").stream().map(r -> r.get(0)).toList();

@@ -74,6 +74,35 @@ public final class TestMedia {
         }
     }
 
+    /**
+     * A long MPEG-TS input for boundary measurements: small H.264 (a keyframe every 2 s) and stereo AAC 48 kHz
+     * carrying two rising chirps (not a pure tone, so a sample out of place shows). {@code pns}: whether the AAC
+     * encoder may use perceptual noise substitution (FFmpeg's default), whose decoded noise depends on the decoder's
+     * history.
+     */
+    public static Path chirp(double seconds, boolean pns) {
+        Path p = DIR.resolve("chirp-" + seconds + "-" + pns + ".ts");
+        if (!Files.exists(p)) {
+            List<String> cmd = List.of(FFMPEG.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                    "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
+                    "-f", "lavfi", "-i", "aevalsrc=0.4*sin(2*PI*(100*t+60*t*t))|0.3*sin(2*PI*(150*t+40*t*t)):s=48000",
+                    "-t", String.valueOf(seconds), "-c:v", "libopenh264", "-g", "60",
+                    "-c:a", "aac", "-b:a", "128k", "-aac_pns", pns ? "1" : "0", "-f", "mpegts", "-y", p.toString());
+            try {
+                ProcessRunner.Result r = ProcessRunner.of(cmd).deadline(Duration.ofMinutes(2)).run();
+                if (!r.succeeded()) {
+                    throw new IllegalStateException("could not generate the chirp: " + r.stderrTail());
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        return p;
+    }
+
     /** A segment of the given kind and length; 640x360 unless {@code hd}. */
     public static byte[] segment(Kind kind, double seconds) {
         return segment(kind, seconds, false);

@@ -1,0 +1,287 @@
+package dev.vbuf.media;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The first audio stream of an MPEG-TS segment, read in Java (nothing is decoded): its PID and stream type, the PAT
+ * and PMT packets that announce it, and its PES packets with their presentation times. For AAC (ADTS), the frames
+ * inside each PES. Also the inverse: TS packets that carry given audio frames on that PID, to put in front of a
+ * segment (the pre-roll of protocol v1.1 reaches FFmpeg on the same stdin pipe, through the same forced demuxer).
+ * <p>
+ * Untrusted input: every offset is bounds-checked, and anything unexpected gives {@link Optional#empty()}.
+ */
+public final class TsAudio {
+    private static final int PACKET = 188;
+    /** 90 kHz: the clock of MPEG-TS presentation times. */
+    public static final int TIMESCALE = 90_000;
+    /** Stream type of ADTS AAC in a PMT. */
+    public static final int STREAM_TYPE_ADTS = 0x0F;
+    private static final int MAX_ADTS_FRAMES = 100_000;
+
+    private TsAudio() {
+    }
+
+    /** One PES packet of the audio stream: its PTS (90 kHz, 33 bits) and payload. */
+    public record Pes(long pts, byte[] payload) {
+    }
+
+    /** One ADTS frame and the presentation time it starts at (90 kHz). */
+    public record Frame(long pts, byte[] bytes) {
+    }
+
+    /**
+     * @param pid        the audio PID
+     * @param streamType its stream type (0x0F ADTS AAC, 0x03/0x04 MPEG audio, 0x81 AC-3, ...)
+     * @param pat        the first PAT packet (188 bytes)
+     * @param pmt        the first PMT packet (188 bytes)
+     * @param pes        the PES packets of the audio stream that carry a PTS, in order
+     */
+    public record Track(int pid, int streamType, byte[] pat, byte[] pmt, List<Pes> pes) {
+        public boolean isAdts() {
+            return streamType == STREAM_TYPE_ADTS;
+        }
+    }
+
+    /** The configuration in an ADTS header that must not change between frames of one stream. */
+    public record AdtsConfig(int profile, int sampleRateIndex, int channelConfig) {
+        private static final int[] RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000,
+                                            11025, 8000, 7350};
+
+        public int sampleRate() {
+            return sampleRateIndex < RATES.length ? RATES[sampleRateIndex] : 0;
+        }
+
+        static Optional<AdtsConfig> of(byte[] f) {
+            if (f.length < 7 || (f[0] & 0xFF) != 0xFF || (f[1] & 0xF6) != 0xF0) {
+                return Optional.empty();
+            }
+            AdtsConfig c = new AdtsConfig((f[2] >> 6) & 3, (f[2] >> 2) & 0xF, ((f[2] & 1) << 2) | ((f[3] >> 6) & 3));
+            return c.sampleRate() > 0 ? Optional.of(c) : Optional.empty();
+        }
+    }
+
+    /** Samples per AAC-LC frame. */
+    public static final int AAC_FRAME_SAMPLES = 1024;
+
+    /** The first audio stream of a TS segment, or empty when there is none or the bytes are not sound TS. */
+    public static Optional<Track> read(byte[] d, int length) {
+        if (length < PACKET || length % PACKET != 0 || length > d.length) {
+            return Optional.empty();
+        }
+        int pmtPid = -1;
+        int audioPid = -1;
+        int streamType = -1;
+        byte[] pat = null;
+        byte[] pmt = null;
+        List<Pes> pes = new ArrayList<>();
+        ByteArrayOutputStream current = null;
+        long currentPts = -1;
+        for (int p = 0; p + PACKET <= length; p += PACKET) {
+            if ((d[p] & 0xFF) != 0x47) {
+                return Optional.empty();
+            }
+            boolean unitStart = (d[p + 1] & 0x40) != 0;
+            int pid = ((d[p + 1] & 0x1F) << 8) | (d[p + 2] & 0xFF);
+            int afc = (d[p + 3] >> 4) & 0x3;
+            if ((afc & 1) == 0) {
+                continue;
+            }
+            int off = p + 4;
+            if (afc == 3) {
+                off += 1 + (d[off] & 0xFF);
+            }
+            int end = p + PACKET;
+            if (off >= end) {
+                continue;
+            }
+            if (audioPid < 0) {
+                if (!unitStart) {
+                    continue;
+                }
+                int section = off + 1 + (d[off] & 0xFF);
+                if (section + 8 > end) {
+                    continue;
+                }
+                int tableId = d[section] & 0xFF;
+                int sectionEnd = Math.min(end, section + 3
+                                               + (((d[section + 1] & 0x0F) << 8) | (d[section + 2] & 0xFF)) - 4);
+                if (pid == 0 && tableId == 0 && pmtPid < 0) {
+                    for (int e = section + 8; e + 4 <= sectionEnd; e += 4) {
+                        if ((((d[e] & 0xFF) << 8) | (d[e + 1] & 0xFF)) != 0) {
+                            pmtPid = ((d[e + 2] & 0x1F) << 8) | (d[e + 3] & 0xFF);
+                            pat = java.util.Arrays.copyOfRange(d, p, end);
+                            break;
+                        }
+                    }
+                } else if (pid == pmtPid && tableId == 2 && section + 12 <= end) {
+                    int infoLen = ((d[section + 10] & 0x0F) << 8) | (d[section + 11] & 0xFF);
+                    for (int e = section + 12 + infoLen; e + 5 <= sectionEnd; ) {
+                        int type = d[e] & 0xFF;
+                        if (isAudio(type)) {
+                            audioPid = ((d[e + 1] & 0x1F) << 8) | (d[e + 2] & 0xFF);
+                            streamType = type;
+                            pmt = java.util.Arrays.copyOfRange(d, p, end);
+                            break;
+                        }
+                        e += 5 + (((d[e + 3] & 0x0F) << 8) | (d[e + 4] & 0xFF));
+                    }
+                    if (audioPid < 0) {
+                        return Optional.empty();
+                    }
+                }
+                continue;
+            }
+            if (pid != audioPid) {
+                continue;
+            }
+            if (unitStart) {
+                addPes(pes, current, currentPts);
+                current = null;
+                currentPts = -1;
+                // PES header: 00 00 01, stream id, length (2), flags (2), header length, [PTS (5)]
+                if (off + 9 > end || d[off] != 0 || d[off + 1] != 0 || d[off + 2] != 1) {
+                    continue;
+                }
+                int flags = d[off + 7] & 0xFF;
+                int headerLen = d[off + 8] & 0xFF;
+                int payload = off + 9 + headerLen;
+                if ((flags & 0x80) == 0 || off + 14 > end || payload > end) {
+                    continue;
+                }
+                currentPts = pts(d, off + 9);
+                current = new ByteArrayOutputStream();
+                current.write(d, payload, end - payload);
+            } else if (current != null) {
+                current.write(d, off, end - off);
+            }
+        }
+        addPes(pes, current, currentPts);
+        if (audioPid < 0 || pes.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Track(audioPid, streamType, pat, pmt, List.copyOf(pes)));
+    }
+
+    private static void addPes(List<Pes> pes, ByteArrayOutputStream payload, long pts) {
+        if (payload != null && pts >= 0 && payload.size() > 0) {
+            pes.add(new Pes(pts, payload.toByteArray()));
+        }
+    }
+
+    private static boolean isAudio(int streamType) {
+        return switch (streamType) {
+            case 0x03, 0x04, 0x0F, 0x11, 0x81, 0x87 -> true;
+            default -> false;
+        };
+    }
+
+    private static long pts(byte[] d, int o) {
+        return ((long) (d[o] & 0x0E) << 29) | ((long) (d[o + 1] & 0xFF) << 22) | ((long) (d[o + 2] & 0xFE) << 14)
+               | ((long) (d[o + 3] & 0xFF) << 7) | ((d[o + 4] & 0xFF) >> 1);
+    }
+
+    /**
+     * The ADTS frames of an AAC track, each with its presentation time (a PES's PTS for its first frame, then one
+     * frame's duration per frame), or empty when a payload is not a whole number of ADTS frames of one configuration.
+     */
+    public static Optional<List<Frame>> adtsFrames(Track track) {
+        if (!track.isAdts()) {
+            return Optional.empty();
+        }
+        List<Frame> frames = new ArrayList<>();
+        AdtsConfig config = null;
+        for (Pes p : track.pes()) {
+            byte[] b = p.payload();
+            int i = 0;
+            int n = 0;
+            while (i < b.length) {
+                if (i + 7 > b.length) {
+                    return Optional.empty();
+                }
+                int len = ((b[i + 3] & 3) << 11) | ((b[i + 4] & 0xFF) << 3) | ((b[i + 5] & 0xFF) >> 5);
+                if (len < 7 || i + len > b.length || frames.size() >= MAX_ADTS_FRAMES) {
+                    return Optional.empty();
+                }
+                byte[] f = java.util.Arrays.copyOfRange(b, i, i + len);
+                Optional<AdtsConfig> c = AdtsConfig.of(f);
+                if (c.isEmpty() || (config != null && !config.equals(c.get())) || (f[6] & 3) != 0) {
+                    return Optional.empty(); // a different stream, or several raw blocks per frame
+                }
+                config = c.get();
+                long pts = p.pts() + Math.round((double) n * AAC_FRAME_SAMPLES * TIMESCALE / config.sampleRate());
+                frames.add(new Frame(pts, f));
+                i += len;
+                n++;
+            }
+        }
+        return frames.isEmpty() ? Optional.empty() : Optional.of(frames);
+    }
+
+    /** The configuration of ADTS frames (all frames of one track share it). */
+    public static Optional<AdtsConfig> config(byte[] adtsFrame) {
+        return AdtsConfig.of(adtsFrame);
+    }
+
+    /**
+     * TS packets that announce the track (its PAT and PMT) and carry {@code payload} as one PES with presentation
+     * time {@code pts} on the track's PID: put in front of a segment of the same stream, FFmpeg's MPEG-TS demuxer
+     * reads them as the stream's first audio.
+     */
+    public static byte[] preroll(Track track, long pts, byte[] payload) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(track.pat());
+        out.writeBytes(track.pmt());
+        byte[] header = new byte[14];
+        header[2] = 1;
+        header[3] = (byte) 0xC0; // audio stream 0
+        int pesLen = 8 + payload.length;
+        if (pesLen <= 0xFFFF) {
+            header[4] = (byte) (pesLen >> 8);
+            header[5] = (byte) pesLen;
+        }
+        header[6] = (byte) 0x80;
+        header[7] = (byte) 0x80; // PTS only
+        header[8] = 5;
+        header[9] = (byte) (0x21 | ((pts >> 29) & 0x0E));
+        header[10] = (byte) (pts >> 22);
+        header[11] = (byte) (0x01 | ((pts >> 14) & 0xFE));
+        header[12] = (byte) (pts >> 7);
+        header[13] = (byte) (0x01 | ((pts << 1) & 0xFE));
+        byte[] pes = new byte[header.length + payload.length];
+        System.arraycopy(header, 0, pes, 0, header.length);
+        System.arraycopy(payload, 0, pes, header.length, payload.length);
+        int cc = 0;
+        for (int i = 0; i < pes.length; ) {
+            byte[] pkt = new byte[PACKET];
+            pkt[0] = 0x47;
+            pkt[1] = (byte) ((i == 0 ? 0x40 : 0) | ((track.pid() >> 8) & 0x1F));
+            pkt[2] = (byte) track.pid();
+            int room = PACKET - 4;
+            int left = pes.length - i;
+            int o = 4;
+            if (left < room) { // stuff with an adaptation field so the packet is full
+                int af = room - left; // bytes for the adaptation field, its length byte included
+                pkt[3] = (byte) (0x30 | cc);
+                pkt[4] = (byte) (af - 1);
+                if (af > 1) {
+                    pkt[5] = 0;
+                    for (int s = 6; s < 4 + af; s++) {
+                        pkt[s] = (byte) 0xFF;
+                    }
+                }
+                o = 4 + af;
+            } else {
+                pkt[3] = (byte) (0x10 | cc);
+            }
+            int n = PACKET - o;
+            System.arraycopy(pes, i, pkt, o, n);
+            i += n;
+            cc = (cc + 1) & 0xF;
+            out.writeBytes(pkt);
+        }
+        return out.toByteArray();
+    }
+}

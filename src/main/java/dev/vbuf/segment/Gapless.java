@@ -1,0 +1,184 @@
+package dev.vbuf.segment;
+
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.LongFunction;
+
+import dev.vbuf.core.AudioPlacement;
+import dev.vbuf.core.OutputFormat;
+import dev.vbuf.media.TsAudio;
+
+/**
+ * Protocol v1.1's placement of one segment's audio on the input's timeline, and its gapless pre-roll, planned before
+ * FFmpeg runs. Works on MPEG-TS segments with AAC (ADTS) audio; anything else gets no plan (the reply is as in v1).
+ * <p>
+ * Sample positions are counted at the input's sample rate from the stream's {@code origin} (the PTS of its first
+ * audio sample, handed on in every {@link Carry}), so every instance cuts at the same samples. Segment {@code k}'s
+ * audio is {@code [B_k, B_k+1)}: {@code B_k} lies {@link #EARLY_CUT_MS} ms before its first frame when a pre-roll is
+ * decoded, so the previous segment's encoder and resampler tail (its last 10 ms, computed without what follows) is
+ * dropped and this segment's warmed-up audio is used instead. Without a carry (first segment, a seek, a lost reply)
+ * {@code B_k} is the first frame.
+ */
+public final class Gapless {
+    /** How far before a segment's first frame the cut between it and its predecessor lies. */
+    public static final int EARLY_CUT_MS = 20;
+    /** Audio decoded before the cut for the resampler (pcm) or the Opus encoder (webm) to settle. */
+    static final int PCM_LEAD_MS = 20;
+    static final int ENCODER_LEAD_MS = 40;
+    /** Priming samples libopus puts in front (FFmpeg removes them when it decodes, from the WebM CodecDelay). */
+    static final int OPUS_RATE = 48_000;
+
+    private Gapless() {
+    }
+
+    /**
+     * What to run for one segment.
+     *
+     * @param stdin       what FFmpeg reads (the pre-roll PES in front of the segment, or the segment's buffer), and
+     *                    {@code stdinLength} how much of it
+     * @param audioFilter a filter to run first on the decoded audio, or null
+     * @param keepFrom    for pcm: output samples to drop at the start (the server trims pcm), else 0
+     * @param keep        for pcm: output samples to keep, else -1 (all)
+     * @param placement   what the reply says
+     * @param nextFirstPts where the next segment's audio starts, and {@code nextCarry} its carry
+     */
+    public record Plan(byte[] stdin, int stdinLength, String audioFilter, long keepFrom, long keep, AudioPlacement placement,
+                       long nextFirstPts, String nextCarry) {
+    }
+
+    /** The parts of a segment a plan needs; read once, before the carry is chosen. */
+    public record Audio(TsAudio.Track track, List<TsAudio.Frame> frames, TsAudio.AdtsConfig config) {
+        public long firstPts() {
+            return frames.get(0).pts();
+        }
+
+        long endPts() {
+            return frames.get(frames.size() - 1).pts() + frameTicks(config);
+        }
+    }
+
+    /** The audio of a TS segment with ADTS AAC, or empty (other containers and codecs are not planned). */
+    public static Optional<Audio> read(byte[] buffer, int length) {
+        Optional<TsAudio.Track> track = TsAudio.read(buffer, length);
+        if (track.isEmpty() || !track.get().isAdts()) {
+            return Optional.empty();
+        }
+        return TsAudio.adtsFrames(track.get()).map(f -> new Audio(track.get(), f, TsAudio.config(f.get(0).bytes()).orElseThrow()));
+    }
+
+    static long frameTicks(TsAudio.AdtsConfig c) {
+        return Math.round((double) TsAudio.AAC_FRAME_SAMPLES * TsAudio.TIMESCALE / c.sampleRate());
+    }
+
+    /**
+     * @param carry the carry the client sent, or (absent that) the one the session kept for this segment's first
+     *              PTS; null for none
+     * @param last  the client says no segment follows: keep the audio to its very end
+     */
+    public static Plan plan(byte[] buffer, int length, Audio a, OutputFormat format, String carry, boolean last) {
+        int r = a.config().sampleRate();
+        long p0 = a.firstPts();
+        String coldReason = null;
+        Carry used = null;
+        byte[] pre = null;
+        if (carry != null && format != OutputFormat.AAC && format != OutputFormat.FMP4) {
+            try {
+                used = Carry.decode(carry);
+                pre = used.framesFor(a.config(), p0);
+            } catch (Carry.Rejected e) {
+                coldReason = e.getMessage();
+                used = null;
+            }
+        }
+        long origin = used != null ? used.origin() : p0;
+        int m = pre == null ? 0 : used.frameCount(pre);
+        long first = index(p0, origin, r);
+        long end = first + (long) a.frames().size() * TsAudio.AAC_FRAME_SAMPLES;
+        long decoded0 = first - (long) m * TsAudio.AAC_FRAME_SAMPLES;
+        long eps = (long) r * EARLY_CUT_MS / 1000;
+        long from = pre != null ? first - eps : first;
+        long to = last ? end : end - eps;
+        String next = Carry.after(origin, a.frames(), a.endPts()).encode();
+        byte[] stdin = pre == null ? buffer : concat(TsAudio.preroll(a.track(), used.firstPts(), pre), buffer, length);
+        int stdinLength = pre == null ? length : stdin.length;
+        String gapless = pre != null ? AudioPlacement.WARM : AudioPlacement.COLD;
+        double startSec = origin / (double) TsAudio.TIMESCALE + from / (double) r;
+        double endSec = origin / (double) TsAudio.TIMESCALE + to / (double) r;
+        switch (format) {
+            case AAC, FMP4 -> {
+                // stream copy: the frames as they are, gapless by nature
+                long samples = (long) a.frames().size() * TsAudio.AAC_FRAME_SAMPLES;
+                return new Plan(buffer, length, null, 0, -1,
+                                new AudioPlacement(p0, TsAudio.TIMESCALE, p0 / (double) TsAudio.TIMESCALE,
+                                                   p0 / (double) TsAudio.TIMESCALE + samples / (double) r, r,
+                                                   samples, 0, 0, AudioPlacement.COPY, null, next),
+                                a.endPts(), next);
+            }
+            case PCM -> {
+                int out = OutputFormat.PCM_SAMPLE_RATE;
+                long period = r / gcd(r, out);
+                long lead = (long) r * PCM_LEAD_MS / 1000;
+                long s = pre != null ? Math.floorDiv(from - lead, period) * period
+                                     : Math.floorDiv(first + period - 1, period) * period;
+                String filter = s > decoded0 ? trimFilter(s - decoded0, null) : null;
+                long sOut = s / period * (out / gcd(r, out));
+                long fromOut = Math.floorDiv(from * out, r);
+                long toOut = Math.floorDiv(to * out, r);
+                long keepFrom = Math.max(0, fromOut - sOut);
+                long keep = toOut - Math.max(fromOut, sOut);
+                return new Plan(stdin, stdinLength, filter, keepFrom, keep,
+                                new AudioPlacement(p0, TsAudio.TIMESCALE, startSec, endSec, out, keep, 0, 0, gapless,
+                                                   coldReason, next),
+                                a.endPts(), next);
+            }
+            case WEBM -> {
+                long lead = (long) r * ENCODER_LEAD_MS / 1000;
+                long s = pre != null ? from - lead : first;
+                if (r == OPUS_RATE && origin % 15 == 0) {
+                    // put the encoder's first sample on a 0.5 ms grid: with its 312 (6.5 ms) priming samples every
+                    // Opus packet then starts on a whole millisecond, which is what WebM timestamps can say exactly
+                    long abs = origin * OPUS_RATE / TsAudio.TIMESCALE + s;
+                    s -= Math.floorMod(abs, 24);
+                    s = Math.max(s, decoded0);
+                }
+                BigDecimal t0 = BigDecimal.valueOf(origin).divide(BigDecimal.valueOf(TsAudio.TIMESCALE), MathContext.DECIMAL64)
+                        .add(BigDecimal.valueOf(s).divide(BigDecimal.valueOf(r), MathContext.DECIMAL64));
+                String filter = trimFilter(s - decoded0, t0.toPlainString());
+                long o0 = Math.floorDiv(s * OPUS_RATE, r);
+                long oFrom = Math.floorDiv(from * OPUS_RATE, r);
+                long oTo = Math.floorDiv(to * OPUS_RATE, r);
+                long oEnd = Math.floorDiv(end * OPUS_RATE, r);
+                return new Plan(stdin, stdinLength, filter, 0, -1,
+                                new AudioPlacement(p0, TsAudio.TIMESCALE, startSec, endSec, OPUS_RATE, oTo - oFrom,
+                                                   oFrom - o0, oEnd - oTo, gapless, coldReason, next),
+                                a.endPts(), next);
+            }
+            default -> throw new IllegalStateException(format.toString());
+        }
+    }
+
+    /** Sample index (at rate {@code r}) of a PTS, counted from {@code origin}. */
+    static long index(long pts, long origin, int r) {
+        return Math.floorDiv((pts - origin) * r * 2 + TsAudio.TIMESCALE, 2L * TsAudio.TIMESCALE);
+    }
+
+    /** Drops the first {@code drop} decoded samples; with {@code startSec}, restamps the rest from that time. */
+    private static String trimFilter(long drop, String startSec) {
+        String f = String.format(Locale.ROOT, "asetpts=N/SR/TB,atrim=start_sample=%d", drop);
+        return startSec == null ? f : f + ",asetpts=N/SR/TB+" + startSec + "/TB";
+    }
+
+    private static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b, int bLength) {
+        byte[] c = new byte[a.length + bLength];
+        System.arraycopy(a, 0, c, 0, a.length);
+        System.arraycopy(b, 0, c, a.length, bLength);
+        return c;
+    }
+}
