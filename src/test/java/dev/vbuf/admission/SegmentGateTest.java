@@ -96,8 +96,10 @@ class SegmentGateTest {
                 }
             });
             queued.await();
-            while (gate.queued() < i + 1) {
-                Thread.onSpinWait(); // the waiter is in the queue before the next one arrives
+            // the waiter is parked in the gate's queue before the next one arrives (counted as queued is not enough:
+            // it counts itself a moment before it joins the semaphore's queue)
+            while (gate.queued() < i + 1 || t.getState() != Thread.State.TIMED_WAITING) {
+                Thread.onSpinWait();
             }
             threads.add(t);
         }

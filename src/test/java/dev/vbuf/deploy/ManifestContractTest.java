@@ -438,8 +438,12 @@ class ManifestContractTest {
         assertThat(where + ": every session's pipelined segments fit running + queued",
                    sessions * perSession, lessThanOrEqualTo(maxConcurrent + queue));
         long heap = memory * ImageFacts.fromPom().maxRamPercentage() / 100;
-        assertThat(where + ": the largest segments every session may hold fit in the heap",
-                   sessions * perSession * segmentBytes, lessThanOrEqualTo(heap));
+        long budgetSetting = Long.parseLong(effective(c, Setting.MEMORY_BUDGET_BYTES));
+        long budget = budgetSetting == 0 ? heap / 4 : budgetSetting;
+        assertThat(where + ": the segment memory budget leaves most of the heap to the rest",
+                   budget, lessThanOrEqualTo(heap / 2));
+        assertThat(where + ": the budget holds a largest-size segment for every FFmpeg process at once",
+                   budget, greaterThanOrEqualTo(maxConcurrent * segmentBytes));
         assertThat(where + ": a session may live as long as its idle timeout",
                    (double) spec.getTimeoutSeconds(), greaterThanOrEqualTo(sessionMinutes * 60));
         assertThat(where + ": the drain fits in the termination grace",
