@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
 @Command(name = "vbuf-perf", mixinStandardHelpOptions = true,
          description = "vbuf's benchmark, soak and capacity planner (see perf/README.md).",
          subcommands = {PerfMain.Bench.class, PerfMain.SoakCommand.class, PerfMain.CapacityCommand.class,
-                        PerfMain.Plan.class, PerfMain.RealtimeCommand.class})
+                        PerfMain.Plan.class, PerfMain.RealtimeCommand.class,
+                        PerfMain.DriveCommand.class})
 public final class PerfMain implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -187,6 +188,26 @@ public final class PerfMain implements Runnable {
                 allHeld &= r.held();
             }
             return allHeld ? 0 : 1;
+        }
+    }
+
+    @Command(name = "drive", mixinStandardHelpOptions = true,
+             description = {"One session against a server already running on --port: a warm-up, then (after a line on"
+                            + " stdin) N segments; prints the client's p50/p95. Used by perf/before-after.sh."})
+    static final class DriveCommand implements Callable<Integer> {
+        @Option(names = "--port", required = true, description = "the server's port")
+        int port;
+        @Option(names = "--segments", defaultValue = "40", description = "(default: ${DEFAULT-VALUE})")
+        int segments;
+        @Option(names = "--warm-up", defaultValue = "150", description = "segments before measuring (default: ${DEFAULT-VALUE})")
+        int warmUp;
+        @Option(names = "--paced", description = "pace uploads as a player's: 64 KiB frames at 20 Mbit/s")
+        boolean paced;
+
+        @Override
+        public Integer call() throws Exception {
+            Drive.run(ffmpeg(), port, segments, warmUp, paced, System.out);
+            return 0;
         }
     }
 

@@ -79,8 +79,8 @@ public final class SegmentBench {
 
     /** A player on a good network: 64 KiB frames at 20 Mbit/s. */
     static final int PACED_FRAME_BYTES = 64 * 1024;
-    /** Segments each session sends before the measured run, so the server's JIT is not measured. */
-    static final int WARM_UP_SEGMENTS = 5;
+    /** Segments each session sends before the measured run (64 KiB frames), so the JIT compiling the server is not measured. */
+    static final int WARM_UP_SEGMENTS = 100;
     static final double PACED_BITS_PER_SECOND = 20e6;
 
     private void run() throws Exception {

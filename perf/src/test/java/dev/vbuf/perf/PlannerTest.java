@@ -67,9 +67,9 @@ class PlannerTest {
         FormatPlan aac = Planner.formatPlan(measurements(), in, "aac");
         assertThat(aac.segmentsPerSecondPerVcpu(), closeTo(6.0, 1e-9)); // 0.6 x 1000 ms / 100 ms
         assertThat(aac.sessionsPerInstanceByCpu(), is(144)); // 6 x 4 vCPU x 6 s
-        assertThat(aac.sessionsPerInstance(), is(40)); // the session cap
-        assertThat(aac.limitedBy(), containsString("session cap"));
-        assertThat(aac.instancesFor(1000, in.instance()), is(25));
+        assertThat(aac.sessionsPerInstance(), is(144)); // under the session cap (300): the CPU limits
+        assertThat(aac.limitedBy(), is("CPU"));
+        assertThat(aac.instancesFor(1000, in.instance()), is(7));
 
         FormatPlan webm = Planner.formatPlan(measurements(), in, "webm");
         assertThat(webm.sessionsPerInstanceByCpu(), is(14)); // 0.6 x 4 x 6 = 14.4
@@ -86,7 +86,7 @@ class PlannerTest {
         assertThat(md, containsString("Option A: 4 vCPU x 30 instances"));
         assertThat(md, containsString("$3,343"));
         assertThat(md, containsString("$926"));
-        assertThat(md, containsString("| aac | 100 | 6.0 | 144 | 40 | session cap (maxSessions) | 25 | 17 %"));
+        assertThat(md, containsString("| aac | 100 | 6.0 | 144 | 144 | CPU | 7 | 60 %"));
         assertThat(md, containsString("Highest load held with p95 < 1 s"));
         byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
         for (String plot : List.of("latency-vs-load.png", "cost-vs-players.png")) {

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The server's own CPU per segment next to FFmpeg's, for an earlier revision and for this checkout, in one run on
+# this machine (perf/README.md "Server CPU per segment"): each server is started from its own build, warmed up, then
+# one session sends 6-s 720p segments as 64 KiB frames, unpaced and paced at 20 Mbit/s; CPU is read from
+# /proc/PID/stat (the server's own: utime+stime; FFmpeg's: its reaped children, cutime+cstime).
+# Usage: perf/before-after.sh [REV] [SEGMENTS]      (default: the revision before the capacity work, 40 segments)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REV="${1:-7a6f340}"
+N="${2:-40}"
+export JAVA_HOME="${JAVA_HOME:-$(bash .ci/install)}"
+JAVA="$JAVA_HOME/bin/java"
+[ -f perf/target/vbuf-perf.jar ] || bash perf/vbuf-perf.sh --help >/dev/null
+[ -f target/vbuf.jar ] || mvn -B -q package -DskipTests -Djib.skip=true
+BEFORE="$(mktemp -d)"
+trap 'git worktree remove --force "$BEFORE" >/dev/null 2>&1 || true; rm -rf "$BEFORE"' EXIT
+git worktree add -q --detach "$BEFORE" "$REV"
+(cd "$BEFORE" && mvn -B -q package -DskipTests -Djib.skip=true)
+
+cpu() { awk '{print $14+$15, $16+$17}' "/proc/$1/stat"; }   # clock ticks: own, reaped children
+
+measure() { # DIR LABEL MODE
+  local dir="$1" label="$2" mode="$3" port pid
+  port=$(( 20000 + RANDOM % 20000 ))
+  # both the current and the earlier names of the rate limits, so either build lifts them (the client is not a player)
+  (cd "$dir" && exec env VBUF_SERVER_PORT="$port" PORT="$port" VBUF_LOG_LEVEL=WARNING LOG_LEVEL=WARNING \
+      VBUF_LIMITS_SESSION_SEGMENTS_PER_SECOND=100000 VBUF_LIMITS_SESSION_SEGMENT_BURST=100000 \
+      VBUF_SESSION_SEGMENTS_PER_SECOND=100000 VBUF_SESSION_SEGMENT_BURST=100000 \
+      "$JAVA" -jar target/vbuf.jar >/dev/null 2>&1) &
+  pid=$!
+  for _ in $(seq 1 300); do curl -sf "localhost:$port/observe/health/ready" >/dev/null && break; sleep 0.1; done
+  local args=(--port "$port" --segments "$N")
+  [ "$mode" = paced ] && args+=(--paced)
+  coproc DRIVE { "$JAVA" -jar perf/target/vbuf-perf.jar drive "${args[@]}"; }
+  read -r _ <&"${DRIVE[0]}"   # "warmed-up"
+  read -r own0 kids0 < <(cpu "$pid")
+  echo go >&"${DRIVE[1]}"
+  read -r result <&"${DRIVE[0]}"
+  read -r own1 kids1 < <(cpu "$pid")
+  wait "$DRIVE_PID" || true
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  awk -v l="$label" -v m="$mode" -v n="$N" -v o=$((own1 - own0)) -v k=$((kids1 - kids0)) -v r="$result" \
+    'BEGIN { printf "| %s | %s | %d | %.1f | %.1f | %.2f | %s |\n", l, m, n, o*10/n, k*10/n, o/k, r }'
+}
+
+echo "| server | upload | segments | server CPU ms/seg | FFmpeg CPU ms/seg | server/FFmpeg | client, last byte → audio |"
+echo "|---|---|---|---|---|---|---|"
+for mode in unpaced paced; do
+  measure "$BEFORE" "before ($REV)" "$mode"
+  measure "." "after ($(git rev-parse --short HEAD))" "$mode"
+done
