@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import dev.vbuf.access.AccessPolicy;
@@ -74,12 +75,15 @@ public final class VbufServer implements AutoCloseable {
                                   config.sessionTimeout(), gate::draining, buffers);
         apiRef[0] = api;
 
+        WsConfig ws = WsConfig.builder().maxFrameLength(config.maxFrameBytes()).build();
+        RequestHeaderTimeout headerTimeout = new RequestHeaderTimeout(config.requestHeaderTimeout());
         WebServerConfig.Builder builder = WebServer.builder()
                 .config(config.helidon().get("server"))
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false) // vbuf drains itself on SIGTERM (see Main)
-                // Helidon's own idle-connection reaper must not cut sessions before vbuf's idle timeout does.
+                // Helidon's own idle-connection reaper must not cut sessions before vbuf's idle timeout does
+                // (connections that never complete a request are closed by RequestHeaderTimeout, below).
                 .idleConnectionTimeout(config.sessionTimeout().plusMinutes(5))
                 // HTTP bodies up to twice the limit are read and answered with vbuf's own 413; beyond, Helidon's 413.
                 .maxPayloadSize(2L * config.maxSegmentBytes())
@@ -88,7 +92,11 @@ public final class VbufServer implements AutoCloseable {
                                         .addHandler(DirectHandler.EventType.BAD_REQUEST,
                                                     SegmentApi.badRequest(config.maxSegmentBytes()))
                                         .build())
-                .addProtocol(WsConfig.builder().maxFrameLength(config.maxFrameBytes()).build())
+                // HTTP/1 is vbuf's watched selector alone (see RequestHeaderTimeout): no protocol discovery, WebSocket
+                // as its one upgrade
+                .protocolsDiscoverServices(false)
+                .addProtocol(ws)
+                .addConnectionSelector(headerTimeout.http1(WebServer.DEFAULT_SOCKET_NAME, List.of(ws)))
                 .update(b -> {
                     if (config.receiveBufferBytes() > 0) {
                         b.connectionOptions(SocketOptions.builder()
