@@ -8,11 +8,14 @@
 #   listening -> "listening on" (Helidon built and started)
 #   self-test -> "self-test passed; ready"
 #   ready     -> /observe/health/ready answered 200 (what a probe sees)
+# With --image NAME it starts the container image instead (`podman run`, so podman's own start is included; the
+# JVM options go in as JAVA_TOOL_OPTIONS) and the breakdown is the JVM's own "since JVM startup" for listening.
 # Usage: perf/startup.sh [--runs 10] [--jvm-opts "OPTS"] [--drop-caches] [--port 18080] [--jar target/vbuf.jar]
-# Needs target/vbuf.jar (mvn -B -q package -DskipTests). --drop-caches needs root.
+#                        [--image localhost/vbuf:0.1.0-SNAPSHOT]
+# Needs target/vbuf.jar (mvn -B -q package -DskipTests), or the image loaded into podman. --drop-caches needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=10; jvm_opts=""; drop=false; port=18080; jar=target/vbuf.jar
+runs=10; jvm_opts=""; drop=false; port=18080; jar=target/vbuf.jar; image=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
@@ -20,12 +23,13 @@ while [ $# -gt 0 ]; do
     --drop-caches) drop=true; shift ;;
     --port) port="$2"; shift 2 ;;
     --jar) jar="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --image) image="$2"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "startup.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 JAVA="${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java"
-[ -f "$jar" ] || { echo "startup.sh: $jar is missing; build it with mvn -B -q package -DskipTests" >&2; exit 2; }
+[ -n "$image" ] || [ -f "$jar" ] || { echo "startup.sh: $jar is missing; build it with mvn -B -q package -DskipTests" >&2; exit 2; }
 log="$(mktemp "${TMPDIR:-/tmp}/vbuf-startup.XXXXXX")"
 trap 'rm -f "$log"' EXIT
 
@@ -50,19 +54,30 @@ for i in $(seq 1 "$runs"); do
     sync; echo 3 > /proc/sys/vm/drop_caches
   fi
   t0=$(now_ms)
-  # shellcheck disable=SC2086
-  VBUF_SERVER_PORT=$port VBUF_LOG_FORMAT=text "$JAVA" $jvm_opts -jar "$jar" >"$log" 2>&1 &
-  pid=$!
-  until ready; do
-    kill -0 "$pid" 2>/dev/null || { echo "startup.sh: the server exited:" >&2; cat "$log" >&2; exit 1; }
-    sleep 0.005
-  done
-  t_ready=$(now_ms)
-  kill "$pid"; wait "$pid" || true
-  t_ff=$(log_ms "dev.vbuf.server.VbufServer - FFmpeg "); t_listen=$(log_ms "listening on"); t_self=$(log_ms "self-test passed")
-  row="$((t_ff - t0)) $((t_listen - t0)) $((t_self - t0)) $((t_ready - t0))"
+  if [ -n "$image" ]; then
+    podman run --rm -d --name vbuf-startup -p "$port:8080" ${jvm_opts:+-e "JAVA_TOOL_OPTIONS=$jvm_opts"} "$image" >/dev/null
+    until ready; do sleep 0.005; done
+    t_ready=$(now_ms)
+    podman logs vbuf-startup >"$log" 2>&1
+    podman stop -t 10 vbuf-startup >/dev/null
+    listen=$(grep -o '[0-9]* milliseconds since JVM startup' "$log" | cut -d' ' -f1)
+    row="- ${listen:--} - $((t_ready - t0))"
+  else
+    # shellcheck disable=SC2086
+    VBUF_SERVER_PORT=$port VBUF_LOG_FORMAT=text "$JAVA" $jvm_opts -jar "$jar" >"$log" 2>&1 &
+    pid=$!
+    until ready; do
+      kill -0 "$pid" 2>/dev/null || { echo "startup.sh: the server exited:" >&2; cat "$log" >&2; exit 1; }
+      sleep 0.005
+    done
+    t_ready=$(now_ms)
+    kill "$pid"; wait "$pid" || true
+    t_ff=$(log_ms "dev.vbuf.server.VbufServer - FFmpeg "); t_listen=$(log_ms "listening on"); t_self=$(log_ms "self-test passed")
+    row="$((t_ff - t0)) $((t_listen - t0)) $((t_self - t0)) $((t_ready - t0))"
+  fi
   results+=("$row")
-  printf 'run %2d (%s): ffmpeg %5d  listening %5d  self-test %5d  ready %5d ms\n' "$i" \
+  # shellcheck disable=SC2086
+  printf 'run %2d (%s): ffmpeg %5s  listening %5s  self-test %5s  ready %5s ms\n' "$i" \
     "$([ "$i" -eq 1 ] && echo cold || echo warm)" $row
 done
 
@@ -73,10 +88,10 @@ stat() {
     '{v[NR]=$1} END {r=int(q*NR+0.999999); if (r<1) r=1; if (r>NR) r=NR; print v[r]}'
 }
 echo
-echo "\`perf/startup.sh --runs $runs${jvm_opts:+ --jvm-opts \"$jvm_opts\"}$($drop && echo " --drop-caches")\`," \
+echo "\`perf/startup.sh --runs $runs${jvm_opts:+ --jvm-opts \"$jvm_opts\"}$($drop && echo " --drop-caches")${image:+ --image $image}\`," \
   "$(nproc) CPUs, $("$JAVA" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.runtime.version/{print $2}')"
 echo
-echo "| ms from process start | ffmpeg located | listening | self-test passed | ready (200) |"
+echo "| ms from $([ -n "$image" ] && echo "podman run (listening: from JVM start)" || echo "process start") | ffmpeg located | listening | self-test passed | ready (200) |"
 echo "|---|---|---|---|---|"
 if [ "$runs" -gt 1 ]; then
   echo "| warm median ($((runs - 1)) runs) | $(stat 1 0.5) | $(stat 2 0.5) | $(stat 3 0.5) | $(stat 4 0.5) |"
