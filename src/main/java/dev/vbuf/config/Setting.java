@@ -26,6 +26,12 @@ public enum Setting {
     HOST("server.host",
          "Address to bind.",
          Alias.deprecated("VBUF_HOST")),
+    REQUEST_HEADER_TIMEOUT_MS("server.request-header-timeout-ms",
+                              "How long a connection may take to send a complete request line and headers, counted from"
+                              + " when it starts waiting for a request (its accept, or the end of its previous"
+                              + " response); past it the connection is closed. Bounds half-sent requests and idle"
+                              + " keep-alive connections; a request whose headers are in (a slow body, a WebSocket"
+                              + " session) is not affected."),
     MAX_CONCURRENT("admission.max-concurrent",
                    "Maximum FFmpeg processes running at once (the global semaphore), not a session cap (that is"
                    + " `limits.max-sessions`). `0` = number of CPUs.",

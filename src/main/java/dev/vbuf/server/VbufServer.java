@@ -3,8 +3,12 @@ package dev.vbuf.server;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 
 import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.admission.SegmentBuffers;
@@ -54,6 +58,8 @@ public final class VbufServer implements AutoCloseable {
     private final VbufMetrics metrics;
     private final SegmentBuffers buffers;
     private final WebServer server;
+    private final Thread selfTest;
+    private volatile RuntimeException selfTestFailure;
     private volatile boolean stopped;
 
     private VbufServer(VbufConfig config, FfmpegBinary ffmpeg) {
@@ -73,13 +79,17 @@ public final class VbufServer implements AutoCloseable {
         this.api = new SegmentApi(processor, metrics, AccessPolicy.of(config), config.perSession(),
                                   config.sessionTimeout(), gate::draining, buffers);
         apiRef[0] = api;
+        this.selfTest = startSelfTest();
 
+        WsConfig ws = WsConfig.builder().maxFrameLength(config.maxFrameBytes()).build();
+        RequestHeaderTimeout headerTimeout = new RequestHeaderTimeout(config.requestHeaderTimeout());
         WebServerConfig.Builder builder = WebServer.builder()
                 .config(config.helidon().get("server"))
                 .host(config.host())
                 .port(config.port())
                 .shutdownHook(false) // vbuf drains itself on SIGTERM (see Main)
-                // Helidon's own idle-connection reaper must not cut sessions before vbuf's idle timeout does.
+                // Helidon's own idle-connection reaper must not cut sessions before vbuf's idle timeout does
+                // (connections that never complete a request are closed by RequestHeaderTimeout, below).
                 .idleConnectionTimeout(config.sessionTimeout().plusMinutes(5))
                 // HTTP bodies up to twice the limit are read and answered with vbuf's own 413; beyond, Helidon's 413.
                 .maxPayloadSize(2L * config.maxSegmentBytes())
@@ -88,7 +98,11 @@ public final class VbufServer implements AutoCloseable {
                                         .addHandler(DirectHandler.EventType.BAD_REQUEST,
                                                     SegmentApi.badRequest(config.maxSegmentBytes()))
                                         .build())
-                .addProtocol(WsConfig.builder().maxFrameLength(config.maxFrameBytes()).build())
+                // HTTP/1 is vbuf's watched selector alone (see RequestHeaderTimeout): no protocol discovery, WebSocket
+                // as its one upgrade
+                .protocolsDiscoverServices(false)
+                .addProtocol(ws)
+                .addConnectionSelector(headerTimeout.http1(WebServer.DEFAULT_SOCKET_NAME, List.of(ws)))
                 .update(b -> {
                     if (config.receiveBufferBytes() > 0) {
                         b.connectionOptions(SocketOptions.builder()
@@ -129,13 +143,13 @@ public final class VbufServer implements AutoCloseable {
                                                   config.ffmpegRequiredVersion(),
                                                   Setting.FFMPEG_REQUIRED_VERSION.envVar());
         LOG.log(Level.INFO, "FFmpeg " + ffmpeg.version() + " (" + ffmpeg.source() + "): " + ffmpeg.executable());
-        VbufServer s = new VbufServer(config, ffmpeg);
-        s.server.start();
-        LOG.log(Level.INFO, "listening on " + config.host() + ":" + s.port() + "; " + config.maxConcurrent()
-                            + " concurrent FFmpeg processes, queue " + config.queueCapacity() + ", budget "
-                            + config.targetLatency().toMillis() + " ms");
+        VbufServer s = new VbufServer(config, ffmpeg); // the self-test starts in there, while Helidon is built
         try {
-            s.runSelfTest();
+            s.server.start();
+            LOG.log(Level.INFO, "listening on " + config.host() + ":" + s.port() + "; " + config.maxConcurrent()
+                                + " concurrent FFmpeg processes, queue " + config.queueCapacity() + ", budget "
+                                + config.targetLatency().toMillis() + " ms");
+            s.awaitSelfTest();
         } catch (RuntimeException e) {
             s.close();
             throw e;
@@ -145,29 +159,88 @@ public final class VbufServer implements AutoCloseable {
         return s;
     }
 
-    /** Runs a tiny generated segment through every output format. */
-    private void runSelfTest() {
+    /**
+     * Starts the self-test on its own thread, so that its FFmpeg processes run while the JVM is still busy loading and
+     * building Helidon (on 2 CPUs the two overlap well: one is FFmpeg's, the other the JVM's).
+     */
+    private Thread startSelfTest() {
+        return Thread.ofVirtual().name("vbuf-self-test").start(() -> {
+            try {
+                runSelfTest();
+            } catch (RuntimeException e) {
+                selfTestFailure = e;
+            }
+        });
+    }
+
+    /** Waits for the self-test started by the constructor; its failure is thrown here. */
+    private void awaitSelfTest() {
         try {
-            ProcessRunner.Result made = ProcessRunner.of(FfmpegCommand.selfTestSegment(ffmpeg.executable().toString()))
+            if (!selfTest.join(SELF_TEST_DEADLINE.multipliedBy(2))) {
+                throw new IllegalStateException("the FFmpeg self-test did not finish within "
+                                                + SELF_TEST_DEADLINE.multipliedBy(2).toSeconds() + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during the FFmpeg self-test");
+        }
+        if (selfTestFailure != null) {
+            throw selfTestFailure;
+        }
+    }
+
+    /**
+     * Makes a tiny segment, then runs it through every output format, as many formats at once as there are FFmpeg
+     * permits (so none of them waits in the gate's queue and none can be refused by the latency budget).
+     */
+    private void runSelfTest() {
+        ProcessRunner.Result made;
+        try {
+            made = ProcessRunner.of(FfmpegCommand.selfTestSegment(ffmpeg.executable().toString()))
                     .deadline(SELF_TEST_DEADLINE)
                     .run();
-            if (!made.succeeded() || made.stdout().length == 0) {
-                throw new IllegalStateException("FFmpeg could not generate the self-test segment (exit "
-                                                + made.exitCode() + ", " + made.stop() + "): " + made.stderrTail());
-            }
-            for (OutputFormat f : OutputFormat.values()) {
-                try {
-                    processor.process(made.stdout(), f, System.nanoTime());
-                } catch (SegmentException e) {
-                    throw new IllegalStateException("FFmpeg self-test failed for format " + f + ": " + e.code() + ": "
-                                                    + e.getMessage());
-                }
-            }
         } catch (IOException e) {
             throw new IllegalStateException("cannot run FFmpeg for the self-test: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted during the FFmpeg self-test");
+        }
+        if (!made.succeeded() || made.stdout().length == 0) {
+            throw new IllegalStateException("FFmpeg could not generate the self-test segment (exit "
+                                            + made.exitCode() + ", " + made.stop() + "): " + made.stderrTail());
+        }
+        byte[] segment = made.stdout();
+        Semaphore permits = new Semaphore(Math.max(1, gate.maxConcurrent()));
+        Map<OutputFormat, String> failures = new ConcurrentHashMap<>();
+        List<Thread> runs = new ArrayList<>();
+        for (OutputFormat f : OutputFormat.values()) {
+            runs.add(Thread.ofVirtual().name("vbuf-self-test-" + f.wireName()).start(() -> {
+                permits.acquireUninterruptibly();
+                try {
+                    processor.process(segment, f, System.nanoTime());
+                } catch (SegmentException e) {
+                    failures.put(f, e.code() + ": " + e.getMessage());
+                } catch (InterruptedException e) {
+                    failures.put(f, "interrupted");
+                } catch (RuntimeException e) {
+                    failures.put(f, String.valueOf(e));
+                } finally {
+                    permits.release();
+                }
+            }));
+        }
+        for (Thread t : runs) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted during the FFmpeg self-test");
+            }
+        }
+        for (OutputFormat f : OutputFormat.values()) { // the first failing format, in the formats' order
+            if (failures.containsKey(f)) {
+                throw new IllegalStateException("FFmpeg self-test failed for format " + f + ": " + failures.get(f));
+            }
         }
     }
 

@@ -131,6 +131,27 @@ class ContainerImageIT {
     }
 
     @Test
+    void startsFromTheJvmAheadOfTimeCacheMadeWithItsOwnRuntime() throws Exception {
+        // -Xshare:on turns "the archive cannot be used" (another runtime, another class path) into a failed start
+        // instead of a silently slower one; the class-load log says where each class came from
+        try (GenericContainer<?> c = vbuf().withEnv("JAVA_TOOL_OPTIONS",
+                                                    "-Xshare:on -Xlog:class+load=info:file=/tmp/class-load.txt")) {
+            c.start();
+            String cmdline = c.execInContainer("cat", "/proc/1/cmdline").getStdout().replace('\0', ' ');
+            assertThat(cmdline, containsString("-XX:SharedArchiveFile=/opt/vbuf/aot/vbuf.aot"));
+            String loaded = c.execInContainer("grep", "-F", "dev.vbuf.server.VbufServer ", "/tmp/class-load.txt")
+                    .getStdout();
+            assertThat("vbuf's own classes come from the cache", loaded, containsString("source: shared objects file"));
+            int fromCache = Integer.parseInt(c.execInContainer("grep", "-c", "source: shared objects file",
+                                                               "/tmp/class-load.txt").getStdout().strip());
+            int all = Integer.parseInt(c.execInContainer("grep", "-c", "source: ", "/tmp/class-load.txt")
+                                               .getStdout().strip());
+            assertThat("classes loaded from the cache: " + fromCache + " of " + all, fromCache > all * 9 / 10,
+                       is(true));
+        }
+    }
+
+    @Test
     void refusesToStartWhenTheFfmpegVersionIsNotTheRequiredOne() throws Exception {
         DockerClient docker = DockerClientFactory.instance().client();
         String id = docker.createContainerCmd(image.asCanonicalNameString())
