@@ -37,6 +37,8 @@ public final class SegmentGate {
     /** Moving average of permit hold time, nanoseconds. */
     private final AtomicLong serviceNanos;
     private volatile boolean draining;
+    /** When the drain began ({@link System#nanoTime()}); written before {@link #draining}. */
+    private volatile long drainStartedNanos;
     private volatile boolean closed;
 
     public SegmentGate(int maxConcurrent, int queueCapacity, Duration initialServiceTime) {
@@ -120,7 +122,8 @@ public final class SegmentGate {
      * @throws InterruptedException the segment's session went away while it waited
      */
     public Permit admit(long arrivalNanos, Duration budget) throws Refused, InterruptedException {
-        if (draining) {
+        // a drain refuses what arrives from its start on; what arrived before it is still the server's to answer
+        if (draining && arrivalNanos - drainStartedNanos >= 0) {
             throw new Refused(Reason.DRAINING, "server is shutting down", SHUTDOWN_RETRY_AFTER);
         }
         // Fair even with a zero timeout: never overtakes segments already waiting.
@@ -174,13 +177,17 @@ public final class SegmentGate {
     }
 
     /**
-     * From now on every new segment is refused (SIGTERM); segments already waiting may still start.
+     * From now on every segment that arrives is refused (SIGTERM); segments that arrived before, waiting or not yet
+     * at the gate, may still start.
      *
      * @return true for the call that began the drain, false when it had begun already
      */
     public synchronized boolean beginDrain() {
         boolean first = !draining;
-        draining = true;
+        if (first) {
+            drainStartedNanos = System.nanoTime();
+            draining = true;
+        }
         return first;
     }
 

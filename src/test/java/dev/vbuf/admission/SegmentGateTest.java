@@ -122,6 +122,17 @@ class SegmentGateTest {
         assertThat(e.retryAfter(), is(SegmentGate.SHUTDOWN_RETRY_AFTER));
     }
 
+    /** A segment that arrived before the drain began is still the server's to answer: it is admitted. */
+    @Test
+    void aSegmentThatArrivedBeforeTheDrainIsStillAdmitted() throws Exception {
+        SegmentGate gate = new SegmentGate(2, 10, Duration.ofMillis(1));
+        long arrivedBefore = System.nanoTime();
+        Thread.sleep(2);
+        gate.beginDrain();
+        gate.admit(arrivedBefore, LONG_BUDGET).close();
+        assertThrows(SegmentGate.Refused.class, () -> gate.admit(System.nanoTime(), LONG_BUDGET));
+    }
+
     /** Closing waits for every held permit, asking the holders to stop each round, and lets no waiter start. */
     @Test
     void closingWaitsForEveryPermitAndLetsNoWaiterStart() throws Exception {
