@@ -16,6 +16,7 @@ import dev.vbuf.core.ErrorCode;
 import dev.vbuf.core.OutputFormat;
 import dev.vbuf.core.SegmentException;
 import dev.vbuf.log.Logs;
+import dev.vbuf.segment.Gapless;
 
 import dev.vbuf.websocket.MessageHandler;
 import dev.vbuf.websocket.ProtocolViolation;
@@ -146,7 +147,6 @@ final class SegmentSocket implements WsListener, MessageHandler {
             return;
         }
         String clientId = meta == null ? null : meta.id();
-        dev.vbuf.segment.Gapless.Plan plan = v11 ? plan(buffer, length, meta) : null;
         Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + length + " bytes");
         long waitMs = rate.tryAcquire(arrival);
         if (waitMs > 0) {
@@ -157,6 +157,7 @@ final class SegmentSocket implements WsListener, MessageHandler {
                     .withId(clientId), arrival);
             return;
         }
+        Gapless.Plan plan = v11 ? plan(buffer, length, meta) : null; // not for a refused segment: it is sent again
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {
             try {
                 SegmentOutcome outcome = v11
@@ -200,12 +201,14 @@ final class SegmentSocket implements WsListener, MessageHandler {
         long arrival = System.nanoTime();
         lastMessageNanos = arrival;
         ctx.metrics().messageIn(size);
+        String clientId = pending == null ? null : pending.id();
+        pending = null;
         long seq = accept();
         if (seq >= 0) {
             answer(seq, SegmentOutcome.failed(new SegmentException(
                     ErrorCode.OVERLOADED, "overloaded: the server's memory for segments in flight is full ("
                                           + (ctx.buffers().budgetBytes() >> 20) + " MiB); retry shortly",
-                    Protocol.MEMORY_RETRY_AFTER_MS)), arrival);
+                    Protocol.MEMORY_RETRY_AFTER_MS)).withId(clientId), arrival);
         }
     }
 
@@ -231,18 +234,17 @@ final class SegmentSocket implements WsListener, MessageHandler {
      * segment finds this one's carry even while this one is still being processed (pipelining). The carry is the
      * client's when it sent one, else the one this session kept for the PTS the segment starts at.
      */
-    private dev.vbuf.segment.Gapless.Plan plan(byte[] buffer, int length, Protocol.SegmentMessage meta) {
+    private Gapless.Plan plan(byte[] buffer, int length, Protocol.SegmentMessage meta) {
         if (length > ctx.processor().maxSegmentBytes()) {
             return null;
         }
         try {
-            Optional<dev.vbuf.segment.Gapless.Audio> audio = dev.vbuf.segment.Gapless.read(buffer, length);
+            Optional<Gapless.Audio> audio = Gapless.read(buffer, length);
             if (audio.isEmpty()) {
                 return null;
             }
             String carry = meta != null && meta.carry() != null ? meta.carry() : carries.get(audio.get().firstPts());
-            dev.vbuf.segment.Gapless.Plan plan = dev.vbuf.segment.Gapless.plan(buffer, length, audio.get(), format, carry,
-                                                                               meta != null && meta.isLast());
+            Gapless.Plan plan = Gapless.plan(audio.get(), format, carry, meta != null && meta.isLast());
             carries.put(plan.nextFirstPts(), plan.nextCarry());
             return plan;
         } catch (RuntimeException e) {

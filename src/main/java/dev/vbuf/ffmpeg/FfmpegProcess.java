@@ -52,8 +52,15 @@ public final class FfmpegProcess {
     /** As {@link #run(List, byte[], Duration, int, Set)}, with the first {@code length} bytes of {@code input}. */
     public static Result run(List<String> command, byte[] input, int length, Duration deadline, int maxOutputBytes,
                              Set<Process> live) throws IOException, InterruptedException {
+        return run(command, new byte[0], input, length, deadline, maxOutputBytes, live);
+    }
+
+    /** As {@link #run(List, byte[], int, Duration, int, Set)}, with {@code prefix} written to stdin first. */
+    public static Result run(List<String> command, byte[] prefix, byte[] input, int length, Duration deadline,
+                             int maxOutputBytes, Set<Process> live) throws IOException, InterruptedException {
         ProgressLines progress = new ProgressLines();
         ProcessRunner.Result r = ProcessRunner.of(command)
+                .stdinPrefix(prefix)
                 .stdin(input, length)
                 .deadline(deadline)
                 .maxStdoutBytes(maxOutputBytes)

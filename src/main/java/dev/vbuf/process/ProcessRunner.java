@@ -43,6 +43,7 @@ public final class ProcessRunner {
     }
 
     private final List<String> command;
+    private byte[] stdinPrefix = new byte[0];
     private byte[] stdin;
     private int stdinLength;
     private Duration deadline = Duration.ofMinutes(1);
@@ -100,6 +101,12 @@ public final class ProcessRunner {
     /** Bytes written to stdin, which is then closed; without it stdin is {@code /dev/null}. */
     public ProcessRunner stdin(byte[] input) {
         return stdin(input, input.length);
+    }
+
+    /** Bytes written to stdin before {@link #stdin(byte[], int)}'s (a pre-roll in front of a pooled buffer). */
+    public ProcessRunner stdinPrefix(byte[] prefix) {
+        this.stdinPrefix = Objects.requireNonNull(prefix);
+        return this;
     }
 
     /** The first {@code length} bytes of {@code input} written to stdin, which is then closed. */
@@ -162,10 +169,12 @@ public final class ProcessRunner {
         try {
             Thread writer = null;
             if (stdin != null) {
+                byte[] prefix = stdinPrefix;
                 byte[] input = stdin;
                 int inputLength = stdinLength;
                 writer = pump("proc-stdin-" + process.pid(), () -> {
                     try (OutputStream in = process.getOutputStream()) {
+                        in.write(prefix);
                         in.write(input, 0, inputLength);
                     } catch (IOException ignored) {
                         // the child stopped reading (it failed, or has all it needs); its exit status tells the story

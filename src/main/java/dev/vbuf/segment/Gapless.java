@@ -37,15 +37,14 @@ public final class Gapless {
     /**
      * What to run for one segment.
      *
-     * @param stdin       what FFmpeg reads (the pre-roll PES in front of the segment, or the segment's buffer), and
-     *                    {@code stdinLength} how much of it
+     * @param preroll     what FFmpeg reads in front of the segment (the carried frames as one PES); empty when cold
      * @param audioFilter a filter to run first on the decoded audio, or null
      * @param keepFrom    for pcm: output samples to drop at the start (the server trims pcm), else 0
      * @param keep        for pcm: output samples to keep, else -1 (all)
      * @param placement   what the reply says
      * @param nextFirstPts where the next segment's audio starts, and {@code nextCarry} its carry
      */
-    public record Plan(byte[] stdin, int stdinLength, String audioFilter, long keepFrom, long keep, AudioPlacement placement,
+    public record Plan(byte[] preroll, String audioFilter, long keepFrom, long keep, AudioPlacement placement,
                        long nextFirstPts, String nextCarry) {
     }
 
@@ -78,7 +77,7 @@ public final class Gapless {
      *              PTS; null for none
      * @param last  the client says no segment follows: keep the audio to its very end
      */
-    public static Plan plan(byte[] buffer, int length, Audio a, OutputFormat format, String carry, boolean last) {
+    public static Plan plan(Audio a, OutputFormat format, String carry, boolean last) {
         int r = a.config().sampleRate();
         long p0 = a.firstPts();
         String coldReason = null;
@@ -102,8 +101,7 @@ public final class Gapless {
         long from = pre != null ? first - eps : first;
         long to = last ? end : end - eps;
         String next = Carry.after(origin, a.frames(), a.endPts()).encode();
-        byte[] stdin = pre == null ? buffer : concat(TsAudio.preroll(a.track(), used.firstPts(), pre), buffer, length);
-        int stdinLength = pre == null ? length : stdin.length;
+        byte[] preroll = pre == null ? new byte[0] : TsAudio.preroll(a.track(), used.firstPts(), pre);
         String gapless = pre != null ? AudioPlacement.WARM : AudioPlacement.COLD;
         double startSec = origin / (double) TsAudio.TIMESCALE + from / (double) r;
         double endSec = origin / (double) TsAudio.TIMESCALE + to / (double) r;
@@ -111,7 +109,7 @@ public final class Gapless {
             case AAC, FMP4 -> {
                 // stream copy: the frames as they are, gapless by nature
                 long samples = (long) a.frames().size() * TsAudio.AAC_FRAME_SAMPLES;
-                return new Plan(buffer, length, null, 0, -1,
+                return new Plan(new byte[0], null, 0, -1,
                                 new AudioPlacement(p0, TsAudio.TIMESCALE, p0 / (double) TsAudio.TIMESCALE,
                                                    p0 / (double) TsAudio.TIMESCALE + samples / (double) r, r,
                                                    samples, 0, 0, AudioPlacement.COPY, null, next),
@@ -129,7 +127,7 @@ public final class Gapless {
                 long toOut = Math.floorDiv(to * out, r);
                 long keepFrom = Math.max(0, fromOut - sOut);
                 long keep = toOut - Math.max(fromOut, sOut);
-                return new Plan(stdin, stdinLength, filter, keepFrom, keep,
+                return new Plan(preroll, filter, keepFrom, keep,
                                 new AudioPlacement(p0, TsAudio.TIMESCALE, startSec, endSec, out, keep, 0, 0, gapless,
                                                    coldReason, next),
                                 a.endPts(), next);
@@ -151,7 +149,7 @@ public final class Gapless {
                 long oFrom = Math.floorDiv(from * OPUS_RATE, r);
                 long oTo = Math.floorDiv(to * OPUS_RATE, r);
                 long oEnd = Math.floorDiv(end * OPUS_RATE, r);
-                return new Plan(stdin, stdinLength, filter, 0, -1,
+                return new Plan(preroll, filter, 0, -1,
                                 new AudioPlacement(p0, TsAudio.TIMESCALE, startSec, endSec, OPUS_RATE, oTo - oFrom,
                                                    oFrom - o0, oEnd - oTo, gapless, coldReason, next),
                                 a.endPts(), next);
@@ -173,12 +171,5 @@ public final class Gapless {
 
     private static long gcd(long a, long b) {
         return b == 0 ? a : gcd(b, a % b);
-    }
-
-    private static byte[] concat(byte[] a, byte[] b, int bLength) {
-        byte[] c = new byte[a.length + bLength];
-        System.arraycopy(a, 0, c, 0, a.length);
-        System.arraycopy(b, 0, c, a.length, bLength);
-        return c;
     }
 }

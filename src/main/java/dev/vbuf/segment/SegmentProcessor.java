@@ -2,9 +2,11 @@ package dev.vbuf.segment;
 
 import dev.vbuf.core.SegmentException;
 import dev.vbuf.core.SegmentAudio;
+import dev.vbuf.core.AudioPlacement;
 import dev.vbuf.core.ErrorCode;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
@@ -90,22 +92,39 @@ public final class SegmentProcessor {
      */
     public SegmentAudio process(byte[] buffer, int length, OutputFormat format, long arrivalNanos)
             throws SegmentException, InterruptedException {
+        FfmpegRun run = inspectAndRun(buffer, length, format, arrivalNanos, null);
+        return toAudio(format, run.result(), run.queued(), -1);
+    }
+
+    /** What one admitted FFmpeg run produced, and how long the segment waited for its permit. */
+    private record FfmpegRun(FfmpegProcess.Result result, Duration queued) {
+    }
+
+    /**
+     * Checks the size, inspects the segment, waits for a permit and runs FFmpeg on it: the path every segment takes.
+     * With a v1.1 plan, its pre-roll goes in front of the segment on stdin and the input's timestamps are kept.
+     */
+    private FfmpegRun inspectAndRun(byte[] buffer, int length, OutputFormat format, long arrivalNanos,
+                                    Gapless.Plan plan) throws SegmentException, InterruptedException {
         if (length > maxSegmentBytes) {
             throw tooLarge(length);
         }
-        byte[] segment = buffer;
-        SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment, length);
-        List<String> command = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
-                                                          inspection.audioIsAac(), format);
+        SegmentInspector.Inspection inspection = SegmentInspector.inspect(buffer, length);
+        List<String> command = plan == null
+                ? FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
+                                             inspection.audioIsAac(), format)
+                : FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
+                                             inspection.audioIsAac(), format, true, plan.audioFilter());
+        byte[] prefix = plan == null ? new byte[0] : plan.preroll();
         try (SegmentGate.Permit permit = admit(arrivalNanos)) {
             FfmpegProcess.Result result;
             try {
-                result = FfmpegProcess.run(command, segment, length, ffmpegTimeout, maxOutputBytes, live);
+                result = FfmpegProcess.run(command, prefix, buffer, length, ffmpegTimeout, maxOutputBytes, live);
             } catch (IOException e) {
                 throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
             }
             metrics.ffmpegRan(result.wall());
-            return toAudio(format, result, permit.queued(), -1);
+            return new FfmpegRun(result, permit.queued());
         }
     }
 
@@ -119,44 +138,29 @@ public final class SegmentProcessor {
         if (plan == null) {
             return process(segment, length, format, arrivalNanos);
         }
-        if (length > maxSegmentBytes) {
-            throw tooLarge(length);
+        FfmpegRun run = inspectAndRun(segment, length, format, arrivalNanos, plan);
+        AudioPlacement planned = plan.placement();
+        // with -copyts FFmpeg's out_time is not the duration; the plan knows it
+        long knownUs = format != OutputFormat.WEBM ? -1
+                : (planned.trimStartSamples() + planned.samples() + planned.trimEndSamples()) * 1_000_000
+                  / planned.sampleRate();
+        SegmentAudio audio = toAudio(format, run.result(), run.queued(), knownUs);
+        if (format != OutputFormat.PCM) {
+            return new SegmentAudio(format, audio.bytes(), audio.audioMs(), audio.processing(), audio.queued(),
+                                    plan.placement());
         }
-        SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment, length);
-        List<String> command = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
-                                                          inspection.audioIsAac(), format, true, plan.audioFilter());
-        try (SegmentGate.Permit permit = admit(arrivalNanos)) {
-            FfmpegProcess.Result result;
-            try {
-                result = FfmpegProcess.run(command, plan.stdin(), plan.stdinLength(), ffmpegTimeout, maxOutputBytes,
-                                           live);
-            } catch (IOException e) {
-                throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
-            }
-            metrics.ffmpegRan(result.wall());
-            dev.vbuf.core.AudioPlacement planned = plan.placement();
-            // with -copyts FFmpeg's out_time is not the duration; the plan knows it
-            long knownUs = format != OutputFormat.WEBM ? -1
-                    : (planned.trimStartSamples() + planned.samples() + planned.trimEndSamples()) * 1_000_000
-                      / planned.sampleRate();
-            SegmentAudio audio = toAudio(format, result, permit.queued(), knownUs);
-            if (format != OutputFormat.PCM) {
-                return new SegmentAudio(format, audio.bytes(), audio.audioMs(), audio.processing(), audio.queued(),
-                                        plan.placement());
-            }
-            int frame = OutputFormat.PCM_CHANNELS * OutputFormat.PCM_BYTES_PER_SAMPLE;
-            long have = audio.bytes().length / frame;
-            long from = Math.min(have, plan.keepFrom());
-            long keep = Math.max(0, Math.min(plan.keep(), have - from));
-            byte[] pcm = java.util.Arrays.copyOfRange(audio.bytes(), (int) (from * frame), (int) ((from + keep) * frame));
-            dev.vbuf.core.AudioPlacement p = plan.placement();
-            dev.vbuf.core.AudioPlacement placed = keep == p.samples() ? p
-                    : new dev.vbuf.core.AudioPlacement(p.pts(), p.timescale(), p.startSec(),
-                                                       p.startSec() + keep / (double) p.sampleRate(), p.sampleRate(),
-                                                       keep, 0, 0, p.gapless(), p.coldReason(), p.carry());
-            return new SegmentAudio(format, pcm, keep * 1000 / OutputFormat.PCM_SAMPLE_RATE, audio.processing(),
-                                    audio.queued(), placed);
-        }
+        int frame = OutputFormat.PCM_CHANNELS * OutputFormat.PCM_BYTES_PER_SAMPLE;
+        long have = audio.bytes().length / frame;
+        long from = Math.min(have, plan.keepFrom());
+        long keep = Math.max(0, Math.min(plan.keep(), have - from));
+        byte[] pcm = Arrays.copyOfRange(audio.bytes(), (int) (from * frame), (int) ((from + keep) * frame));
+        AudioPlacement p = plan.placement();
+        AudioPlacement placed = keep == p.samples() ? p
+                : new AudioPlacement(p.pts(), p.timescale(), p.startSec(),
+                                     p.startSec() + keep / (double) p.sampleRate(), p.sampleRate(),
+                                     keep, 0, 0, p.gapless(), p.coldReason(), p.carry());
+        return new SegmentAudio(format, pcm, keep * 1000 / OutputFormat.PCM_SAMPLE_RATE, audio.processing(),
+                                audio.queued(), placed);
     }
 
     /** A permit, or the gate's refusal in the protocol's words: {@code overloaded} with a retry-after. */
