@@ -1,7 +1,6 @@
 package dev.vbuf.client;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,15 +10,12 @@ import java.util.Locale;
 
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
+import dev.vbuf.media.HlsPlaylist;
 
 import dev.vbuf.process.ProcessRunner;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lindstrom.m3u8.model.MediaPlaylist;
-import io.lindstrom.m3u8.model.MediaSegment;
-import io.lindstrom.m3u8.parser.MediaPlaylistParser;
-import io.lindstrom.m3u8.parser.PlaylistParserException;
 
 /**
  * The segments a player would send, from one of: a media file (split the way an HLS packager does, with FFmpeg's
@@ -122,64 +118,16 @@ public final class SegmentSource {
         return segments;
     }
 
-    /** The segments of an HLS media playlist on disk. */
+    /** The segments of an HLS media playlist on disk (the EXT-X-MAP init segment, if any, in front of each). */
     static List<Segment> playlist(Path m3u8) throws IOException {
-        MediaPlaylist playlist;
-        try {
-            playlist = new MediaPlaylistParser().readPlaylist(m3u8);
-        } catch (PlaylistParserException e) {
-            throw new IOException("not an HLS media playlist: " + m3u8 + ": " + e.getMessage(), e);
-        }
-        Path dir = m3u8.toAbsolutePath().getParent();
         List<Segment> segments = new ArrayList<>();
-        double start = 0;
-        Path initSegment = null; // EXT-X-MAP applies to every segment after it, until the next one
-        for (MediaSegment s : playlist.mediaSegments()) {
-            if (s.byteRange().isPresent()) {
-                throw new IOException("byte-range segments (EXT-X-BYTERANGE) are not supported: " + s.uri());
-            }
-            if (s.segmentKey().isPresent() && !"NONE".equals(String.valueOf(s.segmentKey().get().method()))) {
-                throw new IOException("encrypted segments are not supported: " + s.uri());
-            }
-            if (s.segmentMap().isPresent()) {
-                initSegment = local(dir, s.segmentMap().get().uri());
-            }
+        for (HlsPlaylist.Entry e : HlsPlaylist.read(m3u8)) {
             List<Path> parts = new ArrayList<>();
-            if (initSegment != null) {
-                parts.add(initSegment);
-            }
-            parts.add(local(dir, s.uri()));
-            segments.add(new Segment(segments.size(), List.copyOf(parts), start, s.duration()));
-            start += s.duration();
-        }
-        if (segments.isEmpty()) {
-            throw new IOException("the playlist lists no segments: " + m3u8);
+            e.init().ifPresent(parts::add);
+            parts.add(e.media());
+            segments.add(new Segment(segments.size(), List.copyOf(parts), e.startSec(), e.durationSec()));
         }
         return segments;
-    }
-
-    /** A playlist entry as a local file: relative to the playlist, or a file: URI. Network URIs are refused. */
-    private static Path local(Path dir, String uri) throws IOException {
-        URI parsed;
-        try {
-            parsed = URI.create(uri);
-        } catch (IllegalArgumentException e) {
-            parsed = null;
-        }
-        Path p;
-        if (parsed != null && parsed.getScheme() != null && parsed.getScheme().length() > 1) {
-            if (!parsed.getScheme().equals("file")) {
-                throw new IOException("only segments on disk are supported, not " + uri
-                                      + " (download the rendition first)");
-            }
-            p = Path.of(parsed);
-        } else {
-            p = dir.resolve(uri);
-        }
-        if (!Files.isRegularFile(p)) {
-            throw new IOException("segment file not found: " + p);
-        }
-        return p;
     }
 
     /** Segment files given one by one; their durations come from ffprobe. */

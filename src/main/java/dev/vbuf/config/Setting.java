@@ -105,6 +105,10 @@ public enum Setting {
     SESSION_BURST("limits.session-segment-burst",
                   "Segments a session may send at once above that rate (a player filling its buffer at start).",
                   Alias.deprecated("VBUF_SESSION_SEGMENT_BURST")),
+    PLAYER_DEMO_DIR("player.demo-dir",
+                    "Where the reference player's demo (`/player/`) comes from: a directory holding an HLS media"
+                    + " playlist `index.m3u8` of MPEG-TS segments with H.264 video and AAC audio (real segments, as a"
+                    + " packager writes them). Empty: the demo is generated once with FFmpeg, on its first request."),
     LOG_FORMAT("log.format",
                "`text` (human-readable) or `json` (one JSON object per line, for Cloud Logging).",
                Alias.deprecated("LOG_FORMAT")),

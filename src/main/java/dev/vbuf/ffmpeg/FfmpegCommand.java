@@ -1,5 +1,6 @@
 package dev.vbuf.ffmpeg;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,8 +29,50 @@ public final class FfmpegCommand {
      * segments (moof, mdat); {@code skip_trailer} leaves out the mfra index an MSE parser has no use for.
      */
     public static final String FMP4_MOVFLAGS = "frag_keyframe+empty_moov+delay_moov+default_base_moof+skip_trailer";
+    /** {@link #FMP4_MOVFLAGS} with every fragment's {@code tfdt} at its first sample's time (with {@code -copyts}). */
+    static final String FMP4_MOVFLAGS_INPUT_TIME = FMP4_MOVFLAGS + "+frag_discont";
+
+    /**
+     * Two rising chirps, one per stereo channel, 48 kHz (an FFmpeg lavfi source): test audio that is not a pure tone,
+     * so a sample out of place or a click at a segment join shows. The player's demo and the boundary tests use it.
+     */
+    public static final String CHIRP = "aevalsrc=0.4*sin(2*PI*(100*t+60*t*t))|0.3*sin(2*PI*(150*t+40*t*t)):s=48000";
+
+    /** The player demo's picture: FFmpeg's moving test pattern with a running clock. */
+    static final String DEMO_PICTURE = "testsrc2=size=640x360:rate=30";
 
     private FfmpegCommand() {
+    }
+
+    /**
+     * The reference player's demo rendition, encoded once: {@code seconds} of test picture (H.264 by libopenh264, the
+     * encoder the bundled build has, a keyframe every {@code keyframeSeconds}) and {@link #CHIRP} (AAC 128 kb/s, no
+     * perceptual noise substitution), written as an HLS VOD playlist {@code playlist} of MPEG-TS segments of
+     * {@code segmentSeconds} each ({@code seg-00000.ts}, ...) into {@code dir}, as an HLS packager would.
+     */
+    public static List<String> demoHls(String ffmpeg, int seconds, int segmentSeconds, int keyframeSeconds,
+                                       Path dir, String playlist) {
+        int fps = 30;
+        return List.of(ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error",
+                       "-f", "lavfi", "-i", DEMO_PICTURE, "-f", "lavfi", "-i", CHIRP, "-t", String.valueOf(seconds),
+                       "-c:v", "libopenh264", "-b:v", "800k", "-g", String.valueOf(fps * keyframeSeconds),
+                       "-c:a", "aac", "-b:a", AAC_BITRATE, "-aac_pns", "0",
+                       "-f", "hls", "-hls_time", String.valueOf(segmentSeconds), "-hls_playlist_type", "vod",
+                       "-hls_segment_type", "mpegts",
+                       "-hls_segment_filename", dir.resolve("seg-%05d.ts").toString(),
+                       "-y", dir.resolve(playlist).toString());
+    }
+
+    /**
+     * One MPEG-TS segment on stdin to its first video stream alone on stdout, as fragmented MP4 for a Media Source
+     * Extensions video SourceBuffer: stream copy, the input's timestamps kept ({@code tfdt} = the TS PTS, as in
+     * protocol v1.1's audio replies), so video and vbuf's audio land on one timeline with {@code timestampOffset} 0.
+     */
+    public static List<String> videoFmp4(String ffmpeg) {
+        return List.of(ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error",
+                       "-f", InputContainer.MPEG_TS.demuxer(), "-protocol_whitelist", "pipe", "-i", "pipe:0",
+                       "-map", "0:v:0", "-c", "copy", "-copyts",
+                       "-f", "mp4", "-movflags", FMP4_MOVFLAGS_INPUT_TIME, "pipe:1");
     }
 
     /** A tiny generated segment (0.5 s of AAC in MPEG-TS) on stdout: what the start-up self-test runs. */
@@ -85,7 +128,7 @@ public final class FfmpegCommand {
                 }
                 // delay_moov: with ADTS input the AudioSpecificConfig is only known from the first packet; without it
                 // the moov would carry none, which FFmpeg tolerates but Media Source Extensions do not.
-                out.addExtraArgs("-movflags", keepTimestamps ? FMP4_MOVFLAGS + "+frag_discont" : FMP4_MOVFLAGS);
+                out.addExtraArgs("-movflags", keepTimestamps ? FMP4_MOVFLAGS_INPUT_TIME : FMP4_MOVFLAGS);
             }
             case WEBM -> out.setAudioCodec("libopus").addExtraArgs("-b:a", OPUS_BITRATE, "-ar", "48000",
                                                                    "-af", withFirst(firstFilter, OPUS_LAYOUTS));

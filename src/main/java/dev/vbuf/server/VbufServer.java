@@ -23,6 +23,7 @@ import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.observe.VbufHealth;
 import dev.vbuf.observe.VbufMetrics;
+import dev.vbuf.player.PlayerService;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.segment.SegmentProcessor;
 
@@ -57,6 +58,7 @@ public final class VbufServer implements AutoCloseable {
     private final VbufHealth health;
     private final VbufMetrics metrics;
     private final SegmentBuffers buffers;
+    private final PlayerService player;
     private final WebServer server;
     private final Thread selfTest;
     private volatile RuntimeException selfTestFailure;
@@ -79,6 +81,7 @@ public final class VbufServer implements AutoCloseable {
         this.api = new SegmentApi(processor, metrics, AccessPolicy.of(config), config.perSession(),
                                   config.sessionTimeout(), gate::draining, buffers);
         apiRef[0] = api;
+        this.player = new PlayerService(ffmpeg, config.playerDemoDir(), config.ffmpegTimeout());
         this.selfTest = startSelfTest();
 
         WsConfig ws = WsConfig.builder().maxFrameLength(config.maxFrameBytes()).build();
@@ -115,6 +118,7 @@ public final class VbufServer implements AutoCloseable {
                 .routing(r -> {
                     r.get("/health", health::legacyHealth);
                     api.http(r);
+                    r.register(PlayerService.PATH, player);
                 })
                 .addRouting(api.ws());
         this.server = builder.build();
@@ -314,6 +318,7 @@ public final class VbufServer implements AutoCloseable {
         gate.beginDrain();
         server.stop();
         api.close();
+        player.close();
         metrics.close();
         // A segment admitted just before may still be starting its process: kill until every permit is back.
         try {

@@ -42,6 +42,7 @@ class ArchitectureTest {
                 .layer("segment").definedBy("dev.vbuf.segment..")
                 .layer("websocket").definedBy("dev.vbuf.websocket..")
                 .layer("api").definedBy("dev.vbuf.api..")
+                .layer("player").definedBy("dev.vbuf.player..")
                 .layer("server").definedBy("dev.vbuf.server..")
                 .layer("client").definedBy("dev.vbuf.client..")
                 .layer("main").definedBy("dev.vbuf")
@@ -63,12 +64,14 @@ class ArchitectureTest {
                 .whereLayer("websocket").mayNotAccessAnyLayer()
                 .whereLayer("api").mayOnlyAccessLayers("core", "log", "media", "admission", "observe", "access",
                                                        "segment", "websocket")
+                // the reference player's page and demo: FFmpeg to make the demo, the protocol's names for the page
+                .whereLayer("player").mayOnlyAccessLayers("core", "process", "media", "ffmpeg", "access", "api")
                 .whereLayer("server").mayOnlyAccessLayers("core", "config", "log", "process", "media", "ffmpeg",
                                                           "admission", "observe", "access", "segment", "websocket",
-                                                          "api")
+                                                          "api", "player")
                 .whereLayer("client").mayOnlyAccessLayers("core", "config", "log", "process", "media", "ffmpeg",
                                                           "admission", "observe", "access", "segment", "websocket",
-                                                          "api", "server")
+                                                          "api", "server", "player")
                 .whereLayer("main").mayOnlyAccessLayers("config", "log", "server", "client");
     }
 

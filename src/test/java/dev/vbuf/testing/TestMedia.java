@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.ffmpeg.FfmpegCommand;
 
 /**
  * Test segments, generated with the bundled FFmpeg from lavfi sources (no media files in the repository), once per
@@ -85,7 +86,7 @@ public final class TestMedia {
         if (!Files.exists(p)) {
             List<String> cmd = List.of(FFMPEG.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
                     "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
-                    "-f", "lavfi", "-i", "aevalsrc=0.4*sin(2*PI*(100*t+60*t*t))|0.3*sin(2*PI*(150*t+40*t*t)):s=48000",
+                    "-f", "lavfi", "-i", FfmpegCommand.CHIRP,
                     "-t", String.valueOf(seconds), "-c:v", "libopenh264", "-g", "60",
                     "-c:a", "aac", "-b:a", "128k", "-aac_pns", pns ? "1" : "0", "-f", "mpegts", "-y", p.toString());
             try {
