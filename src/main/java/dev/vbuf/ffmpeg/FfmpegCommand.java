@@ -36,7 +36,27 @@ public final class FfmpegCommand {
      * Two rising chirps, one per stereo channel, 48 kHz (an FFmpeg lavfi source): test audio that is not a pure tone,
      * so a sample out of place or a click at a segment join shows. The player's demo and the boundary tests use it.
      */
-    public static final String CHIRP = "aevalsrc=0.4*sin(2*PI*(100*t+60*t*t))|0.3*sin(2*PI*(150*t+40*t*t)):s=48000";
+    public static final String CHIRP;
+
+    /**
+     * One channel of {@link #CHIRP}: {@code amplitude * sin(2 pi (startHz t + sweep t^2))}, t in seconds from the first
+     * sample (its frequency rises from {@code startHz} by {@code 2 sweep} Hz per second).
+     */
+    public record Chirp(double amplitude, int startHz, int sweep) {
+        String expression() {
+            return amplitude + "*sin(2*PI*(" + startHz + "*t+" + sweep + "*t*t))";
+        }
+    }
+
+    /** {@link #CHIRP}'s channels, left then right. */
+    public static final List<Chirp> CHIRP_CHANNELS = List.of(new Chirp(0.4, 100, 60), new Chirp(0.3, 150, 40));
+    /** {@link #CHIRP}'s sample rate. */
+    public static final int CHIRP_RATE = 48_000;
+
+    static {
+        CHIRP = "aevalsrc=" + String.join("|", CHIRP_CHANNELS.stream().map(Chirp::expression).toList())
+                + ":s=" + CHIRP_RATE;
+    }
 
     /** The player demo's picture: FFmpeg's moving test pattern with a running clock. */
     static final String DEMO_PICTURE = "testsrc2=size=640x360:rate=30";

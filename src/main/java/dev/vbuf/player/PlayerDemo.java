@@ -19,6 +19,8 @@ import dev.vbuf.media.HlsPlaylist;
 import dev.vbuf.media.Mp4Boxes;
 import dev.vbuf.process.ProcessRunner;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 /**
  * The reference player's demo rendition on disk: the MPEG-TS segments the page sends to vbuf, the same segments' video
  * as fragmented MP4 for the page's video SourceBuffer (one file per segment, each with its init segment in front, on
@@ -61,9 +63,14 @@ final class PlayerDemo {
         }
     }
 
-    /** The manifest the page reads first ({@code demo/manifest.json}). */
+    /**
+     * The manifest the page reads first ({@code demo/manifest.json}). {@code chirp}: the generated demo's audio, per
+     * channel (what the page's boundary measurement compares its output with); absent for a directory of real
+     * segments.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record Manifest(String source, double durationSec, String videoMimeType, List<AudioTrack> audio,
-                    ProtocolInfo protocol, List<Segment> segments) {
+                    ProtocolInfo protocol, List<FfmpegCommand.Chirp> chirp, List<Segment> segments) {
     }
 
     private final Manifest manifest;
@@ -146,6 +153,7 @@ final class PlayerDemo {
                                   new ProtocolInfo(Protocol.PATH, Protocol.FORMAT_PARAM, Protocol.SUBPROTOCOL_V11,
                                                    Authenticator.PROTOCOL_PREFIX, Protocol.SEGMENT_MESSAGE,
                                                    OutputFormat.DEFAULT.wireName()),
+                                  sourceDir.isPresent() ? null : FfmpegCommand.CHIRP_CHANNELS,
                                   List.copyOf(segments));
         return new PlayerDemo(m, List.copyOf(tsFiles), List.copyOf(videoFiles));
     }
