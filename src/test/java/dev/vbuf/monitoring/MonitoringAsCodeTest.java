@@ -140,8 +140,7 @@ class MonitoringAsCodeTest {
 
     /** The .tf files parsed with @cdktf/hcl2json (there is no Terraform binary here). */
     static JsonNode terraform() throws Exception {
-        String tools = System.getenv().getOrDefault("VBUF_TOOLS_DIR",
-                                                    System.getProperty("user.home") + "/.cache/vbuf-tools");
+        Path tools = Commands.toolsDir();
         String out = run(List.of("node", "terraform/tests/hcl2json.js", TERRAFORM.toString()),
                          Map.of("NODE_PATH", tools + "/node_modules"));
         return JSON.readTree(out);

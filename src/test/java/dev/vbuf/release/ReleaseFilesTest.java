@@ -201,8 +201,7 @@ class ReleaseFilesTest {
         assertThat("the analysis watches exactly the rollback: \"true\" alerts", referenced,
                    is(new TreeSet<>(rollbackAlerts().keySet())));
         // Terraform makes one policy per alert, labels the rollback ones and outputs their ids for the placeholders
-        String tools = System.getenv().getOrDefault("VBUF_TOOLS_DIR",
-                                                    System.getProperty("user.home") + "/.cache/vbuf-tools");
+        Path tools = Commands.toolsDir();
         JsonNode tf = JSON.readTree(Commands.run(List.of("node", "terraform/tests/hcl2json.js", "terraform"),
                                                  Map.of("NODE_PATH", tools + "/node_modules")));
         assertThat(tf.path("alerts.tf").path("resource").path("google_monitoring_alert_policy").path("vbuf").path(0)

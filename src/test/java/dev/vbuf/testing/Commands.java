@@ -19,7 +19,22 @@ public final class Commands {
     private Commands() {
     }
 
-    private static boolean onPath(String name) {
+    /**
+     * Where {@code .ci/install --for-tests} puts the test suite's npm packages ({@code node_modules} inside it):
+     * {@code $VBUF_TOOLS_DIR}, else {@code ~/.cache/vbuf-tools}.
+     */
+    public static Path toolsDir() {
+        return Path.of(System.getenv().getOrDefault("VBUF_TOOLS_DIR",
+                                                    System.getProperty("user.home") + "/.cache/vbuf-tools"));
+    }
+
+    /** True when the tests run under CI ({@code CI} set), where a missing tool is a failure, not a skip. */
+    public static boolean underCi() {
+        String ci = System.getenv("CI");
+        return ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false");
+    }
+
+    public static boolean onPath(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
                 return true;

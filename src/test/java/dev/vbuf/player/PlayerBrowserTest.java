@@ -1,0 +1,255 @@
+package dev.vbuf.player;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
+
+import dev.vbuf.access.Authenticator;
+import dev.vbuf.config.Secret;
+import dev.vbuf.config.Setting;
+import dev.vbuf.process.ProcessRunner;
+import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.Commands;
+import dev.vbuf.testing.ServerProcess;
+import dev.vbuf.testing.TestServer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The reference player in a real Chromium (Debian's, headless, driven by playwright-core from npm; both installed by
+ * {@code .ci/install --for-tests}) against a real server: the page plays the generated demo, its audio made by vbuf
+ * segment by segment, and {@code src/test/player/drive.cjs} hands back the page's {@code window.vbufPlayer}.
+ * Skipped where the browser tools are missing, except under {@code CI=true}, where that is a failure.
+ */
+class PlayerBrowserTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path DRIVER = Path.of("src/test/player/drive.cjs");
+    private static final Path ARTEFACTS = Path.of("target/player-test");
+    private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("VBUF_CHROMIUM", "/usr/bin/chromium"));
+    private static final double MIN_PLAY_SEC = 20;
+    /**
+     * How close the two tracks' buffered ends must be once every segment is in: one audio frame. AAC: 1024 samples at
+     * 48 kHz (21.3 ms); Opus: 20 ms.
+     */
+    private static final Map<String, Double> ONE_FRAME_SEC = Map.of("fmp4", 1024 / 48_000.0, "webm", 0.020);
+    /**
+     * A join passes when the recording's error against the source chirp at and after it is no larger than the
+     * largest error the encode makes away from every join (ratio ≤ 1).
+     */
+    private static final double MAX_ERROR_RATIO = 1.0;
+    /**
+     * The second-difference step at a join against the same statistic next to it. A single-pass decode of the demo
+     * gives 0.90–0.98 at the joins' places; fmp4 (stream copy, one AAC decoder in Chromium) must stay at that level.
+     * webm measures up to 2.3 at the first joins (a step of about -52 dBFS at ~600 Hz, below Opus's own error there,
+     * see README "Player"), so it gets a looser bound that still catches a click (the misplaced append gives 49).
+     */
+    private static final Map<String, Double> MAX_STEP_RATIO = Map.of("fmp4", 1.5, "webm", 3.0);
+
+    @BeforeAll
+    static void browserTools() throws IOException {
+        List<String> missing = new ArrayList<>();
+        if (!Files.isExecutable(CHROMIUM)) {
+            missing.add("Chromium (" + CHROMIUM + ", Debian package chromium)");
+        }
+        if (!Commands.onPath("node")) {
+            missing.add("node");
+        }
+        if (!Files.isRegularFile(Commands.toolsDir().resolve("node_modules/playwright-core/package.json"))) {
+            missing.add("playwright-core (npm, in " + Commands.toolsDir() + ")");
+        }
+        String message = "the browser test needs " + String.join(", ", missing)
+                         + ": run `bash .ci/install --for-tests`, which installs them";
+        if (Commands.underCi()) {
+            assertThat(message, missing, is(empty()));
+        }
+        assumeTrue(missing.isEmpty(), message);
+        Files.createDirectories(ARTEFACTS);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fmp4", "webm"})
+    void playsTheDemoGaplesslyInSync(String format) throws Exception {
+        try (VbufServer server = TestServer.start()) {
+            JsonNode p = drive(server.port(), "format=" + format + "&capture=1", MIN_PLAY_SEC, true, null);
+            assertPlayedCleanly(p, format);
+            JsonNode buffered = p.get("buffered");
+            assertThat("one continuous range per track: " + buffered, buffered.get("video").size(), is(1));
+            assertThat("one continuous range per track: " + buffered, buffered.get("audio").size(), is(1));
+            double videoEnd = buffered.get("video").get(0).get(1).asDouble();
+            double audioEnd = buffered.get("audio").get(0).get(1).asDouble();
+            assertThat("audio and video end within one audio frame: " + buffered, Math.abs(audioEnd - videoEnd),
+                       lessThanOrEqualTo(ONE_FRAME_SEC.get(format)));
+            assertThat("a latency point per segment", p.get("latencies").size(), is(p.get("segments").asInt()));
+            assertThat(ids(p, "idsReceived"), is(allIds(p)));
+
+            JsonNode c = p.get("capture");
+            assertThat("joins measured: " + c, c.get("joins").size(), greaterThanOrEqualTo(4));
+            assertThat("error at the joins vs the encode's own error: " + c,
+                       c.get("maxJoinErrorRatio").asDouble(), lessThanOrEqualTo(MAX_ERROR_RATIO));
+            assertThat("second-difference step at the joins: " + c,
+                       c.get("maxJoinStepRatio").asDouble(), lessThanOrEqualTo(MAX_STEP_RATIO.get(format)));
+        }
+    }
+
+    /** The boundary check can fail: every other reply appended 4 ms late overlaps the next one, and that is caught. */
+    @Test
+    void aMisplacedAppendIsCaught() throws Exception {
+        try (VbufServer server = TestServer.start()) {
+            JsonNode p = drive(server.port(), "format=fmp4&capture=1&fault=shift", 11, false, null);
+            assertThat(p.get("errors").toString(), p.get("errors").size(), is(0));
+            JsonNode c = p.get("capture");
+            assertThat("the misplaced join's error: " + c, c.get("maxJoinErrorRatio").asDouble(),
+                       greaterThan(MAX_ERROR_RATIO * 5));
+            assertThat("the misplaced join's step: " + c, c.get("maxJoinStepRatio").asDouble(),
+                       greaterThan(MAX_STEP_RATIO.get("webm") * 5));
+            assertThat("the joins away from the fault still pass: " + c, c.get("maxControlErrorRatio").asDouble(),
+                       lessThanOrEqualTo(MAX_ERROR_RATIO));
+        }
+    }
+
+    /**
+     * A server restarted mid-play (SIGTERM: it drains and closes with 1001) on the same port, with a secret key and
+     * the page's origin as the only allowed one: the page reconnects with its token, resumes with the next segment and
+     * its carry, and plays on; every id is answered exactly once.
+     */
+    @Test
+    void resumesAfterTheServerRestarts() throws Exception {
+        String secret = "player-test-secret-key-0123456789abcdef";
+        int port = ServerProcess.freePort();
+        Map<String, String> env = Map.of(Setting.PORT.envVar(), String.valueOf(port),
+                                         Setting.SECRET_KEY.envVar(), secret,
+                                         Setting.ALLOWED_ORIGINS.envVar(), "http://127.0.0.1:" + port);
+        String token = Authenticator.create(Optional.of(new Secret(secret)), Setting.AUTH_AUDIENCE.defaultValue())
+                .mint("player-test", Duration.ofMinutes(10));
+        List<ServerProcess> servers = new CopyOnWriteArrayList<>(); // the restart adds the second from its thread
+        try {
+            servers.add(ServerProcess.start(env));
+            servers.get(0).awaitReady(Duration.ofSeconds(60));
+            AtomicBoolean restarted = new AtomicBoolean();
+            CompletableFuture<Void> restart = new CompletableFuture<>();
+            JsonNode p = drive(port, "format=fmp4&token=" + token, MIN_PLAY_SEC, true, played -> {
+                if (played >= 6 && restarted.compareAndSet(false, true)) {
+                    Thread.ofVirtual().start(() -> {
+                        try {
+                            ServerProcess old = servers.get(0);
+                            old.process().destroy(); // SIGTERM
+                            old.process().waitFor();
+                            ServerProcess next = ServerProcess.start(env);
+                            servers.add(next);
+                            next.awaitReady(Duration.ofSeconds(60));
+                            restart.complete(null);
+                        } catch (Throwable e) {
+                            restart.completeExceptionally(e);
+                        }
+                    });
+                }
+            });
+            restart.get();
+            assertThat("restarted mid-play", restarted.get(), is(true));
+            assertThat("the old server drained and exited 0:\n" + servers.get(0).log(),
+                       servers.get(0).process().exitValue(), is(0));
+            assertPlayedCleanly(p, "fmp4");
+            assertThat("closed by the drain with 1001: " + p.get("closes"), codes(p), hasItem(1001));
+            assertThat("reconnected", p.get("reconnects").asInt(), greaterThanOrEqualTo(1));
+            assertThat("every id answered once, in order", ids(p, "idsReceived"), is(allIds(p)));
+        } finally {
+            servers.forEach(ServerProcess::close);
+        }
+    }
+
+    private static void assertPlayedCleanly(JsonNode p, String format) {
+        assertThat("page errors: " + p.get("errors") + " " + p.get("pageErrors"), p.get("errors").size()
+                                                                                  + p.get("pageErrors").size(), is(0));
+        assertThat(p.get("mediaError").isNull() ? null : p.get("mediaError").asText(), nullValue());
+        assertThat(p.get("format").asText(), is(format));
+        assertThat("played", p.get("playedSec").asDouble(), greaterThanOrEqualTo(MIN_PLAY_SEC));
+        assertThat("audio never ran dry after the start (100-ms samples)", p.get("underruns").asInt(), is(0));
+        assertThat("every segment appended to both tracks", p.get("audioAppended").asInt(),
+                   is(p.get("segments").asInt()));
+        assertThat(p.get("videoAppended").asInt(), is(p.get("segments").asInt()));
+    }
+
+    private static List<String> ids(JsonNode p, String field) {
+        List<String> ids = new ArrayList<>();
+        p.get(field).forEach(n -> ids.add(n.asText()));
+        return ids;
+    }
+
+    private static List<String> allIds(JsonNode p) {
+        return IntStream.range(0, p.get("segments").asInt()).mapToObj(i -> "seg-" + i).toList();
+    }
+
+    private static List<Integer> codes(JsonNode p) {
+        List<Integer> codes = new ArrayList<>();
+        p.get("closes").forEach(c -> codes.add(c.get("code").asInt()));
+        return codes;
+    }
+
+    interface Progress {
+        void played(double seconds);
+    }
+
+    /**
+     * Opens {@code /player/?autoplay=1&<query>} in Chromium until {@code minPlaySec} are played (and, if asked, every
+     * segment is appended); the screenshot goes to {@code target/player-test/}. {@code progress}, when given, sees the
+     * seconds played about twice a second.
+     */
+    private static JsonNode drive(int port, String query, double minPlaySec, boolean untilAllAppended,
+                                  Progress progress) throws Exception {
+        String name = query.replaceAll("token=[^&]*", "token").replaceAll("[^a-z0-9]+", "-");
+        Path screenshot = ARTEFACTS.resolve("player-" + name + ".png").toAbsolutePath();
+        Map<String, Object> options = Map.of(
+                "url", "http://127.0.0.1:" + port + PlayerService.PATH + "/?autoplay=1&" + query,
+                "chromium", CHROMIUM.toString(), "screenshot", screenshot.toString(), "minPlaySec", minPlaySec,
+                "untilAllAppended", untilAllAppended, "timeoutSec", 120);
+        StringBuilder log = new StringBuilder();
+        ProcessRunner.Result r = ProcessRunner.of(List.of(
+                        "env", "NODE_PATH=" + Commands.toolsDir().resolve("node_modules"),
+                        "node", DRIVER.toString(), JSON.writeValueAsString(options)))
+                .deadline(Duration.ofMinutes(3))
+                .maxStdoutBytes(64 << 20)
+                .stderrLines(line -> {
+                    if (line.startsWith("progress ")) {
+                        if (progress != null) {
+                            progress.played(Double.parseDouble(line.split(" ")[1]));
+                        }
+                        return true;
+                    }
+                    synchronized (log) {
+                        log.append(line).append('\n');
+                    }
+                    return true;
+                })
+                .run();
+        assertThat("drive.cjs finished: " + log, r.stop(), is(ProcessRunner.Stop.NONE));
+        assertThat("drive.cjs failed:\n" + log, r.exitCode(), is(0));
+        assertThat("screenshot " + screenshot, Files.size(screenshot), greaterThan(0L));
+        JsonNode p = JSON.readTree(r.stdout());
+        Files.writeString(ARTEFACTS.resolve("player-" + name + ".json"), p.toPrettyString());
+        return p;
+    }
+}
