@@ -30,6 +30,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
@@ -170,8 +171,8 @@ class PlayerBrowserTest {
             });
             restart.get();
             assertThat("restarted mid-play", restarted.get(), is(true));
-            assertThat("the old server drained and exited 0:\n" + servers.get(0).log(),
-                       servers.get(0).process().exitValue(), is(0));
+            assertThat("the old server drained and stopped", servers.get(0).log(),
+                       containsString("VbufServer - stopped"));
             assertPlayedCleanly(p, "fmp4");
             assertThat("closed by the drain with 1001: " + p.get("closes"), codes(p), hasItem(1001));
             assertThat("reconnected", p.get("reconnects").asInt(), greaterThanOrEqualTo(1));
