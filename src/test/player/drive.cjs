@@ -15,7 +15,7 @@ async function main() {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: o.chromium,
     headless: true,
-    viewport: { width: 1280, height: 560 },
+    viewport: { width: 1280, height: 720 },
     args: ["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required",
            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
            "--disable-quic"],
