@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   format: null, status: 'idle', manifest: null,
   segments: 0, videoAppended: 0, audioAppended: 0, sent: [], idsReceived: [], replies: [],
-  latencies: [], overloaded: 0, retries: 0, reconnects: 0, closes: [],
+  latencies: [], overloaded: 0, retries: 0, retryLog: [], reconnects: 0, closes: [],
   underruns: 0, waiting: 0, errors: [], bufferSamples: [],
   buffered: { video: [], audio: [] }, offsetSec: null, currentTime: 0, playing: false, ended: false,
   startedAt: null, playStart: null, allAppended: false, capture: null,

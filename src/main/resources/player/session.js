@@ -107,7 +107,11 @@ export class SegmentSession {
           s.retries++;
           overloadedHere = true;
           this.onChange();
-          await new Promise((r) => setTimeout(r, reply.error.retryAfterMs ?? 500));
+          const wait = reply.error.retryAfterMs ?? 500;
+          const answeredAt = performance.now();
+          await new Promise((r) => setTimeout(r, wait));
+          s.retryLog.push({ id: meta.id, code: reply.error.code, retryAfterMs: wait,
+                            resentAfterMs: performance.now() - answeredAt });
           continue;
         }
         s.errors.push(`${meta.id}: ${reply.error.code}: ${reply.error.message}`);

@@ -91,12 +91,23 @@ class PlayerBrowserTest {
         Files.createDirectories(ARTEFACTS);
     }
 
+    /**
+     * Also, with a session rate the page's start-up burst exceeds (two segments at once, then one per two seconds),
+     * the page is answered {@code rate_limited}, waits the {@code retryAfterMs} it is given and sends the same segment
+     * again, and still never runs dry.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"fmp4", "webm"})
     void playsTheDemoGaplesslyInSync(String format) throws Exception {
-        try (VbufServer server = TestServer.start()) {
+        try (VbufServer server = TestServer.start(Map.of(Setting.SESSION_RATE, "0.5", Setting.SESSION_BURST, "2"))) {
             JsonNode p = drive(server.port(), "format=" + format + "&capture=1", MIN_PLAY_SEC, true, null);
             assertPlayedCleanly(p, format);
+            assertThat("answered rate_limited and retried: " + p.get("retryLog"), p.get("retries").asInt(),
+                       greaterThanOrEqualTo(1));
+            for (JsonNode retry : p.get("retryLog")) {
+                assertThat("resent after retryAfterMs: " + retry, retry.get("resentAfterMs").asDouble(),
+                           greaterThanOrEqualTo(retry.get("retryAfterMs").asDouble() - 1));
+            }
             JsonNode buffered = p.get("buffered");
             assertThat("one continuous range per track: " + buffered, buffered.get("video").size(), is(1));
             assertThat("one continuous range per track: " + buffered, buffered.get("audio").size(), is(1));
