@@ -46,8 +46,12 @@ async function fetchBytes(url, what) {
       if (attempt >= 40) throw new Error(`${what}: ${e.message}`);
     }
     if (res && res.ok) return res;
-    if (res && res.status < 500) throw new Error(`${what}: HTTP ${res.status} ${await res.text()}`);
-    if (res && attempt >= 40) throw new Error(`${what}: HTTP ${res.status} ${await res.text()}`);
+    if (res) {
+      let reason = await res.text();
+      try { reason = JSON.parse(reason).message || reason; } catch (e) { /* not JSON */ }
+      if (res.status < 500 || attempt >= 40) throw new Error(`${what}: HTTP ${res.status} ${reason}`);
+      setStatus(`${what}: HTTP ${res.status} (${reason}); trying again`);
+    }
     await sleep(Math.min(250 * 2 ** attempt, 2000));
   }
 }
