@@ -135,7 +135,8 @@ async function play(format, token) {
 
   const p = manifest.protocol;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${p.path}?${p.formatParam}=${format}`;
-  const session = new SegmentSession(url, [p.subprotocol, ...(token ? [p.tokenPrefix + token] : [])], p, state, render);
+  const protocols = [p.subprotocol, ...(token ? [p.tokenPrefix + token] : [])]; // the token, the browser way
+  const session = new SegmentSession(url, protocols, p, state, render, setStatus);
   let carry = null;
   for (const seg of manifest.segments) {
     // keep at most AHEAD_SEC buffered in front of the playhead, on both tracks

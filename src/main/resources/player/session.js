@@ -7,12 +7,13 @@ const RETRYABLE = new Set(['overloaded', 'rate_limited']);
 const MAX_ATTEMPTS = 30;
 
 export class SegmentSession {
-  constructor(url, protocols, protocol, state, onChange) {
+  constructor(url, protocols, protocol, state, onChange, onStatus) {
     this.url = url;
     this.protocols = protocols;
     this.subprotocol = protocol.subprotocol;
     this.state = state;
     this.onChange = onChange;
+    this.onStatus = onStatus;
     this.ws = null;
     this.waiter = null;   // {resolve, reject} of the exchange in flight
     this.result = null;   // the result text message whose audio comes next
@@ -30,6 +31,9 @@ export class SegmentSession {
         return;
       } catch (e) {
         if (attempt >= MAX_ATTEMPTS) throw e;
+        // a browser is not told why an upgrade failed: a wrong token (401) or origin (403) looks like a server away
+        this.onStatus(`${e.message} (attempt ${attempt + 1}; a missing or wrong token, or an origin the server does`
+                      + ' not allow, is refused before the WebSocket opens)');
         await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 2000)));
       }
     }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 
@@ -169,7 +170,9 @@ class PlayerBrowserTest {
                         try {
                             ServerProcess old = servers.get(0);
                             old.process().destroy(); // SIGTERM
-                            old.process().waitFor();
+                            if (!old.process().waitFor(30, TimeUnit.SECONDS)) {
+                                throw new AssertionError("the server did not stop within 30 s of SIGTERM");
+                            }
                             ServerProcess next = ServerProcess.start(env);
                             servers.add(next);
                             next.awaitReady(Duration.ofSeconds(60));
@@ -180,7 +183,7 @@ class PlayerBrowserTest {
                     });
                 }
             });
-            restart.get();
+            restart.get(2, TimeUnit.MINUTES);
             assertThat("restarted mid-play", restarted.get(), is(true));
             assertThat("the old server drained and stopped", servers.get(0).log(),
                        containsString("VbufServer - stopped"));
