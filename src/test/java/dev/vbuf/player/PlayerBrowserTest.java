@@ -147,7 +147,8 @@ class PlayerBrowserTest {
     /**
      * A server restarted mid-play (SIGTERM: it drains and closes with 1001) on the same port, with a secret key and
      * the page's origin as the only allowed one: the page reconnects with its token, resumes with the next segment and
-     * its carry, and plays on; every id is answered exactly once.
+     * its carry (webm, where the carry matters: the new instance decodes warm from it), and plays on; every id is
+     * answered exactly once.
      */
     @Test
     void resumesAfterTheServerRestarts() throws Exception {
@@ -164,7 +165,7 @@ class PlayerBrowserTest {
             servers.get(0).awaitReady(Duration.ofSeconds(60));
             AtomicBoolean restarted = new AtomicBoolean();
             CompletableFuture<Void> restart = new CompletableFuture<>();
-            JsonNode p = drive(port, "format=fmp4&token=" + token, MIN_PLAY_SEC, true, played -> {
+            JsonNode p = drive(port, "format=webm&capture=1&token=" + token, MIN_PLAY_SEC, true, played -> {
                 if (played >= 6 && restarted.compareAndSet(false, true)) {
                     Thread.ofVirtual().start(() -> {
                         try {
@@ -187,10 +188,20 @@ class PlayerBrowserTest {
             assertThat("restarted mid-play", restarted.get(), is(true));
             assertThat("the old server drained and stopped", servers.get(0).log(),
                        containsString("VbufServer - stopped"));
-            assertPlayedCleanly(p, "fmp4");
+            assertPlayedCleanly(p, "webm");
             assertThat("closed by the drain with 1001: " + p.get("closes"), codes(p), hasItem(1001));
             assertThat("reconnected", p.get("reconnects").asInt(), greaterThanOrEqualTo(1));
             assertThat("every id answered once, in order", ids(p, "idsReceived"), is(allIds(p)));
+            List<String> gapless = new ArrayList<>();
+            p.get("replies").forEach(r -> gapless.add(r.get("id").asText() + ":" + r.get("gapless").asText()
+                                                      + (r.has("coldReason") ? " (" + r.get("coldReason") + ")" : "")));
+            assertThat("every segment after the first decoded warm, the first one on the new server from the carry the"
+                       + " page brought from the old one: " + gapless,
+                       gapless.stream().skip(1).filter(g -> !g.endsWith(":warm")).toList(), is(empty()));
+            JsonNode c = p.get("capture");
+            assertThat("the joins, the one across the restart included: " + c, c.get("maxJoinErrorRatio").asDouble(),
+                       lessThanOrEqualTo(MAX_ERROR_RATIO));
+            assertThat(c.toString(), c.get("maxJoinStepRatio").asDouble(), lessThanOrEqualTo(MAX_STEP_RATIO.get("webm")));
         } finally {
             servers.forEach(ServerProcess::close);
         }
