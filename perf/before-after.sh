@@ -3,11 +3,15 @@
 # this machine (perf/README.md "Server CPU per segment"): each server is started from its own build, warmed up, then
 # one session sends 6-s 720p segments as 64 KiB frames, unpaced and paced at 20 Mbit/s; CPU is read from
 # /proc/PID/stat (the server's own: utime+stime; FFmpeg's: its reaped children, cutime+cstime).
-# Usage: perf/before-after.sh [REV] [SEGMENTS]      (default: the revision before the capacity work, 40 segments)
+# The warm-up is long enough for the JIT to compile what runs once per segment (C2 needs thousands of calls; after
+# 150 segments much of the per-segment path still ran in the interpreter).
+# Usage: perf/before-after.sh [REV] [SEGMENTS] [WARM_UP]
+#        (default: the revision before the capacity work, 40 segments, 1000 warm-up segments)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REV="${1:-7a6f340}"
 N="${2:-40}"
+WARM_UP="${3:-1000}"
 export JAVA_HOME="${JAVA_HOME:-$(bash .ci/install)}"
 JAVA="$JAVA_HOME/bin/java"
 [ -f perf/target/vbuf-perf.jar ] || bash perf/vbuf-perf.sh --help >/dev/null
@@ -29,7 +33,7 @@ measure() { # DIR LABEL MODE
       "$JAVA" -jar target/vbuf.jar >/dev/null 2>&1) &
   pid=$!
   for _ in $(seq 1 300); do curl -sf "localhost:$port/observe/health/ready" >/dev/null && break; sleep 0.1; done
-  local args=(--port "$port" --segments "$N")
+  local args=(--port "$port" --segments "$N" --warm-up "$WARM_UP")
   [ "$mode" = paced ] && args+=(--paced)
   coproc DRIVE { "$JAVA" -jar perf/target/vbuf-perf.jar drive "${args[@]}"; }
   read -r _ <&"${DRIVE[0]}"   # "warmed-up"

@@ -36,6 +36,12 @@ import io.helidon.webserver.spi.ServerConnection;
  *     reason that is not UTF-8, 1009 for a frame over the frame limit) and a short reason in vbuf's words; no HTTP
  *     response and no exception text ever reaches an upgraded connection.</li>
  *     <li>Writing: each call writes whole frames with one socket write, under a lock.</li>
+ *     <li>The reading thread: a platform thread of the connection's own ({@link #READER_STACK_BYTES} of stack),
+ *     started by Helidon's virtual connection thread, which waits for it. A virtual thread whose socket read finds no
+ *     data parks, re-arms the JDK's poller and is unparked by the poller's thread onto a carrier thread: with a
+ *     player's upload (64 KiB frames at 20 Mbit/s, one or two waits per frame) that hand-off cost the server more CPU
+ *     than reading the segment (12.8 vs 8.0 ms per paced 6-s segment, perf/README.md). A platform thread blocks in
+ *     the kernel's {@code read} and is woken by it directly.</li>
  * </ul>
  */
 final class VbufWsConnection implements ServerConnection, WsChannel {
@@ -47,6 +53,10 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     /** After a protocol violation, how long the handler has to answer and send its close frame. */
     private static final Duration VIOLATION_CLOSE_WAIT = Duration.ofSeconds(35);
     private static final int MAX_CLOSE_REASON_BYTES = 123;
+    /** Stack of the reading thread: frame parsing and the handler's calls are shallow. */
+    static final long READER_STACK_BYTES = 512 * 1024;
+    /** Name of the reading threads (then the client's port). */
+    static final String READER_THREAD_PREFIX = "ws-read-";
 
     private final ConnectionContext ctx;
     private final MessageHandler handler;
@@ -58,6 +68,8 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     private volatile boolean closeSent;
     private volatile boolean stopped;
     private volatile Thread readerThread;
+    /** The reading thread is in (or about to enter) a socket read, which only closing the socket ends. */
+    private volatile boolean inSocketRead;
     private volatile long lastActivityNanos = System.nanoTime();
     /** The message being read (read and written by the reading thread only). */
     private Message message;
@@ -77,16 +89,44 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     }
 
     private int readSocket(byte[] b, int off, int len) throws IOException {
+        inSocketRead = true;
         try {
+            if (stopped) { // close() may have looked before this read began (see close)
+                throw new EOFException("the connection was stopped");
+            }
             return socket.read(new IntoArray(b, off, len));
         } catch (UncheckedIOException e) {
             throw e.getCause();
+        } finally {
+            inSocketRead = false;
         }
     }
 
     @Override
     public void handle(Limit limit) {
-        readerThread = Thread.currentThread();
+        Thread reading = Thread.ofPlatform()
+                .name(READER_THREAD_PREFIX + ctx.remotePeer().port())
+                .daemon(true)
+                .stackSize(READER_STACK_BYTES)
+                .unstarted(this::readUntilClosed);
+        readerThread = reading;
+        reading.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                reading.join();
+                break;
+            } catch (InterruptedException e) { // Helidon stopping its executor: the reading thread stops too
+                interrupted = true;
+                close(true);
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void readUntilClosed() {
         handler.onOpen(this);
         boolean closedByClient = false;
         try {
@@ -438,7 +478,14 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         stopped = true;
         Thread t = readerThread;
         if (t != null && t != Thread.currentThread()) {
-            t.interrupt();
+            t.interrupt(); // ends a wait in the handler (e.g. the pipelining limit)
+            if (inSocketRead) { // a platform thread's socket read ends only when the socket closes
+                try {
+                    socket.close();
+                } catch (UncheckedIOException e) {
+                    // already gone
+                }
+            }
         }
     }
 }

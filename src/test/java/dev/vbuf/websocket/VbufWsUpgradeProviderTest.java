@@ -1,11 +1,14 @@
 package dev.vbuf.websocket;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.ServiceLoader;
+import java.util.function.BooleanSupplier;
 
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.RawWebSocket;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
 
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.instanceOf;
+import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.is;
 
 /** The WebSocket upgrade Helidon uses is vbuf's, and its connection hands messages over intact. */
@@ -61,6 +65,37 @@ class VbufWsUpgradeProviderTest {
             SegmentClient.Reply reply = client.reply();
             assertThat(reply.toString(), reply.type(), is("result"));
             assertThat(reply.json().path("audioMs").asLong() > 5900, is(true));
+        }
+    }
+
+    /**
+     * The reading thread is a platform thread blocked in the kernel's read, which an interrupt does not end: a server
+     * that stops while a client sits mid-frame must still end that thread (it closes the socket), not leave it behind.
+     */
+    @Test
+    void stoppingEndsAReadingThreadBlockedMidFrame() throws Exception {
+        VbufServer server = TestServer.start();
+        try (RawWebSocket ws = RawWebSocket.open(server.port(), "format=aac")) {
+            ws.sendRawBytes(new byte[] {(byte) 0x82, (byte) 0xFE}); // a binary frame's first header bytes, then nothing
+            waitFor(() -> !readingThreads().isEmpty());
+            server.close();
+            waitFor(() -> readingThreads().isEmpty());
+            assertThat(readingThreads(), is(empty()));
+        } finally {
+            server.close();
+        }
+    }
+
+    private static List<Thread> readingThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith(VbufWsConnection.READER_THREAD_PREFIX))
+                .toList();
+    }
+
+    private static void waitFor(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
         }
     }
 }

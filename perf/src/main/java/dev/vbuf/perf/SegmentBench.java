@@ -79,8 +79,13 @@ public final class SegmentBench {
 
     /** A player on a good network: 64 KiB frames at 20 Mbit/s. */
     static final int PACED_FRAME_BYTES = 64 * 1024;
-    /** Segments each session sends before the measured run (64 KiB frames), so the JIT compiling the server is not measured. */
-    static final int WARM_UP_SEGMENTS = 100;
+    /**
+     * Segments each session sends before the measured run (64 KiB frames), so the JIT compiling the server is not
+     * measured: what runs once per segment needs about a thousand segments to be compiled by C2 (after 100, much of it
+     * still ran in the interpreter). Capped by {@link #WARM_UP_LIMIT} for the slow formats.
+     */
+    static final int WARM_UP_SEGMENTS = 1000;
+    static final Duration WARM_UP_LIMIT = Duration.ofSeconds(30);
     static final double PACED_BITS_PER_SECOND = 20e6;
 
     private void run() throws Exception {
@@ -98,7 +103,9 @@ public final class SegmentBench {
             for (int n : parallelism) {
                 Result raw = raw(format, n, segmentsPerRun);
                 Result server = server(format, n, segmentsPerRun, false);
-                Result paced = server(format, n, Math.max(n, segmentsPerRun / 3), true);
+                // as many as unpaced: /proc counts CPU in 10-ms ticks, so a third of 24 segments left the paced figure
+                // in steps of 1.25 ms per segment
+                Result paced = server(format, n, segmentsPerRun, true);
                 double ratio = server.perSecond() / raw.perSecond();
                 long added = server.percentile(50) - raw.percentile(50);
                 print(format, n, "raw FFmpeg", raw, "", "");
@@ -204,7 +211,8 @@ public final class SegmentBench {
                 clients.add(SegmentClient.connect(server.port(), "format=" + format.wireName()));
             }
             try {
-                for (int w = 0; w < WARM_UP_SEGMENTS; w++) { // the server JIT-compiles its path first, unmeasured
+                long warmUpEnd = System.nanoTime() + WARM_UP_LIMIT.toNanos();
+                for (int w = 0; w < WARM_UP_SEGMENTS && System.nanoTime() < warmUpEnd; w++) { // JIT first, unmeasured
                     for (SegmentClient c : clients) {
                         c.send(segment);
                         c.reply(Duration.ofSeconds(60));
