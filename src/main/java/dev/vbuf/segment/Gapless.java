@@ -9,11 +9,13 @@ import java.util.function.LongFunction;
 
 import dev.vbuf.core.AudioPlacement;
 import dev.vbuf.core.OutputFormat;
+import dev.vbuf.media.AudioFrames;
 import dev.vbuf.media.TsAudio;
 
 /**
  * Protocol v1.1's placement of one segment's audio on the input's timeline, and its gapless pre-roll, planned before
- * FFmpeg runs. Works on MPEG-TS segments with AAC (ADTS) audio; anything else gets no plan (the reply is as in v1).
+ * FFmpeg runs. Works on MPEG-TS segments with AAC (ADTS), MPEG audio (MP2, MP3) or AC-3 audio; anything else gets
+ * no plan (the reply is as in v1).
  * <p>
  * Sample positions are counted at the input's sample rate from the stream's {@code origin} (the PTS of its first
  * audio sample, handed on in every {@link Carry}), so every instance cuts at the same samples. Segment {@code k}'s
@@ -25,11 +27,23 @@ import dev.vbuf.media.TsAudio;
 public final class Gapless {
     /** How far before a segment's first frame the cut between it and its predecessor lies. */
     public static final int EARLY_CUT_MS = 20;
-    /** Audio decoded before the cut for the resampler (pcm) or the Opus encoder (webm) to settle. */
+    /**
+     * The same for AAC encoded from MP3 or AC-3: an AAC frame's quantisation noise spreads over its 2,048-sample
+     * window, so the end of the previous segment's encode (the signal stopping dead) reaches further back.
+     */
+    public static final int AAC_EARLY_CUT_MS = 60;
+    /** Audio decoded before the cut for the resampler (pcm), the Opus encoder (webm) or the AAC encoder to settle. */
     static final int PCM_LEAD_MS = 20;
     static final int ENCODER_LEAD_MS = 40;
+    static final int AAC_LEAD_MS = 80;
     /** Priming samples libopus puts in front (FFmpeg removes them when it decodes, from the WebM CodecDelay). */
     static final int OPUS_RATE = 48_000;
+    /**
+     * FFmpeg's AAC encoder (aac and fmp4 from MP3 or AC-3 input): the priming it puts in front, which neither ADTS
+     * nor the fragmented MP4 it writes (edit list {@code media_time} 0) hides, and its frame length.
+     */
+    static final int AAC_PRIMING = 1024;
+    static final int AAC_FRAME = 1024;
 
     private Gapless() {
     }
@@ -49,7 +63,7 @@ public final class Gapless {
     }
 
     /** The parts of a segment a plan needs; read once, before the carry is chosen. */
-    public record Audio(TsAudio.Track track, List<TsAudio.Frame> frames, TsAudio.AdtsConfig config) {
+    public record Audio(TsAudio.Track track, List<TsAudio.Frame> frames, AudioFrames.Config config) {
         public long firstPts() {
             return frames.get(0).pts();
         }
@@ -59,17 +73,18 @@ public final class Gapless {
         }
     }
 
-    /** The audio of a TS segment with ADTS AAC, or empty (other containers and codecs are not planned). */
+    /** The audio of a TS segment with AAC (ADTS), MPEG audio or AC-3, or empty (others are not planned). */
     public static Optional<Audio> read(byte[] buffer, int length) {
         Optional<TsAudio.Track> track = TsAudio.read(buffer, length);
-        if (track.isEmpty() || !track.get().isAdts()) {
+        if (track.isEmpty()) {
             return Optional.empty();
         }
-        return TsAudio.adtsFrames(track.get()).map(f -> new Audio(track.get(), f, TsAudio.config(f.get(0).bytes()).orElseThrow()));
+        return TsAudio.frames(track.get()).map(f -> new Audio(
+                track.get(), f, TsAudio.config(track.get().codec().orElseThrow(), f.get(0).bytes()).orElseThrow()));
     }
 
-    static long frameTicks(TsAudio.AdtsConfig c) {
-        return Math.round((double) TsAudio.AAC_FRAME_SAMPLES * TsAudio.TIMESCALE / c.sampleRate());
+    static long frameTicks(AudioFrames.Config c) {
+        return Math.round((double) c.samplesPerFrame() * TsAudio.TIMESCALE / c.sampleRate());
     }
 
     /**
@@ -79,48 +94,62 @@ public final class Gapless {
      */
     public static Plan plan(Audio a, OutputFormat format, String carry, boolean last) {
         int r = a.config().sampleRate();
+        int frame = a.config().samplesPerFrame();
+        AudioFrames.Codec codec = a.config().codec();
+        boolean copy = (format == OutputFormat.AAC || format == OutputFormat.FMP4) && codec == AudioFrames.Codec.ADTS;
         long p0 = a.firstPts();
         String coldReason = null;
         Carry used = null;
-        byte[] pre = null;
-        if (carry != null && format != OutputFormat.AAC && format != OutputFormat.FMP4) {
+        int m = 0;
+        if (carry != null && !copy) {
             try {
                 used = Carry.decode(carry);
-                pre = used.framesFor(a.config(), p0);
+                m = used.framesFor(a.config(), p0);
             } catch (Carry.Rejected e) {
                 coldReason = e.getMessage();
                 used = null;
             }
         }
-        long origin = used != null ? used.origin() : p0;
-        int m = pre == null ? 0 : used.frameCount(pre);
+        boolean warm = used != null;
+        long origin = warm ? used.origin() : p0;
         long first = index(p0, origin, r);
-        long end = first + (long) a.frames().size() * TsAudio.AAC_FRAME_SAMPLES;
-        long decoded0 = first - (long) m * TsAudio.AAC_FRAME_SAMPLES;
-        long eps = (long) r * EARLY_CUT_MS / 1000;
-        long from = pre != null ? first - eps : first;
+        long end = first + (long) a.frames().size() * frame;
+        long decoded0 = first - (long) m * frame;
+        long eps = (long) r * (copy || !encodesAac(format) ? EARLY_CUT_MS : AAC_EARLY_CUT_MS) / 1000;
+        long from = warm ? first - eps : first;
         long to = last ? end : end - eps;
-        String next = Carry.after(origin, a.frames(), a.endPts()).encode();
-        byte[] preroll = pre == null ? new byte[0] : TsAudio.preroll(a.track(), used.firstPts(), pre);
-        String gapless = pre != null ? AudioPlacement.WARM : AudioPlacement.COLD;
+        String next = Carry.after(codec, origin, a.frames(), a.endPts()).encode();
+        byte[] preroll = warm ? TsAudio.preroll(a.track(), used.firstPts(), bytes(used)) : new byte[0];
+        String gapless = warm ? AudioPlacement.WARM : AudioPlacement.COLD;
         double startSec = origin / (double) TsAudio.TIMESCALE + from / (double) r;
         double endSec = origin / (double) TsAudio.TIMESCALE + to / (double) r;
         switch (format) {
             case AAC, FMP4 -> {
-                // stream copy: the frames as they are, gapless by nature
-                long samples = (long) a.frames().size() * TsAudio.AAC_FRAME_SAMPLES;
-                return new Plan(new byte[0], null, 0, -1,
-                                new AudioPlacement(p0, TsAudio.TIMESCALE, p0 / (double) TsAudio.TIMESCALE,
-                                                   p0 / (double) TsAudio.TIMESCALE + samples / (double) r, r,
-                                                   samples, 0, 0, AudioPlacement.COPY, null, next),
+                if (copy) {
+                    // stream copy: the frames as they are, gapless by nature
+                    long samples = (long) a.frames().size() * frame;
+                    return new Plan(new byte[0], null, 0, -1,
+                                    new AudioPlacement(p0, TsAudio.TIMESCALE, p0 / (double) TsAudio.TIMESCALE,
+                                                       p0 / (double) TsAudio.TIMESCALE + samples / (double) r, r,
+                                                       samples, 0, 0, AudioPlacement.COPY, null, next),
+                                    a.endPts(), next);
+                }
+                // MP3 or AC-3 encoded to AAC at the input's rate: warmed up from the pre-roll, the encoder's first
+                // sample stamped with its input time; it puts AAC_PRIMING samples in front, which the trims drop
+                long s = warm ? Math.max(decoded0, from - (long) r * AAC_LEAD_MS / 1000) : first;
+                long encoded = ((end - s + AAC_FRAME - 1) / AAC_FRAME + 1) * AAC_FRAME;
+                long trimStart = AAC_PRIMING + from - s;
+                return new Plan(preroll, trimFilter(s - decoded0, startTime(origin, s, r)), 0, -1,
+                                new AudioPlacement(p0, TsAudio.TIMESCALE, startSec, endSec, r, to - from, trimStart,
+                                                   encoded - trimStart - (to - from), gapless, coldReason, next),
                                 a.endPts(), next);
             }
             case PCM -> {
                 int out = OutputFormat.PCM_SAMPLE_RATE;
                 long period = r / gcd(r, out);
                 long lead = (long) r * PCM_LEAD_MS / 1000;
-                long s = pre != null ? Math.floorDiv(from - lead, period) * period
-                                     : Math.floorDiv(first + period - 1, period) * period;
+                long s = warm ? Math.floorDiv(from - lead, period) * period
+                              : Math.floorDiv(first + period - 1, period) * period;
                 String filter = s > decoded0 ? trimFilter(s - decoded0, null) : null;
                 long sOut = s / period * (out / gcd(r, out));
                 long fromOut = Math.floorDiv(from * out, r);
@@ -134,7 +163,7 @@ public final class Gapless {
             }
             case WEBM -> {
                 long lead = (long) r * ENCODER_LEAD_MS / 1000;
-                long s = pre != null ? from - lead : first;
+                long s = warm ? from - lead : first;
                 if (r == OPUS_RATE && origin % 15 == 0) {
                     // put the encoder's first sample on a 0.5 ms grid: with its 312 (6.5 ms) priming samples every
                     // Opus packet then starts on a whole millisecond, which is what WebM timestamps can say exactly
@@ -142,9 +171,7 @@ public final class Gapless {
                     s -= Math.floorMod(abs, 24);
                     s = Math.max(s, decoded0);
                 }
-                BigDecimal t0 = BigDecimal.valueOf(origin).divide(BigDecimal.valueOf(TsAudio.TIMESCALE), MathContext.DECIMAL64)
-                        .add(BigDecimal.valueOf(s).divide(BigDecimal.valueOf(r), MathContext.DECIMAL64));
-                String filter = trimFilter(s - decoded0, t0.toPlainString());
+                String filter = trimFilter(s - decoded0, startTime(origin, s, r));
                 long o0 = Math.floorDiv(s * OPUS_RATE, r);
                 long oFrom = Math.floorDiv(from * OPUS_RATE, r);
                 long oTo = Math.floorDiv(to * OPUS_RATE, r);
@@ -156,6 +183,24 @@ public final class Gapless {
             }
             default -> throw new IllegalStateException(format.toString());
         }
+    }
+
+    private static boolean encodesAac(OutputFormat format) {
+        return format == OutputFormat.AAC || format == OutputFormat.FMP4;
+    }
+
+    private static byte[] bytes(Carry c) {
+        try {
+            return c.bytes();
+        } catch (Carry.Rejected e) {
+            throw new IllegalStateException(e); // framesFor has read them already
+        }
+    }
+
+    /** The input time, exactly, of sample {@code s} counted at rate {@code r} from {@code origin} (90 kHz). */
+    private static String startTime(long origin, long s, int r) {
+        return BigDecimal.valueOf(origin).divide(BigDecimal.valueOf(TsAudio.TIMESCALE), MathContext.DECIMAL64)
+                .add(BigDecimal.valueOf(s).divide(BigDecimal.valueOf(r), MathContext.DECIMAL64)).toPlainString();
     }
 
     /** Sample index (at rate {@code r}) of a PTS, counted from {@code origin}. */

@@ -140,8 +140,8 @@ public final class SegmentProcessor {
         }
         FfmpegRun run = inspectAndRun(segment, length, format, arrivalNanos, plan);
         AudioPlacement planned = plan.placement();
-        // with -copyts FFmpeg's out_time is not the duration; the plan knows it
-        long knownUs = format != OutputFormat.WEBM ? -1
+        // with -copyts FFmpeg's out_time is not the duration of an encode; the plan knows it
+        long knownUs = format == OutputFormat.PCM || AudioPlacement.COPY.equals(planned.gapless()) ? -1
                 : (planned.trimStartSamples() + planned.samples() + planned.trimEndSamples()) * 1_000_000
                   / planned.sampleRate();
         SegmentAudio audio = toAudio(format, run.result(), run.queued(), knownUs);
