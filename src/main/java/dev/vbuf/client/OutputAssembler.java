@@ -76,9 +76,11 @@ final class OutputAssembler {
                 ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                 "-f", "s16le", "-ar", String.valueOf(t.rate()), "-ac", String.valueOf(t.channels()),
                 "-i", raw.toString()));
-        cmd.addAll(format == OutputFormat.WEBM ? List.of("-c:a", "libopus", "-b:a", "64k", "-f", "webm")
-                                               : List.of("-c:a", "aac", "-b:a", "128k", "-f", "mp4", "-movflags",
-                                                         FfmpegCommand.FMP4_MOVFLAGS));
+        cmd.addAll(switch (format) {
+            case WEBM -> List.of("-c:a", "libopus", "-b:a", "64k", "-f", "webm");
+            case AAC -> List.of("-c:a", "aac", "-b:a", "128k", "-f", "adts");
+            default -> List.of("-c:a", "aac", "-b:a", "128k", "-f", "mp4", "-movflags", FfmpegCommand.FMP4_MOVFLAGS);
+        });
         cmd.add(out.toString());
         SegmentSource.run(cmd, "encode the trimmed " + format + " parts into " + out);
     }
