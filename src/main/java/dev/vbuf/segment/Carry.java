@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 
 import dev.vbuf.media.AudioFrames;
+import dev.vbuf.media.Fmp4Audio;
 import dev.vbuf.media.TsAudio;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
@@ -23,15 +24,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param v         format version ({@link #VERSION})
  * @param codec     the frames' codec: {@code adts} (AAC-LC in ADTS frames), {@code mpa} (MPEG audio: MP2, MP3) or
  *                  {@code ac3}
- * @param origin    PTS (90 kHz) of the first audio sample of the stream the carry belongs to; sample positions are
- *                  counted from it, so every instance cuts at the same samples
+ * @param timescale units of the times below per second: 90 000 for MPEG-TS PTS, the track's timescale for fMP4
+ * @param origin    presentation time of the first audio sample of the stream the carry belongs to; sample positions
+ *                  are counted from it, so every instance cuts at the same samples
  * @param firstPts  PTS of the first carried frame
  * @param endPts    PTS right after the last carried frame: where the next segment's audio must start
  * @param frames    the frames, base64
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record Carry(int v, String codec, long origin, long firstPts, long endPts, String frames) {
-    public static final int VERSION = 1;
+public record Carry(int v, String codec, int timescale, long origin, long firstPts, long endPts, String frames) {
+    public static final int VERSION = 2;
     /**
      * AAC frames carried: two are enough for a bit-exact AAC decode, the others give an encoder a warm-up. MPEG audio
      * and AC-3 carry more ({@link #frames(AudioFrames.Codec)}): AAC encoded from them wants 140 ms decoded in front of
@@ -62,11 +64,11 @@ public record Carry(int v, String codec, long origin, long firstPts, long endPts
     }
 
     /** The carry for the segment after one whose frames (of {@code codec}) are {@code frames}. */
-    static Carry after(AudioFrames.Codec codec, long origin, List<TsAudio.Frame> frames, long endPts) {
+    static Carry after(AudioFrames.Codec codec, int timescale, long origin, List<TsAudio.Frame> frames, long endPts) {
         List<TsAudio.Frame> last = frames.subList(Math.max(0, frames.size() - frames(codec)), frames.size());
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         last.forEach(f -> b.writeBytes(f.bytes()));
-        return new Carry(VERSION, codec.id(), origin, last.get(0).pts(), endPts,
+        return new Carry(VERSION, codec.id(), timescale, origin, last.get(0).pts(), endPts,
                          Base64.getEncoder().encodeToString(b.toByteArray()));
     }
 
@@ -92,24 +94,30 @@ public record Carry(int v, String codec, long origin, long firstPts, long endPts
         if (c.v != VERSION) {
             throw new Rejected("carry version " + c.v + " is not supported (this server reads " + VERSION + ")");
         }
-        if (c.codec == null || AudioFrames.Codec.byId(c.codec).isEmpty() || c.frames == null || !inRange(c.origin) || !inRange(c.firstPts)
-            || !inRange(c.endPts) || c.origin > c.firstPts || c.firstPts >= c.endPts) {
+        if (c.codec == null || AudioFrames.Codec.byId(c.codec).isEmpty() || c.frames == null || c.timescale <= 0
+            || c.timescale > 1_000_000 || !c.inRange(c.origin) || !c.inRange(c.firstPts) || !c.inRange(c.endPts)
+            || c.origin > c.firstPts || c.firstPts >= c.endPts) {
             throw new Rejected("carry fields are out of range");
         }
         return c;
     }
 
-    private static boolean inRange(long pts) {
-        return pts >= 0 && pts <= MAX_PTS;
+    private boolean inRange(long pts) {
+        return pts >= 0 && pts <= (timescale == TsAudio.TIMESCALE ? MAX_PTS : Fmp4Audio.MAX_TIME);
     }
 
     /**
      * The carried frames, checked against the segment that follows: whole frames of its codec and configuration, at
      * most {@link #frames(AudioFrames.Codec)}, ending where the segment's audio begins.
      *
-     * @return how many frames there are ({@code bytes} is then what to put in front)
+     * @param timescale       the unit of the segment's times
+     * @return the frames, to put in front
      */
-    int framesFor(AudioFrames.Config config, long segmentFirstPts) throws Rejected {
+    List<byte[]> framesFor(AudioFrames.Config config, int timescale, long segmentFirstPts) throws Rejected {
+        if (timescale != this.timescale) {
+            throw new Rejected("carry times are in 1/" + this.timescale + " s, this segment's in 1/" + timescale
+                               + " s (another stream)");
+        }
         if (!config.codec().id().equals(codec)) {
             throw new Rejected("carry codec " + codec + " differs from the segment's (" + config.codec().id() + ")");
         }
@@ -125,7 +133,7 @@ public record Carry(int v, String codec, long origin, long firstPts, long endPts
         if (!TsAudio.config(config.codec(), split.get().get(0)).orElseThrow().equals(config)) {
             throw new Rejected("carry audio configuration differs from the segment's");
         }
-        long frameTicks = Math.round((double) config.samplesPerFrame() * TsAudio.TIMESCALE / config.sampleRate());
+        long frameTicks = Math.round((double) config.samplesPerFrame() * timescale / config.sampleRate());
         if (Math.abs(firstPts + count * frameTicks - endPts) > count) {
             throw new Rejected("carry timestamps do not match its frames");
         }
@@ -133,11 +141,10 @@ public record Carry(int v, String codec, long origin, long firstPts, long endPts
             throw new Rejected("carry ends at PTS " + endPts + ", this segment's audio starts at " + segmentFirstPts
                                + " (not the next segment: a seek, a gap or a lost reply)");
         }
-        return count;
+        return split.get();
     }
 
-    /** The carried frames' bytes (checked by {@link #framesFor}). */
-    byte[] bytes() throws Rejected {
+    private byte[] bytes() throws Rejected {
         try {
             return Base64.getDecoder().decode(frames);
         } catch (IllegalArgumentException e) {

@@ -238,4 +238,66 @@ class GaplessBoundaryTest {
         }
         return max;
     }
+
+    /**
+     * The chirp as HLS with fMP4 segments (FFmpeg's HLS muxer: one init segment, media segments with continuous
+     * {@code tfdt}); streamed as a player would send it, the init in front of each media segment.
+     */
+    static Path hlsFmp4() throws Exception {
+        Path dir = Files.createDirectories(work.resolve("hls-fmp4"));
+        Path playlist = dir.resolve("audio.m3u8");
+        if (!Files.exists(playlist)) {
+            ffmpeg(List.of("-i", TestMedia.chirp(20, false).toString(), "-map", "0:v:0", "-map", "0:a:0", "-c", "copy",
+                           "-bsf:a", "aac_adtstoasc", "-f", "hls", "-hls_time", "6", "-hls_segment_type", "fmp4",
+                           "-hls_playlist_type", "vod", "-hls_fmp4_init_filename", "init.mp4", playlist.toString()));
+        }
+        return playlist;
+    }
+
+    @Test
+    void pcmFromFmp4InputIsTheSinglePassDecodeAndPlacedByTfdt() throws Exception {
+        ByteArrayOutputStream pcm = new ByteArrayOutputStream();
+        List<Long> boundaries = new ArrayList<>();
+        double endSec = -1;
+        for (SegmentClient.Reply r : stream(hlsFmp4(), "pcm", "fmp4-pcm")) {
+            assertThat(r.toString(), r.json().path("timescale").asInt(), is(48_000));
+            assertThat(r.json().path("gapless").asText(), is(endSec < 0 ? "cold" : "warm"));
+            if (endSec >= 0) {
+                assertThat(r.json().path("startSec").asDouble(), closeTo(endSec, 1e-9));
+            }
+            endSec = r.json().path("endSec").asDouble();
+            pcm.writeBytes(r.audio());
+            boundaries.add((long) pcm.size() / 2);
+        }
+        boundaries.remove(boundaries.size() - 1);
+        short[] ref = BoundaryCheck.decode(TestMedia.FFMPEG, TestMedia.chirp(20, false), List.of("-f", "mpegts"),
+                                           16_000, 1);
+        BoundaryCheck.Report report = BoundaryCheck.compare(BoundaryCheckAccess.samples(pcm.toByteArray()), ref, 1,
+                                                            16_000, boundaries);
+        System.out.println("pcm from fMP4 input: " + report);
+        assertThat(report.lengthDiff(), is(0L));
+        assertThat(report.identical(), is(true));
+    }
+
+    @Test
+    void fmp4FromFmp4InputIsCopiedAtTheInputsTime() throws Exception {
+        for (SegmentClient.Reply r : stream(hlsFmp4(), "fmp4", "fmp4-fmp4")) {
+            assertThat(r.json().path("gapless").asText(), is("copy"));
+            Path f = Files.write(work.resolve("fmp4-copy-" + r.json().path("id").asText() + ".mp4"), r.audio());
+            double pts = r.json().path("pts").asLong() / r.json().path("timescale").asDouble();
+            assertThat(ProtocolV11Test.firstPacketSec(f), closeTo(pts, 1.0 / 48_000));
+            assertThat(r.json().path("startSec").asDouble(), closeTo(pts, 1e-9));
+        }
+    }
+
+    @Test
+    void webmFromFmp4InputIsPlacedToTheSample() throws Exception {
+        Path source = TestMedia.chirp(20, false);
+        Assembled ours = assemble(stream(hlsFmp4(), "webm", "fmp4-webm"), "webm", 48_000);
+        short[] lossless = BoundaryCheck.decode(TestMedia.FFMPEG, source, List.of("-f", "mpegts"), 48_000, 2);
+        Path single = work.resolve("single-fmp4.webm");
+        ffmpeg(List.of("-f", "mpegts", "-i", source.toString(), "-map", "0:a:0", "-c:a", "libopus", "-b:a", "64k",
+                       "-ar", "48000", "-f", "webm", "-y", single.toString()));
+        report("webm from fMP4", ours, lossless, BoundaryCheck.decode(TestMedia.FFMPEG, single, List.of(), 48_000, 2));
+    }
 }
