@@ -122,12 +122,13 @@ public final class Fmp4Audio {
             }
             firstMoof = firstMoof < 0 ? moof.start() : firstMoof;
             for (Mp4Boxes.Box traf : Mp4Boxes.children(d, moof)) {
-                if (traf.type().equals("traf")
-                    && !samples(d, length, moof, traf, trackId, defaults, frameTicks, shift.ticks(), asc.get(),
-                                frames, next)) {
-                    return Optional.empty();
+                if (traf.type().equals("traf")) {
+                    next = samples(d, length, moof, traf, trackId, defaults, frameTicks, shift.ticks(), asc.get(),
+                                   frames, next);
+                    if (next == FAIL) {
+                        return Optional.empty();
+                    }
                 }
-                next = frames.isEmpty() ? -1 : frames.get(frames.size() - 1).pts() + frameTicks;
             }
         }
         if (frames.isEmpty()) {
@@ -185,24 +186,32 @@ public final class Fmp4Audio {
         return new long[] {0, 0};
     }
 
+    /** {@link #samples} could not read a traf. */
+    private static final long FAIL = Long.MIN_VALUE;
+    /** ... or read a last sample shorter than a frame (the stream's end): no sample may follow. */
+    private static final long ENDED = -2;
+
     /**
-     * Adds the samples of one traf of the audio track (others are skipped) to {@code frames}; false when something
-     * does not fit: a data offset outside the segment, a sample that is not one AAC frame long, a gap.
+     * Adds the samples of one traf of the audio track (others are skipped) to {@code frames}.
+     *
+     * @param expected the presentation time the next sample must have, -1 for any, {@link #ENDED} for none
+     * @return the time the sample after these must have (or {@link #ENDED}); {@link #FAIL} when something does not
+     *         fit: a data offset outside the segment, a sample longer than an AAC frame, a gap, a sample after the end
      */
-    private static boolean samples(byte[] d, int length, Mp4Boxes.Box moof, Mp4Boxes.Box traf, int trackId,
+    private static long samples(byte[] d, int length, Mp4Boxes.Box moof, Mp4Boxes.Box traf, int trackId,
                                    long[] defaults, long frameTicks, long shift, Asc asc, List<TsAudio.Frame> frames,
                                    long expected) throws Mp4Boxes.MalformedBox {
         Optional<Mp4Boxes.Box> tfhdBox = Mp4Boxes.find(d, traf.bodyStart(), traf.end(), "tfhd");
         if (tfhdBox.isEmpty() || tfhdBox.get().bodyStart() + 8 > tfhdBox.get().end()) {
-            return false;
+            return FAIL;
         }
         int t = tfhdBox.get().bodyStart();
         int flags = (int) (Mp4Boxes.u32(d, t) & 0xFFFFFF);
         if (Mp4Boxes.u32(d, t + 4) != trackId) {
-            return true;
+            return expected;
         }
         if ((flags & TFHD_BASE_DATA_OFFSET) != 0 || (flags & TFHD_DEFAULT_BASE_IS_MOOF) == 0) {
-            return false; // offsets relative to a file this message may not start with
+            return FAIL; // offsets relative to a file this message may not start with
         }
         int p = t + 8;
         p += (flags & TFHD_SAMPLE_DESCRIPTION) != 0 ? 4 : 0;
@@ -218,11 +227,11 @@ public final class Fmp4Audio {
         }
         p += (flags & TFHD_DEFAULT_FLAGS) != 0 ? 4 : 0;
         if (p > tfhdBox.get().end()) {
-            return false;
+            return FAIL;
         }
         Optional<Mp4Boxes.Box> tfdt = Mp4Boxes.find(d, traf.bodyStart(), traf.end(), "tfdt");
         if (tfdt.isEmpty() || tfdt.get().bodyStart() + 12 > tfdt.get().end()) {
-            return false;
+            return FAIL;
         }
         int b = tfdt.get().bodyStart();
         long decodeTime = d[b] == 1 ? Mp4Boxes.u64(d, b + 4) : Mp4Boxes.u32(d, b + 4);
@@ -241,13 +250,13 @@ public final class Fmp4Audio {
                 pos = moof.start() + (long) ByteBuffer.wrap(d, q, 4).getInt();
                 q += 4;
             } else if (!firstRun) {
-                return false;
+                return FAIL;
             }
             firstRun = false;
             q += (rf & TRUN_FIRST_FLAGS) != 0 ? 4 : 0;
             int perSample = Integer.bitCount(rf & (TRUN_DURATION | TRUN_SIZE | TRUN_FLAGS | TRUN_CTO)) * 4;
             if (count > MAX_FRAMES - frames.size() || q + count * perSample > trun.end()) {
-                return false;
+                return FAIL;
             }
             for (long i = 0; i < count; i++) {
                 long duration = defaultDuration;
@@ -263,19 +272,21 @@ public final class Fmp4Audio {
                 q += (rf & TRUN_FLAGS) != 0 ? 4 : 0;
                 q += (rf & TRUN_CTO) != 0 ? 4 : 0;
                 long pts = dts + shift;
-                if (duration != frameTicks || size <= 0 || size > 8191 - ADTS_HEADER || pos < 0 || pos + size > length
-                    || pts < 0 || pts > MAX_TIME || (expected >= 0 && pts != expected)) {
-                    return false;
+                if (duration <= 0 || duration > frameTicks || size <= 0 || size > 8191 - ADTS_HEADER || pos < 0
+                    || pos + size > length || pts < 0 || pts > MAX_TIME || expected == ENDED
+                    || (expected >= 0 && pts != expected)) {
+                    return FAIL;
                 }
                 byte[] frame = adtsHeader(asc, (int) size);
                 System.arraycopy(d, (int) pos, frame, ADTS_HEADER, (int) size);
                 frames.add(new TsAudio.Frame(pts, frame));
                 pos += size;
                 dts += duration;
-                expected = pts + duration;
+                // a shorter last sample marks where the audio ends; FFmpeg still decodes its whole frame
+                expected = duration == frameTicks ? pts + duration : ENDED;
             }
         }
-        return true;
+        return expected;
     }
 
     /** The AAC-LC configuration in the track's first sample entry ({@code mp4a} → {@code esds}), or empty. */
