@@ -63,12 +63,16 @@ public record Carry(int v, String codec, int timescale, long origin, long firstP
         };
     }
 
-    /** The carry for the segment after one whose frames (of {@code codec}) are {@code frames}. */
-    static Carry after(AudioFrames.Codec codec, int timescale, long origin, List<TsAudio.Frame> frames, long endPts) {
+    /**
+     * The carry for the segment after one whose frames (of {@code codec}) are {@code frames}, their times moved by
+     * {@code delta} onto the stream's timeline.
+     */
+    static Carry after(AudioFrames.Codec codec, int timescale, long origin, List<TsAudio.Frame> frames, long delta,
+                       long endPts) {
         List<TsAudio.Frame> last = frames.subList(Math.max(0, frames.size() - frames(codec)), frames.size());
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         last.forEach(f -> b.writeBytes(f.bytes()));
-        return new Carry(VERSION, codec.id(), timescale, origin, last.get(0).pts(), endPts,
+        return new Carry(VERSION, codec.id(), timescale, origin, last.get(0).pts() + delta, endPts,
                          Base64.getEncoder().encodeToString(b.toByteArray()));
     }
 
@@ -137,7 +141,7 @@ public record Carry(int v, String codec, int timescale, long origin, long firstP
         if (Math.abs(firstPts + count * frameTicks - endPts) > count) {
             throw new Rejected("carry timestamps do not match its frames");
         }
-        if (Math.abs(endPts - segmentFirstPts) > 2) {
+        if (!Gapless.follows(endPts, segmentFirstPts, timescale)) {
             throw new Rejected("carry ends at PTS " + endPts + ", this segment's audio starts at " + segmentFirstPts
                                + " (not the next segment: a seek, a gap or a lost reply)");
         }

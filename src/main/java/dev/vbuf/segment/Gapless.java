@@ -25,6 +25,15 @@ import dev.vbuf.media.TsAudio;
  * {@code B_k} is the first frame.
  */
 public final class Gapless {
+    /**
+     * Whether a segment whose audio starts at {@code firstPts} follows one whose audio ended at {@code endPts} (times
+     * in 1/{@code timescale} s): within a millisecond, since packagers may round a segment's start to one (FFmpeg's
+     * segment muxer writes it as an edit list in ms); the carry's timeline is then kept, so nothing is lost or doubled.
+     */
+    public static boolean follows(long endPts, long firstPts, int timescale) {
+        return Math.abs(endPts - firstPts) <= timescale / 1000 + 2;
+    }
+
     /** How far before a segment's first frame the cut between it and its predecessor lies. */
     public static final int EARLY_CUT_MS = 20;
     /**
@@ -140,16 +149,19 @@ public final class Gapless {
             }
         }
         boolean warm = used != null;
+        // warm: the segment is placed on the carry's timeline, which its own start may miss by a rounding
+        long delta = warm ? used.endPts() - p0 : 0;
         long origin = warm ? used.origin() : p0;
         int m = carried.size();
-        long first = index(p0, origin, r, ts);
+        long first = index(p0 + delta, origin, r, ts);
         long end = first + (long) a.frames().size() * frame;
         long decoded0 = first - (long) m * frame;
         long eps = (long) r * (copy || !encodesAac(format) ? EARLY_CUT_MS : AAC_EARLY_CUT_MS) / 1000;
         long from = warm ? first - eps : first;
         long to = last ? end : end - eps;
-        String next = Carry.after(codec, ts, origin, a.frames(), a.endPts()).encode();
-        byte[] preroll = warm ? a.preroll().build(used.firstPts(), carried) : new byte[0];
+        String next = Carry.after(codec, ts, origin, a.frames(), delta, a.endPts() + delta).encode();
+        // the pre-roll ends exactly where the segment's audio begins, on the segment's own clock
+        byte[] preroll = warm ? a.preroll().build(p0 - m * frameTicks(a.config(), ts), carried) : new byte[0];
         int at = a.prerollAt();
         String gapless = warm ? AudioPlacement.WARM : AudioPlacement.COLD;
         double startSec = origin / (double) ts + from / (double) r;

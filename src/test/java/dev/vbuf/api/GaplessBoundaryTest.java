@@ -49,7 +49,13 @@ class GaplessBoundaryTest {
     }
 
     static List<SegmentClient.Reply> stream(Path input, String format, String dir) throws Exception {
-        List<SegmentSource.Segment> segments = SegmentSource.of(List.of(input), 6, SegmentSource.Container.TS,
+        return stream(input, format, dir, SegmentSource.Container.TS);
+    }
+
+    /** Splits the input like an HLS packager into {@code container} segments and streams them, checking the ids. */
+    static List<SegmentClient.Reply> stream(Path input, String format, String dir, SegmentSource.Container container)
+            throws Exception {
+        List<SegmentSource.Segment> segments = SegmentSource.of(List.of(input), 6, container,
                                                                 Files.createDirectories(work.resolve(dir)),
                                                                 TestMedia.FFMPEG);
         List<SegmentClient.Reply> replies = new ArrayList<>();
@@ -83,9 +89,20 @@ class GaplessBoundaryTest {
 
     /** pcm replies concatenated against a single-pass decode of the same input: placed to the sample, same length. */
     private static BoundaryCheck.Report pcm(Path input, String dir) throws Exception {
+        return pcm(input, dir, SegmentSource.Container.TS);
+    }
+
+    private static BoundaryCheck.Report pcm(Path input, String dir, SegmentSource.Container container)
+            throws Exception {
         ByteArrayOutputStream pcm = new ByteArrayOutputStream();
         List<Long> boundaries = new ArrayList<>();
-        for (SegmentClient.Reply r : stream(input, "pcm", dir)) {
+        double endSec = -1;
+        for (SegmentClient.Reply r : stream(input, "pcm", dir, container)) {
+            assertThat(r.toString(), r.json().path("gapless").asText(), is(endSec < 0 ? "cold" : "warm"));
+            if (endSec >= 0) {
+                assertThat(r.json().path("startSec").asDouble(), closeTo(endSec, 1e-9));
+            }
+            endSec = r.json().path("endSec").asDouble();
             pcm.writeBytes(r.audio());
             boundaries.add((long) pcm.size() / 2);
         }
@@ -299,5 +316,17 @@ class GaplessBoundaryTest {
         ffmpeg(List.of("-f", "mpegts", "-i", source.toString(), "-map", "0:a:0", "-c:a", "libopus", "-b:a", "64k",
                        "-ar", "48000", "-f", "webm", "-y", single.toString()));
         report("webm from fMP4", ours, lossless, BoundaryCheck.decode(TestMedia.FFMPEG, single, List.of(), 48_000, 2));
+    }
+
+    /**
+     * fMP4 segments as FFmpeg's segment muxer writes them (each its own init, tfdt from 0, the start as an empty edit
+     * in milliseconds) start up to a millisecond off where the one before ended: the carry's timeline is kept, and
+     * the pcm is still the single-pass decode.
+     */
+    @Test
+    void segmentMuxerFmp4WithMillisecondStartsIsStillTheSinglePassDecode() throws Exception {
+        BoundaryCheck.Report report = pcm(TestMedia.chirp(20, false), "segment-fmp4", SegmentSource.Container.FMP4);
+        System.out.println("pcm from segment-muxer fMP4: " + report);
+        assertThat(report.identical(), is(true));
     }
 }
