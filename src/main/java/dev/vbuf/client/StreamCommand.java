@@ -173,7 +173,7 @@ public final class StreamCommand implements Callable<Integer> {
                 }
                 outputAudio = probe.probe(out, OutputAssembler.probeArgs(format)).durationSec();
                 if (placed.size() == parts.size() && parts.size() == segments.size() && inputs.size() == 1
-                    && (format == OutputFormat.PCM || format == OutputFormat.WEBM)) {
+                    && (format == OutputFormat.PCM || OutputAssembler.trimmed(placed))) {
                     boundaryLine = OutputAssembler.measure(format, parts, placed, inputs.get(0), ffmpeg, work);
                 }
             }

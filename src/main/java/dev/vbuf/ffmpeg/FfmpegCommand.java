@@ -116,6 +116,11 @@ public final class FfmpegCommand {
         }
     }
 
+    /** The output options of protocol v1.1's AAC encode, for an encode of a whole input to compare it with. */
+    public static List<String> gaplessAacEncoder() {
+        return List.of("-c:a", "aac", "-b:a", AAC_BITRATE, "-aac_coder", AAC_GAPLESS_CODER);
+    }
+
     private static String withFirst(String first, String filters) {
         return first == null ? filters : first + "," + filters;
     }

@@ -51,7 +51,7 @@ public final class Gapless {
      * FFmpeg's AAC encoder (aac and fmp4 from MP3 or AC-3 input): the priming it puts in front, which neither ADTS
      * nor the fragmented MP4 it writes (edit list {@code media_time} 0) hides, and its frame length.
      */
-    static final int AAC_PRIMING = 1024;
+    public static final int AAC_PRIMING = 1024;
     static final int AAC_FRAME = 1024;
 
     private Gapless() {

@@ -11,6 +11,7 @@ import java.util.List;
 import dev.vbuf.client.BoundaryCheck;
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.client.SegmentSource;
+import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.TestMedia;
@@ -164,8 +165,10 @@ class GaplessBoundaryTest {
         Assembled ours = assemble(replies, format.equals("aac") ? "aac" : "mp4", 48_000);
         short[] lossless = BoundaryCheck.decode(TestMedia.FFMPEG, input, List.of("-f", "mpegts"), 48_000, 2);
         Path single = work.resolve("single-" + codec + ".aac");
-        ffmpeg(List.of("-f", "mpegts", "-i", input.toString(), "-map", "0:a:0", "-c:a", "aac", "-b:a", "128k",
-                       "-aac_coder", "fast", "-f", "adts", "-y", single.toString()));
+        List<String> once = new ArrayList<>(List.of("-f", "mpegts", "-i", input.toString(), "-map", "0:a:0"));
+        once.addAll(FfmpegCommand.gaplessAacEncoder()); // the same encoder, once over the whole input
+        once.addAll(List.of("-f", "adts", "-y", single.toString()));
+        ffmpeg(once);
         short[] s = BoundaryCheck.decode(TestMedia.FFMPEG, single, List.of(), 48_000, 2);
         short[] singlePass = Arrays.copyOfRange(s, 2 * 1024, s.length); // ADTS keeps the encoder's priming
         report(codec + " -> " + format, ours, lossless, singlePass);
