@@ -243,7 +243,7 @@ final class SegmentSocket implements WsListener, MessageHandler {
             if (audio.isEmpty()) {
                 return null;
             }
-            String carry = meta != null && meta.carry() != null ? meta.carry() : carries.get(audio.get().firstPts());
+            String carry = meta != null && meta.carry() != null ? meta.carry() : keptCarry(audio.get());
             Gapless.Plan plan = Gapless.plan(audio.get(), format, carry, meta != null && meta.isLast());
             carries.put(plan.nextFirstPts(), plan.nextCarry());
             return plan;
@@ -251,6 +251,13 @@ final class SegmentSocket implements WsListener, MessageHandler {
             Logs.log(LOG, Level.WARNING, id, -1, "could not plan the segment's placement: " + e, e);
             return null;
         }
+    }
+
+    /** The carry this session kept for the segment that follows it ({@link Gapless#follows}), or null. */
+    private String keptCarry(Gapless.Audio audio) {
+        return carries.entrySet().stream()
+                .filter(e -> Gapless.follows(e.getKey(), audio.firstPts(), audio.timescale()))
+                .map(java.util.Map.Entry::getValue).reduce((a, b) -> b).orElse(null);
     }
 
     @Override

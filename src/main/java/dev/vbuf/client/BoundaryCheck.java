@@ -46,6 +46,12 @@ public final class BoundaryCheck {
     /** Decodes any audio FFmpeg reads to interleaved s16 at {@code rate} Hz, {@code channels} channels. */
     public static short[] decode(FfmpegBinary ffmpeg, Path file, List<String> inputArgs, int rate, int channels)
             throws IOException, InterruptedException {
+        return samples(decodeBytes(ffmpeg, file, inputArgs, rate, channels));
+    }
+
+    /** As {@link #decode}, the s16le bytes. */
+    public static byte[] decodeBytes(FfmpegBinary ffmpeg, Path file, List<String> inputArgs, int rate, int channels)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin",
                                                    "-loglevel", "error"));
         cmd.addAll(inputArgs);
@@ -55,7 +61,7 @@ public final class BoundaryCheck {
         if (!r.succeeded()) {
             throw new IOException("could not decode " + file + ": " + r.stderrTail());
         }
-        return samples(r.stdout());
+        return r.stdout();
     }
 
     static short[] samples(byte[] s16le) {

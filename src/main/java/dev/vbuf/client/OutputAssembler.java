@@ -10,6 +10,7 @@ import java.util.List;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.core.OutputFormat;
+import dev.vbuf.segment.Gapless;
 
 /**
  * Writes the audio of all segments, in order, as one playable file. ADTS AAC and raw PCM are concatenations by
@@ -76,9 +77,11 @@ final class OutputAssembler {
                 ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                 "-f", "s16le", "-ar", String.valueOf(t.rate()), "-ac", String.valueOf(t.channels()),
                 "-i", raw.toString()));
-        cmd.addAll(format == OutputFormat.WEBM ? List.of("-c:a", "libopus", "-b:a", "64k", "-f", "webm")
-                                               : List.of("-c:a", "aac", "-b:a", "128k", "-f", "mp4", "-movflags",
-                                                         FfmpegCommand.FMP4_MOVFLAGS));
+        cmd.addAll(switch (format) {
+            case WEBM -> List.of("-c:a", "libopus", "-b:a", "64k", "-f", "webm");
+            case AAC -> List.of("-c:a", "aac", "-b:a", "128k", "-f", "adts");
+            default -> List.of("-c:a", "aac", "-b:a", "128k", "-f", "mp4", "-movflags", FfmpegCommand.FMP4_MOVFLAGS);
+        });
         cmd.add(out.toString());
         SegmentSource.run(cmd, "encode the trimmed " + format + " parts into " + out);
     }
@@ -116,7 +119,8 @@ final class OutputAssembler {
 
     /**
      * The summary line of a v1.1 run: the assembled audio against a single-pass decode of the input (pcm: as the
-     * server decodes it; webm: the source audio, with single-pass Opus's own error at the same places for scale).
+     * server decodes it; webm and AAC encoded from MP3 or AC-3: the source audio, with the same encoder's own error
+     * over the whole input at the same places for scale).
      */
     static String measure(OutputFormat format, List<byte[]> parts, List<com.fasterxml.jackson.databind.JsonNode> placed,
                           Path input, FfmpegBinary ffmpeg, Path workDir) throws IOException, InterruptedException {
@@ -130,16 +134,28 @@ final class OutputAssembler {
                 + " (between boundaries %d), length %+d samples%s", boundaries.size(), r.worstOffset(),
                 r.worstBoundaryError(), BoundaryCheck.WINDOW_MS, r.awayMaxError(), r.lengthDiff(),
                 r.identical() ? ", bit-identical" : "");
-        if (format == OutputFormat.WEBM) {
-            Path single = workDir.resolve("single-pass.webm");
-            SegmentSource.run(List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                                      "-y", "-i", input.toString(), "-map", "0:a:0", "-c:a", "libopus", "-b:a", "64k",
-                                      "-ar", "48000", "-f", "webm", single.toString()), "encode " + input + " once");
-            BoundaryCheck.Report once = BoundaryCheck.compare(BoundaryCheck.decode(ffmpeg, single, List.of(), t.rate(),
-                                                                                   t.channels()),
-                                                              source, t.channels(), t.rate(), boundaries);
-            line += String.format(java.util.Locale.ROOT, "; single-pass Opus at the same boundaries: worst %d LSB",
-                                  once.worstBoundaryError());
+        if (format != OutputFormat.PCM) {
+            // the same encoder once over the whole input, at the same places, for scale
+            boolean opus = format == OutputFormat.WEBM;
+            Path single = workDir.resolve(opus ? "single-pass.webm" : "single-pass.aac");
+            List<String> cmd = new ArrayList<>(List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin",
+                                                       "-loglevel", "error", "-y", "-i", input.toString(), "-map",
+                                                       "0:a:0"));
+            if (opus) {
+                cmd.addAll(List.of("-c:a", "libopus", "-b:a", "64k", "-ar", "48000", "-f", "webm"));
+            } else {
+                cmd.addAll(FfmpegCommand.gaplessAacEncoder());
+                cmd.addAll(List.of("-f", "adts"));
+            }
+            cmd.add(single.toString());
+            SegmentSource.run(cmd, "encode " + input + " once");
+            short[] once = BoundaryCheck.decode(ffmpeg, single, List.of(), t.rate(), t.channels());
+            if (!opus) { // ADTS keeps the encoder's priming
+                once = java.util.Arrays.copyOfRange(once, Gapless.AAC_PRIMING * t.channels(), once.length);
+            }
+            BoundaryCheck.Report r1 = BoundaryCheck.compare(once, source, t.channels(), t.rate(), boundaries);
+            line += String.format(java.util.Locale.ROOT, "; single-pass %s at the same boundaries: worst %d LSB",
+                                  opus ? "Opus" : "AAC", r1.worstBoundaryError());
         }
         return line;
     }

@@ -67,8 +67,20 @@ public final class SegmentClient implements AutoCloseable {
 
     /** The server broke protocol v1, closed, or did not answer in time. */
     public static final class ProtocolException extends RuntimeException {
+        private final transient Closed closed;
+
         public ProtocolException(String message) {
+            this(message, null);
+        }
+
+        ProtocolException(String message, Closed closed) {
             super(message);
+            this.closed = closed;
+        }
+
+        /** The close that came instead of a reply, when that is what happened. */
+        public java.util.Optional<Closed> closed() {
+            return java.util.Optional.ofNullable(closed);
         }
     }
 
@@ -166,12 +178,13 @@ public final class SegmentClient implements AutoCloseable {
     public Reply reply(Duration timeout) throws InterruptedException {
         Event e = next(timeout);
         if (!(e instanceof Text t)) {
-            throw new ProtocolException("expected a text message, got " + e);
+            throw new ProtocolException("expected a text message, got " + e, e instanceof Closed c ? c : null);
         }
         if (t.json().path("type").asText().equals("result")) {
             Event b = next(timeout);
             if (!(b instanceof Binary bin)) {
-                throw new ProtocolException("expected the binary message after " + t.json() + ", got " + b);
+                throw new ProtocolException("expected the binary message after " + t.json() + ", got " + b,
+                                            b instanceof Closed c ? c : null);
             }
             return new Reply(t.json(), bin.bytes());
         }

@@ -74,10 +74,15 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--max-retries", defaultValue = "20", description = "Overloaded or rate_limited answers tolerated per segment (default: ${DEFAULT-VALUE})")
     int maxRetries;
 
+    @Option(names = "--max-reconnects", defaultValue = "" + StreamRun.DEFAULT_RECONNECTS,
+            description = "Attempts to reconnect when the server closes with 1001, going away (default: ${DEFAULT-VALUE})")
+    int maxReconnects;
+
     @Override
     public Integer call() throws Exception {
-        if (pipeline < 1 || !(segmentSeconds > 0) || maxRetries < 0) {
-            System.err.println("vbuf stream: --pipeline must be >= 1, --segment-seconds > 0, --max-retries >= 0");
+        if (pipeline < 1 || !(segmentSeconds > 0) || maxRetries < 0 || maxReconnects < 0) {
+            System.err.println("vbuf stream: --pipeline must be >= 1, --segment-seconds > 0, --max-retries >= 0,"
+                               + " --max-reconnects >= 0");
             return 2;
         }
         FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpegPath(), Optional.empty());
@@ -86,7 +91,7 @@ public final class StreamCommand implements Callable<Integer> {
             return 2;
         }
         return stream(inputs, url, Optional.ofNullable(token).filter(t -> !t.isBlank()), format, segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
-                      System.out, protocol.equals("v1.1")).exitCode();
+                      System.out, protocol.equals("v1.1"), maxReconnects).exitCode();
     }
 
     /** The exit code, and the report when the run got that far. */
@@ -107,6 +112,15 @@ public final class StreamCommand implements Callable<Integer> {
                                 SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries,
                                 Path out, FfmpegBinary ffmpeg, PrintStream console, boolean v11)
             throws IOException, InterruptedException {
+        return stream(inputs, url, token, format, segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
+                      console, v11, StreamRun.DEFAULT_RECONNECTS);
+    }
+
+    /** As above; {@code maxReconnects}: attempts to reconnect after the server closes with 1001. */
+    public static Result stream(List<Path> inputs, URI url, Optional<String> token, OutputFormat format, double segmentSeconds,
+                                SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries,
+                                Path out, FfmpegBinary ffmpeg, PrintStream console, boolean v11, int maxReconnects)
+            throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("vbuf-stream");
         try {
             List<SegmentSource.Segment> segments;
@@ -119,7 +133,8 @@ public final class StreamCommand implements Callable<Integer> {
             console.printf(Locale.ROOT, "streaming %d segments to %s as %s%s%n", segments.size(), url, format,
                            realtime ? " in real time" : "");
             StreamRun run = new StreamRun(segments, new StreamRun.Options(url, format, realtime, pipeline,
-                                                                          Duration.ofSeconds(60), maxRetries, token, v11),
+                                                                          Duration.ofSeconds(60), maxRetries, token, v11,
+                                                                          maxReconnects),
                                           console);
             List<StreamRun.Outcome> outcomes;
             try {
@@ -158,12 +173,16 @@ public final class StreamCommand implements Callable<Integer> {
                 }
                 outputAudio = probe.probe(out, OutputAssembler.probeArgs(format)).durationSec();
                 if (placed.size() == parts.size() && parts.size() == segments.size() && inputs.size() == 1
-                    && (format == OutputFormat.PCM || format == OutputFormat.WEBM)) {
+                    && (format == OutputFormat.PCM || OutputAssembler.trimmed(placed))) {
                     boundaryLine = OutputAssembler.measure(format, parts, placed, inputs.get(0), ffmpeg, work);
                 }
             }
             StreamReport report = StreamReport.of(segments, outcomes, wall, boundaries, inputAudio, outputAudio);
             report.print(console);
+            if (run.reconnects() > 0) {
+                console.println("reconnected " + run.reconnects() + " time(s) after the server closed with 1001;"
+                                + " every segment answered once");
+            }
             if (boundaryLine != null) {
                 console.println(boundaryLine);
             }

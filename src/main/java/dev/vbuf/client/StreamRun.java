@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.DelayQueue;
 import java.util.concurrent.Delayed;
@@ -15,6 +16,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.vbuf.api.Protocol;
 import dev.vbuf.core.OutputFormat;
 import dev.vbuf.core.ErrorCode;
 
@@ -22,7 +24,9 @@ import dev.vbuf.core.ErrorCode;
  * Streams segments over one WebSocket the way a player does (protocol v1): up to {@code pipeline} segments in flight,
  * optionally paced at the media's own rate. An {@code overloaded} or {@code rate_limited} answer pauses all sending for
  * its {@code retryAfterMs}, after which that segment goes first; every other error is reported and not retried.
- * Collects each segment's audio by its index, whatever order attempts took.
+ * When the server closes the session with 1001 (going away: a drain), it connects again to the same URL (backing
+ * off, a bounded number of times) and sends the segments not yet answered, the first with the carry of the answer
+ * before it (v1.1). Collects each segment's audio by its index, whatever order attempts and connections took.
  */
 public final class StreamRun {
     /** Answers that mean "send it again after retryAfterMs". */
@@ -39,14 +43,21 @@ public final class StreamRun {
      * @param token        access token, sent as {@code Authorization: Bearer}, when the server requires one
      * @param v11          offer protocol v1.1 (segment messages with ids; placed replies); v1 if the server
      *                     does not select it
+     * @param maxReconnects attempts to reconnect when the server closes the session with 1001 (going away)
      */
     public record Options(URI url, OutputFormat format, boolean realtime, int pipeline, Duration replyTimeout,
-                          int maxRetries, Optional<String> token, boolean v11) {
+                          int maxRetries, Optional<String> token, boolean v11, int maxReconnects) {
         public Options(URI url, OutputFormat format, boolean realtime, int pipeline, Duration replyTimeout,
                        int maxRetries, Optional<String> token) {
-            this(url, format, realtime, pipeline, replyTimeout, maxRetries, token, false);
+            this(url, format, realtime, pipeline, replyTimeout, maxRetries, token, false, DEFAULT_RECONNECTS);
         }
     }
+
+    /** Attempts to reconnect after a 1001 (and reconnections in a row without an answer) before giving up. */
+    public static final int DEFAULT_RECONNECTS = 8;
+    /** Back-off before the first attempt to reconnect, doubling up to the maximum. */
+    static final long FIRST_BACKOFF_MS = 250;
+    static final long MAX_BACKOFF_MS = 5_000;
 
     /** What happened to one segment, finally; {@code reply} is the result's JSON (its v1.1 placement). */
     public record Outcome(int index, byte[] audio, long audioMs, String errorCode, String errorMessage, int retries,
@@ -71,9 +82,11 @@ public final class StreamRun {
     private final PrintStream progress;
     private final Outcome[] outcomes;
     private final int[] retries;
-    private final Map<Long, Attempt> inFlight = new ConcurrentHashMap<>();
+    /** The carry of each segment's result (v1.1), for the segment after it when that goes to a new connection. */
+    private final String[] carries;
     private final DelayQueue<Job> queue = new DelayQueue<>();
-    private final Semaphore slots;
+    private int done;
+    private int reconnects;
     /** No segment is sent before this {@link System#nanoTime()}: the server asked us to back off until then. */
     private final AtomicLong holdUntilNanos = new AtomicLong(System.nanoTime());
     private final AtomicLong sent = new AtomicLong();
@@ -106,27 +119,94 @@ public final class StreamRun {
         this.progress = progress;
         this.outcomes = new Outcome[segments.size()];
         this.retries = new int[segments.size()];
-        this.slots = new Semaphore(options.pipeline());
+        this.carries = new String[segments.size()];
     }
 
     /** Runs to the end: every segment answered with audio or a final error, or the connection broke. */
     public List<Outcome> run() throws StreamException, InterruptedException {
         URI uri = URI.create(options.url() + (options.url().getQuery() == null ? "?" : "&") + "format="
                              + options.format().wireName());
-        SegmentClient client;
+        SegmentClient client = connect(uri);
+        startNanos = System.nanoTime();
+        for (SegmentSource.Segment s : segments) {
+            queue.add(new Job(s.index(), dueNanos(s.index())));
+        }
+        int failed = 0; // reconnections in a row that got no answer
+        while (true) {
+            int before = done;
+            try {
+                serve(client, reconnects > 0);
+                return List.of(outcomes);
+            } catch (GoneAway e) {
+                failed = done > before ? 0 : failed + 1;
+                if (failed > options.maxReconnects()) {
+                    throw new StreamException(broke(e.getMessage() + "; " + failed + " reconnections in a row"
+                                                    + " brought no answer"), null);
+                }
+                reconnects++;
+                say("the server closed the session (" + e.getMessage() + "); reconnecting to resume at segment "
+                    + queue.stream().mapToInt(Job::index).min().orElse(-1));
+                client = reconnect(uri, e.getMessage());
+            }
+        }
+    }
+
+    /** How many times the stream resumed on a new connection after the server closed with 1001. */
+    public int reconnects() {
+        return reconnects;
+    }
+
+    /** The server closed the session with 1001 (going away: a drain, a session limit); the stream can resume. */
+    private static final class GoneAway extends Exception {
+        GoneAway(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private SegmentClient connect(URI uri) throws StreamException {
         try {
-            client = SegmentClient.connect(uri, options.token()
+            return SegmentClient.connect(uri, options.token()
                     .map(t -> Map.of("Authorization", "Bearer " + t)).orElse(Map.of()),
                     options.v11() ? List.of(SUBPROTOCOL_V11) : List.of());
         } catch (RuntimeException e) {
             throw new StreamException("cannot connect to " + uri + ": " + rootMessage(e), e);
         }
-        startNanos = System.nanoTime();
-        for (SegmentSource.Segment s : segments) {
-            queue.add(new Job(s.index(), dueNanos(s.index())));
+    }
+
+    /** Connects again after a 1001, backing off between attempts (the draining instance may refuse at first). */
+    private SegmentClient reconnect(URI uri, String why) throws StreamException, InterruptedException {
+        for (int attempt = 0; ; attempt++) {
+            Thread.sleep(Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(attempt, 10)));
+            try {
+                return connect(uri);
+            } catch (StreamException e) {
+                if (attempt + 1 >= options.maxReconnects()) {
+                    throw new StreamException(broke(why + "; " + (attempt + 1) + " attempts to reconnect failed, the"
+                                                    + " last: " + e.getMessage()), e);
+                }
+            }
         }
+    }
+
+    private String broke(String why) {
+        return "the connection broke after " + done + " of " + segments.size() + " segments were answered: " + why;
+    }
+
+    /**
+     * One connection: sends what is queued and collects answers until every segment has its final outcome (returns),
+     * the server closes with 1001 (the segments it did not answer are queued again; throws {@link GoneAway}), or the
+     * connection fails otherwise.
+     *
+     * @param resumed a reconnection: a segment whose predecessor was answered on an earlier connection is sent with
+     *                that answer's carry (this server has not seen it)
+     */
+    private void serve(SegmentClient connection, boolean resumed)
+            throws StreamException, GoneAway, InterruptedException {
+        Map<Long, Attempt> inFlight = new ConcurrentHashMap<>();
+        Set<Integer> sentHere = ConcurrentHashMap.newKeySet();
+        Semaphore slots = new Semaphore(options.pipeline());
         long[] seq = {0};
-        boolean v11 = SUBPROTOCOL_V11.equals(client.subprotocol());
+        boolean v11 = SUBPROTOCOL_V11.equals(connection.subprotocol());
         int lastIndex = segments.size() - 1;
         Throwable[] sendFailure = {null};
         Thread sender = Thread.ofVirtual().name("vbuf-stream-send").start(() -> {
@@ -135,38 +215,55 @@ public final class StreamRun {
                     slots.acquire();
                     awaitHold();
                     Job job = queue.take();
-                    awaitHold(); // a back-off may have come in while this job was due
-                    byte[] bytes = segments.get(job.index()).bytes();
-                    inFlight.put(seq[0]++, new Attempt(job.index(), System.nanoTime()));
+                    try {
+                        awaitHold(); // a back-off may have come in while this job was due
+                    } catch (InterruptedException e) {
+                        queue.add(job); // not sent: the next connection sends it
+                        throw e;
+                    }
+                    int i = job.index();
+                    byte[] bytes = segments.get(i).bytes();
+                    inFlight.put(seq[0]++, new Attempt(i, System.nanoTime()));
+                    sentHere.add(i);
                     if (v11) {
-                        // the server keeps each segment's carry for the next one in this session
-                        var m = JSON.createObjectNode().put("type", "segment").put("id", String.valueOf(job.index()));
-                        if (job.index() == lastIndex) {
+                        // the server keeps each segment's carry for the next one in this session; after a
+                        // reconnection the first segments bring the carry of the answer they follow
+                        var m = JSON.createObjectNode().put("type", "segment").put("id", String.valueOf(i));
+                        if (resumed && i > 0 && !sentHere.contains(i - 1) && carries[i - 1] != null) {
+                            m.put("carry", carries[i - 1]);
+                        }
+                        if (i == lastIndex) {
                             m.put("last", true);
                         }
-                        client.sendText(m.toString());
+                        connection.sendText(m.toString());
                     }
-                    client.send(bytes);
+                    connection.send(bytes);
                     sent.incrementAndGet();
                 }
             } catch (InterruptedException e) {
                 // done
             } catch (IOException | RuntimeException e) {
                 sendFailure[0] = e;
-                client.abort(); // wakes the receiver with a closed connection
+                connection.abort(); // wakes the receiver with a closed connection
             }
         });
-        try (client) {
-            int done = 0;
+        try (connection) {
             while (done < segments.size()) {
                 SegmentClient.Reply reply;
                 try {
-                    reply = client.reply(options.replyTimeout());
+                    reply = connection.reply(options.replyTimeout());
                 } catch (SegmentClient.ProtocolException e) {
+                    if (e.closed().filter(c -> c.code() == Protocol.CLOSE_GOING_AWAY).isPresent()) {
+                        sender.interrupt();
+                        sender.join(5_000);
+                        for (Attempt a : inFlight.values()) {
+                            queue.add(new Job(a.index(), dueNanos(a.index())));
+                        }
+                        throw new GoneAway("1001 " + e.closed().get().reason());
+                    }
                     String why = sendFailure[0] != null ? "sending failed: " + rootMessage(sendFailure[0])
                                                          : e.getMessage();
-                    throw new StreamException("the connection broke after " + done + " of " + segments.size()
-                                              + " segments were answered: " + why, e);
+                    throw new StreamException(broke(why), e);
                 }
                 Attempt attempt = inFlight.remove(reply.seq());
                 if (attempt == null) {
@@ -179,10 +276,14 @@ public final class StreamRun {
                     throw new StreamException("the answer to seq " + reply.seq() + " carries id "
                                               + reply.json().path("id") + ", expected " + i, null);
                 }
+                if (outcomes[i] != null) {
+                    throw new StreamException("segment " + i + " was answered twice", null);
+                }
                 long latencyMs = (System.nanoTime() - attempt.sentNanos()) / 1_000_000;
                 if (reply.type().equals("result")) {
                     outcomes[i] = new Outcome(i, reply.audio(), reply.json().path("audioMs").asLong(), null, null,
                                               retries[i], latencyMs, reply.json());
+                    carries[i] = reply.json().path("carry").asText(null);
                     done++;
                 } else if (RETRIED.contains(reply.code()) && retries[i] < options.maxRetries()) {
                     retries[i]++;
@@ -202,7 +303,6 @@ public final class StreamRun {
             sender.join(5_000);
             endProgress();
         }
-        return List.of(outcomes);
     }
 
     private long dueNanos(int index) {
@@ -233,6 +333,14 @@ public final class StreamRun {
         }
         lastShown = done;
         progress.flush();
+    }
+
+    private void say(String line) {
+        if (progress != null) {
+            endProgress();
+            progress.println(line);
+            progress.flush();
+        }
     }
 
     private void endProgress() {

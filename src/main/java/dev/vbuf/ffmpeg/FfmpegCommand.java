@@ -20,6 +20,12 @@ public final class FfmpegCommand {
     static final String OPUS_BITRATE = "64k";
     static final String AAC_BITRATE = "128k";
     /**
+     * The AAC coder of protocol v1.1's encodes: the default ({@code twoloop}) carries rate-control state for seconds,
+     * so an encode that starts at a segment stays about twice a single-pass encode's error for its first seconds;
+     * {@code fast}'s error depends on what it has just read only (after 70 ms it is the single-pass encode's).
+     */
+    static final String AAC_GAPLESS_CODER = "fast";
+    /**
      * The channel layouts libopus encodes (mapping families 0 and 1). Others, such as broadcast 5.1(side) or 2.1, are
      * remixed to the nearest of these by FFmpeg's format negotiation instead of failing the encoder.
      */
@@ -134,7 +140,7 @@ public final class FfmpegCommand {
                 if (inputAudioIsAac) {
                     out.setAudioCodec("copy");
                 } else {
-                    out.setAudioCodec("aac").addExtraArgs("-b:a", AAC_BITRATE);
+                    encodeAac(out, keepTimestamps);
                 }
             }
             case FMP4 -> {
@@ -144,7 +150,7 @@ public final class FfmpegCommand {
                         out.addExtraArgs("-bsf:a", "aac_adtstoasc");
                     }
                 } else {
-                    out.setAudioCodec("aac").addExtraArgs("-b:a", AAC_BITRATE);
+                    encodeAac(out, keepTimestamps);
                 }
                 // delay_moov: with ADTS input the AudioSpecificConfig is only known from the first packet; without it
                 // the moov would carry none, which FFmpeg tolerates but Media Source Extensions do not.
@@ -156,7 +162,7 @@ public final class FfmpegCommand {
                     .addExtraArgs("-ar", String.valueOf(OutputFormat.PCM_SAMPLE_RATE),
                                   "-ac", String.valueOf(OutputFormat.PCM_CHANNELS));
         }
-        if (firstFilter != null && format == OutputFormat.PCM) {
+        if (firstFilter != null && format != OutputFormat.WEBM) {
             out.addExtraArgs("-af", firstFilter);
         }
         out.done();
@@ -164,6 +170,18 @@ public final class FfmpegCommand {
         args.add(ffmpeg);
         args.addAll(builder.build());
         return List.copyOf(args);
+    }
+
+    private static void encodeAac(FFmpegOutputBuilder out, boolean gapless) {
+        out.setAudioCodec("aac").addExtraArgs("-b:a", AAC_BITRATE);
+        if (gapless) {
+            out.addExtraArgs("-aac_coder", AAC_GAPLESS_CODER);
+        }
+    }
+
+    /** The output options of protocol v1.1's AAC encode, for an encode of a whole input to compare it with. */
+    public static List<String> gaplessAacEncoder() {
+        return List.of("-c:a", "aac", "-b:a", AAC_BITRATE, "-aac_coder", AAC_GAPLESS_CODER);
     }
 
     private static String withFirst(String first, String filters) {

@@ -52,15 +52,18 @@ public final class FfmpegProcess {
     /** As {@link #run(List, byte[], Duration, int, Set)}, with the first {@code length} bytes of {@code input}. */
     public static Result run(List<String> command, byte[] input, int length, Duration deadline, int maxOutputBytes,
                              Set<Process> live) throws IOException, InterruptedException {
-        return run(command, new byte[0], input, length, deadline, maxOutputBytes, live);
+        return run(command, new byte[0], 0, input, length, deadline, maxOutputBytes, live);
     }
 
-    /** As {@link #run(List, byte[], int, Duration, int, Set)}, with {@code prefix} written to stdin first. */
-    public static Result run(List<String> command, byte[] prefix, byte[] input, int length, Duration deadline,
+    /**
+     * As {@link #run(List, byte[], int, Duration, int, Set)}, with {@code insert} written to stdin after the first
+     * {@code at} bytes of the input (0: in front).
+     */
+    public static Result run(List<String> command, byte[] insert, int at, byte[] input, int length, Duration deadline,
                              int maxOutputBytes, Set<Process> live) throws IOException, InterruptedException {
         ProgressLines progress = new ProgressLines();
         ProcessRunner.Result r = ProcessRunner.of(command)
-                .stdinPrefix(prefix)
+                .stdinInsert(insert, at)
                 .stdin(input, length)
                 .deadline(deadline)
                 .maxStdoutBytes(maxOutputBytes)

@@ -134,6 +134,20 @@ public final class Mp4Boxes {
         return new Box(type, off, header, size);
     }
 
+    /** A box of {@code type} whose body is {@code parts} one after another (the inverse of {@link #read}). */
+    public static byte[] box(String type, byte[]... parts) {
+        int size = 8;
+        for (byte[] p : parts) {
+            size += p.length;
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(size).putInt(size)
+                .put(type.getBytes(StandardCharsets.ISO_8859_1));
+        for (byte[] p : parts) {
+            b.put(p);
+        }
+        return b.array();
+    }
+
     /** Unsigned 32-bit big-endian integer at {@code off}. */
     public static long u32(byte[] d, int off) {
         return ((long) (d[off] & 0xFF) << 24) | ((d[off + 1] & 0xFF) << 16) | ((d[off + 2] & 0xFF) << 8)

@@ -7,9 +7,10 @@ import java.util.Optional;
 
 /**
  * The first audio stream of an MPEG-TS segment, read in Java (nothing is decoded): its PID and stream type, the PAT
- * and PMT packets that announce it, and its PES packets with their presentation times. For AAC (ADTS), the frames
- * inside each PES. Also the inverse: TS packets that carry given audio frames on that PID, to put in front of a
- * segment (the pre-roll of protocol v1.1 reaches FFmpeg on the same stdin pipe, through the same forced demuxer).
+ * and PMT packets that announce it, and its PES packets with their presentation times; for AAC (ADTS), MPEG audio
+ * and AC-3, the frames inside each PES ({@link AudioFrames}). Also the inverse: TS packets that carry given audio
+ * frames on that PID, to put in front of a segment (the pre-roll of protocol v1.1 reaches FFmpeg on the same stdin
+ * pipe, through the same forced demuxer).
  * <p>
  * Untrusted input: every offset is bounds-checked, and anything unexpected gives {@link Optional#empty()}.
  */
@@ -19,7 +20,7 @@ public final class TsAudio {
     public static final int TIMESCALE = 90_000;
     /** Stream type of ADTS AAC in a PMT. */
     public static final int STREAM_TYPE_ADTS = 0x0F;
-    private static final int MAX_ADTS_FRAMES = 100_000;
+    private static final int MAX_FRAMES = 100_000;
 
     private TsAudio() {
     }
@@ -28,43 +29,28 @@ public final class TsAudio {
     public record Pes(long pts, byte[] payload) {
     }
 
-    /** One ADTS frame and the presentation time it starts at (90 kHz). */
+    /** One audio frame (ADTS, MPEG audio or AC-3) and the presentation time it starts at (90 kHz). */
     public record Frame(long pts, byte[] bytes) {
     }
 
     /**
      * @param pid        the audio PID
      * @param streamType its stream type (0x0F ADTS AAC, 0x03/0x04 MPEG audio, 0x81 AC-3, ...)
+     * @param streamId   the PES stream id of its first PES (0xC0 for MPEG audio streams, 0xBD for private ones)
      * @param pat        the first PAT packet (188 bytes)
      * @param pmt        the first PMT packet (188 bytes)
      * @param pes        the PES packets of the audio stream that carry a PTS, in order
      */
-    public record Track(int pid, int streamType, byte[] pat, byte[] pmt, List<Pes> pes) {
+    public record Track(int pid, int streamType, int streamId, byte[] pat, byte[] pmt, List<Pes> pes) {
         public boolean isAdts() {
             return streamType == STREAM_TYPE_ADTS;
         }
-    }
 
-    /** The configuration in an ADTS header that must not change between frames of one stream. */
-    public record AdtsConfig(int profile, int sampleRateIndex, int channelConfig) {
-        private static final int[] RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000,
-                                            11025, 8000, 7350};
-
-        public int sampleRate() {
-            return sampleRateIndex < RATES.length ? RATES[sampleRateIndex] : 0;
-        }
-
-        static Optional<AdtsConfig> of(byte[] f) {
-            if (f.length < 7 || (f[0] & 0xFF) != 0xFF || (f[1] & 0xF6) != 0xF0) {
-                return Optional.empty();
-            }
-            AdtsConfig c = new AdtsConfig((f[2] >> 6) & 3, (f[2] >> 2) & 0xF, ((f[2] & 1) << 2) | ((f[3] >> 6) & 3));
-            return c.sampleRate() > 0 ? Optional.of(c) : Optional.empty();
+        /** The codec whose frames {@link #frames} reads, or empty (E-AC-3, ...). */
+        public Optional<AudioFrames.Codec> codec() {
+            return AudioFrames.Codec.ofStreamType(streamType);
         }
     }
-
-    /** Samples per AAC-LC frame. */
-    public static final int AAC_FRAME_SAMPLES = 1024;
 
     /** The first audio stream of a TS segment, or empty when there is none or the bytes are not sound TS. */
     public static Optional<Track> read(byte[] d, int length) {
@@ -74,6 +60,7 @@ public final class TsAudio {
         int pmtPid = -1;
         int audioPid = -1;
         int streamType = -1;
+        int streamId = -1;
         byte[] pat = null;
         byte[] pmt = null;
         List<Pes> pes = new ArrayList<>();
@@ -152,6 +139,9 @@ public final class TsAudio {
                     continue;
                 }
                 currentPts = pts(d, off + 9);
+                if (streamId < 0) {
+                    streamId = d[off + 3] & 0xFF;
+                }
                 current = new ByteArrayOutputStream();
                 current.write(d, payload, end - payload);
             } else if (current != null) {
@@ -162,7 +152,7 @@ public final class TsAudio {
         if (audioPid < 0 || pes.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new Track(audioPid, streamType, pat, pmt, List.copyOf(pes)));
+        return Optional.of(new Track(audioPid, streamType, streamId, pat, pmt, List.copyOf(pes)));
     }
 
     private static void addPes(List<Pes> pes, ByteArrayOutputStream payload, long pts) {
@@ -184,45 +174,35 @@ public final class TsAudio {
     }
 
     /**
-     * The ADTS frames of an AAC track, each with its presentation time (a PES's PTS for its first frame, then one
-     * frame's duration per frame), or empty when a payload is not a whole number of ADTS frames of one configuration.
+     * The frames of a track (ADTS, MPEG audio or AC-3), each with its presentation time (a PES's PTS for its first
+     * frame, then one frame's duration per frame), or empty when the codec is not one of these or a payload is not a
+     * whole number of frames of one configuration.
      */
-    public static Optional<List<Frame>> adtsFrames(Track track) {
-        if (!track.isAdts()) {
+    public static Optional<List<Frame>> frames(Track track) {
+        Optional<AudioFrames.Codec> codec = track.codec();
+        if (codec.isEmpty()) {
             return Optional.empty();
         }
         List<Frame> frames = new ArrayList<>();
-        AdtsConfig config = null;
+        AudioFrames.Config config = null;
         for (Pes p : track.pes()) {
-            byte[] b = p.payload();
-            int i = 0;
+            Optional<List<byte[]>> split = AudioFrames.split(codec.get(), p.payload(), config);
+            if (split.isEmpty() || frames.size() + split.get().size() > MAX_FRAMES) {
+                return Optional.empty();
+            }
             int n = 0;
-            while (i < b.length) {
-                if (i + 7 > b.length) {
-                    return Optional.empty();
-                }
-                int len = ((b[i + 3] & 3) << 11) | ((b[i + 4] & 0xFF) << 3) | ((b[i + 5] & 0xFF) >> 5);
-                if (len < 7 || i + len > b.length || frames.size() >= MAX_ADTS_FRAMES) {
-                    return Optional.empty();
-                }
-                byte[] f = java.util.Arrays.copyOfRange(b, i, i + len);
-                Optional<AdtsConfig> c = AdtsConfig.of(f);
-                if (c.isEmpty() || (config != null && !config.equals(c.get())) || (f[6] & 3) != 0) {
-                    return Optional.empty(); // a different stream, or several raw blocks per frame
-                }
-                config = c.get();
-                long pts = p.pts() + Math.round((double) n * AAC_FRAME_SAMPLES * TIMESCALE / config.sampleRate());
-                frames.add(new Frame(pts, f));
-                i += len;
-                n++;
+            for (byte[] f : split.get()) {
+                config = AudioFrames.header(codec.get(), f, 0, f.length).orElseThrow().config();
+                frames.add(new Frame(p.pts() + Math.round((double) n++ * config.samplesPerFrame() * TIMESCALE
+                                                          / config.sampleRate()), f));
             }
         }
         return frames.isEmpty() ? Optional.empty() : Optional.of(frames);
     }
 
-    /** The configuration of ADTS frames (all frames of one track share it). */
-    public static Optional<AdtsConfig> config(byte[] adtsFrame) {
-        return AdtsConfig.of(adtsFrame);
+    /** The configuration of the frame {@code frame} of a stream of {@code codec}, or empty when it is not one. */
+    public static Optional<AudioFrames.Config> config(AudioFrames.Codec codec, byte[] frame) {
+        return AudioFrames.header(codec, frame, 0, frame.length).map(AudioFrames.Header::config);
     }
 
     /**
@@ -236,7 +216,7 @@ public final class TsAudio {
         out.writeBytes(track.pmt());
         byte[] header = new byte[14];
         header[2] = 1;
-        header[3] = (byte) 0xC0; // audio stream 0
+        header[3] = (byte) (track.streamId() >= 0 ? track.streamId() : 0xC0); // as the segment's own PES
         int pesLen = 8 + payload.length;
         if (pesLen <= 0xFFFF) {
             header[4] = (byte) (pesLen >> 8);

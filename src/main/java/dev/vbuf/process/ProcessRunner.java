@@ -43,7 +43,8 @@ public final class ProcessRunner {
     }
 
     private final List<String> command;
-    private byte[] stdinPrefix = new byte[0];
+    private byte[] stdinInsert = new byte[0];
+    private int stdinInsertAt;
     private byte[] stdin;
     private int stdinLength;
     private Duration deadline = Duration.ofMinutes(1);
@@ -103,9 +104,13 @@ public final class ProcessRunner {
         return stdin(input, input.length);
     }
 
-    /** Bytes written to stdin before {@link #stdin(byte[], int)}'s (a pre-roll in front of a pooled buffer). */
-    public ProcessRunner stdinPrefix(byte[] prefix) {
-        this.stdinPrefix = Objects.requireNonNull(prefix);
+    /**
+     * Bytes written to stdin in the middle of {@link #stdin(byte[], int)}'s, after its first {@code at} (a pre-roll in
+     * front of, or inside, a pooled buffer); {@code at} is clamped to the input's length.
+     */
+    public ProcessRunner stdinInsert(byte[] bytes, int at) {
+        this.stdinInsert = Objects.requireNonNull(bytes);
+        this.stdinInsertAt = Math.max(0, at);
         return this;
     }
 
@@ -169,13 +174,15 @@ public final class ProcessRunner {
         try {
             Thread writer = null;
             if (stdin != null) {
-                byte[] prefix = stdinPrefix;
+                byte[] insert = stdinInsert;
                 byte[] input = stdin;
                 int inputLength = stdinLength;
+                int at = Math.min(stdinInsertAt, inputLength);
                 writer = pump("proc-stdin-" + process.pid(), () -> {
                     try (OutputStream in = process.getOutputStream()) {
-                        in.write(prefix);
-                        in.write(input, 0, inputLength);
+                        in.write(input, 0, at);
+                        in.write(insert);
+                        in.write(input, at, inputLength - at);
                     } catch (IOException ignored) {
                         // the child stopped reading (it failed, or has all it needs); its exit status tells the story
                     }

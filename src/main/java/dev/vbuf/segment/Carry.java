@@ -6,6 +6,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 
+import dev.vbuf.media.AudioFrames;
+import dev.vbuf.media.Fmp4Audio;
 import dev.vbuf.media.TsAudio;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
@@ -20,20 +22,26 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * with; anything wrong makes the segment start cold, with the reason in the reply.
  *
  * @param v         format version ({@link #VERSION})
- * @param codec     {@code adts} (AAC-LC in ADTS frames)
- * @param origin    PTS (90 kHz) of the first audio sample of the stream the carry belongs to; sample positions are
- *                  counted from it, so every instance cuts at the same samples
+ * @param codec     the frames' codec: {@code adts} (AAC-LC in ADTS frames), {@code mpa} (MPEG audio: MP2, MP3) or
+ *                  {@code ac3}
+ * @param timescale units of the times below per second: 90 000 for MPEG-TS PTS, the track's timescale for fMP4
+ * @param origin    presentation time of the first audio sample of the stream the carry belongs to; sample positions
+ *                  are counted from it, so every instance cuts at the same samples
  * @param firstPts  PTS of the first carried frame
  * @param endPts    PTS right after the last carried frame: where the next segment's audio must start
  * @param frames    the frames, base64
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record Carry(int v, String codec, long origin, long firstPts, long endPts, String frames) {
-    public static final int VERSION = 1;
-    /** Frames carried: two are enough for a bit-exact AAC decode, the others give an encoder a warm-up. */
+public record Carry(int v, String codec, int timescale, long origin, long firstPts, long endPts, String frames) {
+    public static final int VERSION = 2;
+    /**
+     * AAC frames carried: two are enough for a bit-exact AAC decode, the others give an encoder a warm-up. MPEG audio
+     * and AC-3 carry more ({@link #frames(AudioFrames.Codec)}): AAC encoded from them wants 140 ms decoded in front of
+     * a segment, and an MP3 decoder's first frames after a cut lack their bit reservoir and decode to silence.
+     */
     public static final int FRAMES = 4;
-    /** Longest carry string accepted. */
-    public static final int MAX_CHARS = 8192;
+    /** Longest carry string accepted (five AC-3 frames at 640 kbit/s, base64 twice, fit). */
+    public static final int MAX_CHARS = 32_768;
     private static final long MAX_PTS = (1L << 33) - 1;
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -46,12 +54,25 @@ public record Carry(int v, String codec, long origin, long firstPts, long endPts
         }
     }
 
-    /** The carry for the segment after one whose ADTS frames are {@code frames}. */
-    static Carry after(long origin, List<TsAudio.Frame> frames, long endPts) {
-        List<TsAudio.Frame> last = frames.subList(Math.max(0, frames.size() - FRAMES), frames.size());
+    /** Frames carried for a codec. */
+    static int frames(AudioFrames.Codec codec) {
+        return switch (codec) {
+            case ADTS -> FRAMES;
+            case MPEG_AUDIO -> 8;
+            case AC3 -> 5;
+        };
+    }
+
+    /**
+     * The carry for the segment after one whose frames (of {@code codec}) are {@code frames}, their times moved by
+     * {@code delta} onto the stream's timeline.
+     */
+    static Carry after(AudioFrames.Codec codec, int timescale, long origin, List<TsAudio.Frame> frames, long delta,
+                       long endPts) {
+        List<TsAudio.Frame> last = frames.subList(Math.max(0, frames.size() - frames(codec)), frames.size());
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         last.forEach(f -> b.writeBytes(f.bytes()));
-        return new Carry(VERSION, "adts", origin, last.get(0).pts(), endPts,
+        return new Carry(VERSION, codec.id(), timescale, origin, last.get(0).pts() + delta, endPts,
                          Base64.getEncoder().encodeToString(b.toByteArray()));
     }
 
@@ -77,62 +98,61 @@ public record Carry(int v, String codec, long origin, long firstPts, long endPts
         if (c.v != VERSION) {
             throw new Rejected("carry version " + c.v + " is not supported (this server reads " + VERSION + ")");
         }
-        if (!"adts".equals(c.codec) || c.frames == null || !inRange(c.origin) || !inRange(c.firstPts)
-            || !inRange(c.endPts) || c.origin > c.firstPts || c.firstPts >= c.endPts) {
+        if (c.codec == null || AudioFrames.Codec.byId(c.codec).isEmpty() || c.frames == null || c.timescale <= 0
+            || c.timescale > 1_000_000 || !c.inRange(c.origin) || !c.inRange(c.firstPts) || !c.inRange(c.endPts)
+            || c.origin > c.firstPts || c.firstPts >= c.endPts) {
             throw new Rejected("carry fields are out of range");
         }
         return c;
     }
 
-    private static boolean inRange(long pts) {
-        return pts >= 0 && pts <= MAX_PTS;
+    private boolean inRange(long pts) {
+        return pts >= 0 && pts <= (timescale == TsAudio.TIMESCALE ? MAX_PTS : Fmp4Audio.MAX_TIME);
     }
 
     /**
-     * The carried frames, checked against the segment that follows: whole ADTS frames of the same configuration, at
-     * most {@link #FRAMES}, ending where the segment's audio begins.
+     * The carried frames, checked against the segment that follows: whole frames of its codec and configuration, at
+     * most {@link #frames(AudioFrames.Codec)}, ending where the segment's audio begins.
+     *
+     * @param timescale       the unit of the segment's times
+     * @return the frames, to put in front
      */
-    byte[] framesFor(TsAudio.AdtsConfig config, long segmentFirstPts) throws Rejected {
-        byte[] b;
-        try {
-            b = Base64.getDecoder().decode(frames);
-        } catch (IllegalArgumentException e) {
-            throw new Rejected("carry frames are not base64");
+    List<byte[]> framesFor(AudioFrames.Config config, int timescale, long segmentFirstPts) throws Rejected {
+        if (timescale != this.timescale) {
+            throw new Rejected("carry times are in 1/" + this.timescale + " s, this segment's in 1/" + timescale
+                               + " s (another stream)");
         }
-        int count = 0;
-        for (int i = 0; i < b.length; count++) {
-            if (i + 7 > b.length) {
-                throw new Rejected("carry frames are not whole ADTS frames");
-            }
-            int len = ((b[i + 3] & 3) << 11) | ((b[i + 4] & 0xFF) << 3) | ((b[i + 5] & 0xFF) >> 5);
-            Optional<TsAudio.AdtsConfig> c = TsAudio.config(java.util.Arrays.copyOfRange(b, i, Math.min(b.length, i + 7)));
-            if (len < 7 || i + len > b.length || c.isEmpty() || count >= FRAMES) {
-                throw new Rejected("carry frames are not whole ADTS frames");
-            }
-            if (!c.get().equals(config)) {
-                throw new Rejected("carry audio configuration differs from the segment's");
-            }
-            i += len;
+        if (!config.codec().id().equals(codec)) {
+            throw new Rejected("carry codec " + codec + " differs from the segment's (" + config.codec().id() + ")");
         }
-        if (count == 0) {
-            throw new Rejected("carry holds no frames");
+        byte[] b = bytes();
+        Optional<List<byte[]>> split = AudioFrames.split(config.codec(), b, null);
+        if (split.isEmpty()) {
+            throw new Rejected("carry frames are not whole " + codec + " frames of one stream");
         }
-        long frameTicks = Math.round((double) TsAudio.AAC_FRAME_SAMPLES * TsAudio.TIMESCALE / config.sampleRate());
+        int count = split.get().size();
+        if (count == 0 || count > frames(config.codec())) {
+            throw new Rejected("carry holds " + count + " frames (1 to " + frames(config.codec()) + " are accepted)");
+        }
+        if (!TsAudio.config(config.codec(), split.get().get(0)).orElseThrow().equals(config)) {
+            throw new Rejected("carry audio configuration differs from the segment's");
+        }
+        long frameTicks = Math.round((double) config.samplesPerFrame() * timescale / config.sampleRate());
         if (Math.abs(firstPts + count * frameTicks - endPts) > count) {
             throw new Rejected("carry timestamps do not match its frames");
         }
-        if (Math.abs(endPts - segmentFirstPts) > 2) {
+        if (!Gapless.follows(endPts, segmentFirstPts, timescale)) {
             throw new Rejected("carry ends at PTS " + endPts + ", this segment's audio starts at " + segmentFirstPts
                                + " (not the next segment: a seek, a gap or a lost reply)");
         }
-        return b;
+        return split.get();
     }
 
-    int frameCount(byte[] framesBytes) {
-        int count = 0;
-        for (int i = 0; i < framesBytes.length; count++) {
-            i += ((framesBytes[i + 3] & 3) << 11) | ((framesBytes[i + 4] & 0xFF) << 3) | ((framesBytes[i + 5] & 0xFF) >> 5);
+    private byte[] bytes() throws Rejected {
+        try {
+            return Base64.getDecoder().decode(frames);
+        } catch (IllegalArgumentException e) {
+            throw new Rejected("carry frames are not base64");
         }
-        return count;
     }
 }

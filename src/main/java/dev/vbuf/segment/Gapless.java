@@ -5,15 +5,17 @@ import java.math.MathContext;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.function.LongFunction;
 
 import dev.vbuf.core.AudioPlacement;
 import dev.vbuf.core.OutputFormat;
+import dev.vbuf.media.AudioFrames;
+import dev.vbuf.media.Fmp4Audio;
 import dev.vbuf.media.TsAudio;
 
 /**
  * Protocol v1.1's placement of one segment's audio on the input's timeline, and its gapless pre-roll, planned before
- * FFmpeg runs. Works on MPEG-TS segments with AAC (ADTS) audio; anything else gets no plan (the reply is as in v1).
+ * FFmpeg runs. Works on MPEG-TS segments with AAC (ADTS), MPEG audio (MP2, MP3) or AC-3 audio; anything else gets
+ * no plan (the reply is as in v1).
  * <p>
  * Sample positions are counted at the input's sample rate from the stream's {@code origin} (the PTS of its first
  * audio sample, handed on in every {@link Carry}), so every instance cuts at the same samples. Segment {@code k}'s
@@ -23,13 +25,34 @@ import dev.vbuf.media.TsAudio;
  * {@code B_k} is the first frame.
  */
 public final class Gapless {
+    /**
+     * Whether a segment whose audio starts at {@code firstPts} follows one whose audio ended at {@code endPts} (times
+     * in 1/{@code timescale} s): within a millisecond, since packagers may round a segment's start to one (FFmpeg's
+     * segment muxer writes it as an edit list in ms); the carry's timeline is then kept, so nothing is lost or doubled.
+     */
+    public static boolean follows(long endPts, long firstPts, int timescale) {
+        return Math.abs(endPts - firstPts) <= timescale / 1000 + 2;
+    }
+
     /** How far before a segment's first frame the cut between it and its predecessor lies. */
     public static final int EARLY_CUT_MS = 20;
-    /** Audio decoded before the cut for the resampler (pcm) or the Opus encoder (webm) to settle. */
+    /**
+     * The same for AAC encoded from MP3 or AC-3: an AAC frame's quantisation noise spreads over its 2,048-sample
+     * window, so the end of the previous segment's encode (the signal stopping dead) reaches further back.
+     */
+    public static final int AAC_EARLY_CUT_MS = 60;
+    /** Audio decoded before the cut for the resampler (pcm), the Opus encoder (webm) or the AAC encoder to settle. */
     static final int PCM_LEAD_MS = 20;
     static final int ENCODER_LEAD_MS = 40;
+    static final int AAC_LEAD_MS = 80;
     /** Priming samples libopus puts in front (FFmpeg removes them when it decodes, from the WebM CodecDelay). */
     static final int OPUS_RATE = 48_000;
+    /**
+     * FFmpeg's AAC encoder (aac and fmp4 from MP3 or AC-3 input): the priming it puts in front, which neither ADTS
+     * nor the fragmented MP4 it writes (edit list {@code media_time} 0) hides, and its frame length.
+     */
+    public static final int AAC_PRIMING = 1024;
+    static final int AAC_FRAME = 1024;
 
     private Gapless() {
     }
@@ -37,39 +60,68 @@ public final class Gapless {
     /**
      * What to run for one segment.
      *
-     * @param preroll     what FFmpeg reads in front of the segment (the carried frames as one PES); empty when cold
+     * @param preroll     what FFmpeg reads before the segment's audio (the carried frames as one PES in front of an
+     *                    MPEG-TS segment, as one fragment in front of an fMP4 segment's first); empty when cold
+     * @param prerollAt   where in the segment it goes (0: in front)
      * @param audioFilter a filter to run first on the decoded audio, or null
      * @param keepFrom    for pcm: output samples to drop at the start (the server trims pcm), else 0
      * @param keep        for pcm: output samples to keep, else -1 (all)
      * @param placement   what the reply says
      * @param nextFirstPts where the next segment's audio starts, and {@code nextCarry} its carry
      */
-    public record Plan(byte[] preroll, String audioFilter, long keepFrom, long keep, AudioPlacement placement,
-                       long nextFirstPts, String nextCarry) {
+    public record Plan(byte[] preroll, int prerollAt, String audioFilter, long keepFrom, long keep,
+                       AudioPlacement placement, long nextFirstPts, String nextCarry) {
     }
 
-    /** The parts of a segment a plan needs; read once, before the carry is chosen. */
-    public record Audio(TsAudio.Track track, List<TsAudio.Frame> frames, TsAudio.AdtsConfig config) {
+    /** Writes carried frames in the segment's own container, the first at presentation time {@code firstPts}. */
+    @FunctionalInterface
+    interface Preroll {
+        byte[] build(long firstPts, List<byte[]> frames);
+    }
+
+    /**
+     * The parts of a segment a plan needs; read once, before the carry is chosen.
+     *
+     * @param frames    the audio frames (for fMP4, its AAC samples as ADTS frames) with their presentation times
+     * @param timescale units of those times per second (90 kHz for MPEG-TS, the track's timescale for fMP4)
+     * @param prerollAt where a pre-roll goes in the segment
+     * @param preroll   how it is written
+     */
+    public record Audio(List<TsAudio.Frame> frames, AudioFrames.Config config, int timescale, int prerollAt,
+                        Preroll preroll) {
         public long firstPts() {
             return frames.get(0).pts();
         }
 
         long endPts() {
-            return frames.get(frames.size() - 1).pts() + frameTicks(config);
+            return frames.get(frames.size() - 1).pts() + frameTicks(config, timescale);
         }
     }
 
-    /** The audio of a TS segment with ADTS AAC, or empty (other containers and codecs are not planned). */
+    /**
+     * The audio of an MPEG-TS segment with AAC (ADTS), MPEG audio or AC-3, or of a fragmented MP4 segment (with its
+     * init) with AAC-LC; empty for anything else (not planned: the reply is as in v1).
+     */
     public static Optional<Audio> read(byte[] buffer, int length) {
         Optional<TsAudio.Track> track = TsAudio.read(buffer, length);
-        if (track.isEmpty() || !track.get().isAdts()) {
-            return Optional.empty();
+        if (track.isPresent()) {
+            TsAudio.Track t = track.get();
+            return TsAudio.frames(t).map(f -> new Audio(
+                    f, TsAudio.config(t.codec().orElseThrow(), f.get(0).bytes()).orElseThrow(), TsAudio.TIMESCALE, 0,
+                    (pts, frames) -> TsAudio.preroll(t, pts, join(frames))));
         }
-        return TsAudio.adtsFrames(track.get()).map(f -> new Audio(track.get(), f, TsAudio.config(f.get(0).bytes()).orElseThrow()));
+        return Fmp4Audio.read(buffer, length).map(t -> new Audio(t.frames(), t.config(), t.timescale(), t.firstMoof(),
+                                                                 (pts, frames) -> Fmp4Audio.preroll(t, pts, frames)));
     }
 
-    static long frameTicks(TsAudio.AdtsConfig c) {
-        return Math.round((double) TsAudio.AAC_FRAME_SAMPLES * TsAudio.TIMESCALE / c.sampleRate());
+    private static byte[] join(List<byte[]> frames) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        frames.forEach(b::writeBytes);
+        return b.toByteArray();
+    }
+
+    static long frameTicks(AudioFrames.Config c, int timescale) {
+        return Math.round((double) c.samplesPerFrame() * timescale / c.sampleRate());
     }
 
     /**
@@ -79,78 +131,95 @@ public final class Gapless {
      */
     public static Plan plan(Audio a, OutputFormat format, String carry, boolean last) {
         int r = a.config().sampleRate();
+        int frame = a.config().samplesPerFrame();
+        AudioFrames.Codec codec = a.config().codec();
+        boolean copy = (format == OutputFormat.AAC || format == OutputFormat.FMP4) && codec == AudioFrames.Codec.ADTS;
         long p0 = a.firstPts();
+        int ts = a.timescale();
         String coldReason = null;
         Carry used = null;
-        byte[] pre = null;
-        if (carry != null && format != OutputFormat.AAC && format != OutputFormat.FMP4) {
+        List<byte[]> carried = List.of();
+        if (carry != null && !copy) {
             try {
                 used = Carry.decode(carry);
-                pre = used.framesFor(a.config(), p0);
+                carried = used.framesFor(a.config(), ts, p0);
             } catch (Carry.Rejected e) {
                 coldReason = e.getMessage();
                 used = null;
             }
         }
-        long origin = used != null ? used.origin() : p0;
-        int m = pre == null ? 0 : used.frameCount(pre);
-        long first = index(p0, origin, r);
-        long end = first + (long) a.frames().size() * TsAudio.AAC_FRAME_SAMPLES;
-        long decoded0 = first - (long) m * TsAudio.AAC_FRAME_SAMPLES;
-        long eps = (long) r * EARLY_CUT_MS / 1000;
-        long from = pre != null ? first - eps : first;
+        boolean warm = used != null;
+        // warm: the segment is placed on the carry's timeline, which its own start may miss by a rounding
+        long delta = warm ? used.endPts() - p0 : 0;
+        long origin = warm ? used.origin() : p0;
+        int m = carried.size();
+        long first = index(p0 + delta, origin, r, ts);
+        long end = first + (long) a.frames().size() * frame;
+        long decoded0 = first - (long) m * frame;
+        long eps = (long) r * (copy || !encodesAac(format) ? EARLY_CUT_MS : AAC_EARLY_CUT_MS) / 1000;
+        long from = warm ? first - eps : first;
         long to = last ? end : end - eps;
-        String next = Carry.after(origin, a.frames(), a.endPts()).encode();
-        byte[] preroll = pre == null ? new byte[0] : TsAudio.preroll(a.track(), used.firstPts(), pre);
-        String gapless = pre != null ? AudioPlacement.WARM : AudioPlacement.COLD;
-        double startSec = origin / (double) TsAudio.TIMESCALE + from / (double) r;
-        double endSec = origin / (double) TsAudio.TIMESCALE + to / (double) r;
+        String next = Carry.after(codec, ts, origin, a.frames(), delta, a.endPts() + delta).encode();
+        // the pre-roll ends exactly where the segment's audio begins, on the segment's own clock
+        byte[] preroll = warm ? a.preroll().build(p0 - m * frameTicks(a.config(), ts), carried) : new byte[0];
+        int at = a.prerollAt();
+        String gapless = warm ? AudioPlacement.WARM : AudioPlacement.COLD;
+        double startSec = origin / (double) ts + from / (double) r;
+        double endSec = origin / (double) ts + to / (double) r;
         switch (format) {
             case AAC, FMP4 -> {
-                // stream copy: the frames as they are, gapless by nature
-                long samples = (long) a.frames().size() * TsAudio.AAC_FRAME_SAMPLES;
-                return new Plan(new byte[0], null, 0, -1,
-                                new AudioPlacement(p0, TsAudio.TIMESCALE, p0 / (double) TsAudio.TIMESCALE,
-                                                   p0 / (double) TsAudio.TIMESCALE + samples / (double) r, r,
-                                                   samples, 0, 0, AudioPlacement.COPY, null, next),
+                if (copy) {
+                    // stream copy: the frames as they are, gapless by nature
+                    long samples = (long) a.frames().size() * frame;
+                    return new Plan(new byte[0], 0, null, 0, -1,
+                                    new AudioPlacement(p0, ts, p0 / (double) ts, p0 / (double) ts + samples / (double) r, r,
+                                                       samples, 0, 0, AudioPlacement.COPY, null, next),
+                                    a.endPts(), next);
+                }
+                // MP3 or AC-3 encoded to AAC at the input's rate: warmed up from the pre-roll, the encoder's first
+                // sample stamped with its input time; it puts AAC_PRIMING samples in front, which the trims drop
+                long s = warm ? Math.max(decoded0, from - (long) r * AAC_LEAD_MS / 1000) : first;
+                long encoded = ((end - s + AAC_FRAME - 1) / AAC_FRAME + 1) * AAC_FRAME;
+                long trimStart = AAC_PRIMING + from - s;
+                return new Plan(preroll, at, trimFilter(s - decoded0, startTime(origin, ts, s, r)), 0, -1,
+                                new AudioPlacement(p0, ts, startSec, endSec, r, to - from, trimStart,
+                                                   encoded - trimStart - (to - from), gapless, coldReason, next),
                                 a.endPts(), next);
             }
             case PCM -> {
                 int out = OutputFormat.PCM_SAMPLE_RATE;
                 long period = r / gcd(r, out);
                 long lead = (long) r * PCM_LEAD_MS / 1000;
-                long s = pre != null ? Math.floorDiv(from - lead, period) * period
-                                     : Math.floorDiv(first + period - 1, period) * period;
+                long s = warm ? Math.floorDiv(from - lead, period) * period
+                              : Math.floorDiv(first + period - 1, period) * period;
                 String filter = s > decoded0 ? trimFilter(s - decoded0, null) : null;
                 long sOut = s / period * (out / gcd(r, out));
                 long fromOut = Math.floorDiv(from * out, r);
                 long toOut = Math.floorDiv(to * out, r);
                 long keepFrom = Math.max(0, fromOut - sOut);
                 long keep = toOut - Math.max(fromOut, sOut);
-                return new Plan(preroll, filter, keepFrom, keep,
-                                new AudioPlacement(p0, TsAudio.TIMESCALE, startSec, endSec, out, keep, 0, 0, gapless,
+                return new Plan(preroll, at, filter, keepFrom, keep,
+                                new AudioPlacement(p0, ts, startSec, endSec, out, keep, 0, 0, gapless,
                                                    coldReason, next),
                                 a.endPts(), next);
             }
             case WEBM -> {
                 long lead = (long) r * ENCODER_LEAD_MS / 1000;
-                long s = pre != null ? from - lead : first;
-                if (r == OPUS_RATE && origin % 15 == 0) {
+                long s = warm ? from - lead : first;
+                if (r == OPUS_RATE && origin * OPUS_RATE % ts == 0) {
                     // put the encoder's first sample on a 0.5 ms grid: with its 312 (6.5 ms) priming samples every
                     // Opus packet then starts on a whole millisecond, which is what WebM timestamps can say exactly
-                    long abs = origin * OPUS_RATE / TsAudio.TIMESCALE + s;
+                    long abs = origin * OPUS_RATE / ts + s;
                     s -= Math.floorMod(abs, 24);
                     s = Math.max(s, decoded0);
                 }
-                BigDecimal t0 = BigDecimal.valueOf(origin).divide(BigDecimal.valueOf(TsAudio.TIMESCALE), MathContext.DECIMAL64)
-                        .add(BigDecimal.valueOf(s).divide(BigDecimal.valueOf(r), MathContext.DECIMAL64));
-                String filter = trimFilter(s - decoded0, t0.toPlainString());
+                String filter = trimFilter(s - decoded0, startTime(origin, ts, s, r));
                 long o0 = Math.floorDiv(s * OPUS_RATE, r);
                 long oFrom = Math.floorDiv(from * OPUS_RATE, r);
                 long oTo = Math.floorDiv(to * OPUS_RATE, r);
                 long oEnd = Math.floorDiv(end * OPUS_RATE, r);
-                return new Plan(preroll, filter, 0, -1,
-                                new AudioPlacement(p0, TsAudio.TIMESCALE, startSec, endSec, OPUS_RATE, oTo - oFrom,
+                return new Plan(preroll, at, filter, 0, -1,
+                                new AudioPlacement(p0, ts, startSec, endSec, OPUS_RATE, oTo - oFrom,
                                                    oFrom - o0, oEnd - oTo, gapless, coldReason, next),
                                 a.endPts(), next);
             }
@@ -158,9 +227,19 @@ public final class Gapless {
         }
     }
 
-    /** Sample index (at rate {@code r}) of a PTS, counted from {@code origin}. */
-    static long index(long pts, long origin, int r) {
-        return Math.floorDiv((pts - origin) * r * 2 + TsAudio.TIMESCALE, 2L * TsAudio.TIMESCALE);
+    private static boolean encodesAac(OutputFormat format) {
+        return format == OutputFormat.AAC || format == OutputFormat.FMP4;
+    }
+
+    /** The input time, exactly, of sample {@code s} counted at rate {@code r} from {@code origin} (in 1/ts s). */
+    private static String startTime(long origin, int ts, long s, int r) {
+        return BigDecimal.valueOf(origin).divide(BigDecimal.valueOf(ts), MathContext.DECIMAL64)
+                .add(BigDecimal.valueOf(s).divide(BigDecimal.valueOf(r), MathContext.DECIMAL64)).toPlainString();
+    }
+
+    /** Sample index (at rate {@code r}) of a presentation time (in 1/ts s), counted from {@code origin}. */
+    static long index(long pts, long origin, int r, int ts) {
+        return Math.floorDiv((pts - origin) * r * 2 + ts, 2L * ts);
     }
 
     /** Drops the first {@code drop} decoded samples; with {@code startSec}, restamps the rest from that time. */

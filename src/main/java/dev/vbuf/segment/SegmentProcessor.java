@@ -102,7 +102,8 @@ public final class SegmentProcessor {
 
     /**
      * Checks the size, inspects the segment, waits for a permit and runs FFmpeg on it: the path every segment takes.
-     * With a v1.1 plan, its pre-roll goes in front of the segment on stdin and the input's timestamps are kept.
+     * With a v1.1 plan, its pre-roll goes into the segment on stdin where the plan says and the input's timestamps are
+     * kept.
      */
     private FfmpegRun inspectAndRun(byte[] buffer, int length, OutputFormat format, long arrivalNanos,
                                     Gapless.Plan plan) throws SegmentException, InterruptedException {
@@ -115,11 +116,12 @@ public final class SegmentProcessor {
                                              inspection.audioIsAac(), format)
                 : FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
                                              inspection.audioIsAac(), format, true, plan.audioFilter());
-        byte[] prefix = plan == null ? new byte[0] : plan.preroll();
+        byte[] preroll = plan == null ? new byte[0] : plan.preroll();
+        int at = plan == null ? 0 : plan.prerollAt();
         try (SegmentGate.Permit permit = admit(arrivalNanos)) {
             FfmpegProcess.Result result;
             try {
-                result = FfmpegProcess.run(command, prefix, buffer, length, ffmpegTimeout, maxOutputBytes, live);
+                result = FfmpegProcess.run(command, preroll, at, buffer, length, ffmpegTimeout, maxOutputBytes, live);
             } catch (IOException e) {
                 throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
             }
@@ -140,8 +142,8 @@ public final class SegmentProcessor {
         }
         FfmpegRun run = inspectAndRun(segment, length, format, arrivalNanos, plan);
         AudioPlacement planned = plan.placement();
-        // with -copyts FFmpeg's out_time is not the duration; the plan knows it
-        long knownUs = format != OutputFormat.WEBM ? -1
+        // with -copyts FFmpeg's out_time is not the duration of an encode; the plan knows it
+        long knownUs = format == OutputFormat.PCM || AudioPlacement.COPY.equals(planned.gapless()) ? -1
                 : (planned.trimStartSamples() + planned.samples() + planned.trimEndSamples()) * 1_000_000
                   / planned.sampleRate();
         SegmentAudio audio = toAudio(format, run.result(), run.queued(), knownUs);

@@ -210,12 +210,16 @@ class ProtocolV11Test {
             double pts = r.json().path("pts").asLong() / 90_000.0;
             Path f = work.resolve("one.mp4");
             Files.write(f, r.audio());
-            ProcessRunner.Result probe = ProcessRunner.of(List.of(TestMedia.FFMPEG.sibling("ffprobe").orElseThrow().toString(),
-                    "-v", "error", "-select_streams", "a:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0",
-                    f.toString())).deadline(Duration.ofSeconds(30)).run();
-            double firstPacket = Double.parseDouble(probe.stdoutText().lines().findFirst().orElseThrow().strip());
-            assertThat(firstPacket, closeTo(pts, 1.0 / 48_000));
+            assertThat(firstPacketSec(f), closeTo(pts, 1.0 / 48_000));
             assertThat(r.json().path("startSec").asDouble(), closeTo(pts, 1e-9));
         }
+    }
+
+    /** The presentation time of a file's first audio packet, as ffprobe reads it back. */
+    static double firstPacketSec(Path f) throws Exception {
+        ProcessRunner.Result probe = ProcessRunner.of(List.of(TestMedia.FFMPEG.sibling("ffprobe").orElseThrow().toString(),
+                "-v", "error", "-select_streams", "a:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0",
+                f.toString())).deadline(Duration.ofSeconds(30)).run();
+        return Double.parseDouble(probe.stdoutText().lines().findFirst().orElseThrow().strip());
     }
 }

@@ -186,6 +186,25 @@ class StreamCommandTest {
         }
     }
 
+    /** v1.1, AAC encoded from MP3: trims applied, and the summary measures the boundaries against the same encoder. */
+    @Test
+    void aacFromMp3IsMeasuredAgainstASinglePassEncode() throws Exception {
+        try (VbufServer server = TestServer.start()) {
+            ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+            Path input = TestMedia.chirp(12, List.of("-c:a", "libmp3lame", "-b:a", "128k"));
+            StreamCommand.Result r = StreamCommand.stream(List.of(input), url(server), java.util.Optional.empty(),
+                                                          OutputFormat.AAC, 4, SegmentSource.Container.TS, false, 2,
+                                                          50, dir.resolve("from-mp3.aac"), TestMedia.FFMPEG,
+                                                          new PrintStream(buffer, true, StandardCharsets.UTF_8), true);
+            String console = buffer.toString(StandardCharsets.UTF_8);
+            System.out.println(console);
+            assertThat(console, r.exitCode(), is(StreamCommand.EXIT_OK));
+            assertThat(console, containsString("worst offset 0 samples"));
+            assertThat(console, containsString("single-pass AAC at the same boundaries"));
+            assertThat(PROBE.probe(dir.resolve("from-mp3.aac"), List.of()).codec(), is("aac"));
+        }
+    }
+
     @Test
     void aServerThatGoesAwayMidStreamEndsWithAClearErrorAndNonZeroExit() throws Exception {
         VbufServer server = TestServer.start();

@@ -135,6 +135,52 @@ class ProcessLifecycleTest {
         }
     }
 
+    /**
+     * A server restarted under a running {@code vbuf stream}: SIGTERM drains it (1001), the client reconnects to the
+     * same URL once the new process listens, resends what was not answered with the last carry, and its pcm output
+     * is the single-pass decode of the input, every sample: nothing skipped, nothing doubled.
+     */
+    @Test
+    void streamResumesOnARestartedServerAndItsPcmIsTheSinglePassDecode() throws Exception {
+        Map<String, String> env = Map.of(dev.vbuf.config.Setting.PORT.envVar(),
+                                         String.valueOf(ServerProcess.freePort()));
+        java.nio.file.Path input = TestMedia.chirp(20, false);
+        java.nio.file.Path out = java.nio.file.Files.createTempFile("vbuf-resumed", ".pcm");
+        java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
+        ServerProcess first = ServerProcess.start(env);
+        ServerProcess second = null;
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            first.awaitReady(Duration.ofSeconds(60));
+            java.net.URI url = java.net.URI.create("ws://127.0.0.1:" + first.port() + "/v1/segments");
+            var running = pool.submit(() -> dev.vbuf.client.StreamCommand.stream(
+                    List.of(input), url, java.util.Optional.empty(), dev.vbuf.core.OutputFormat.PCM, 3,
+                    dev.vbuf.client.SegmentSource.Container.TS, true, 2, 50, out, TestMedia.FFMPEG,
+                    new java.io.PrintStream(console, true, java.nio.charset.StandardCharsets.UTF_8), true));
+            awaitReceived(first, 3); // three segments of seven, sent in real time
+            first.process().destroy(); // SIGTERM: drain, 1001
+            assertThat("the first server exits", first.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS),
+                       is(true));
+            second = ServerProcess.start(env);
+            second.awaitReady(Duration.ofSeconds(60));
+            dev.vbuf.client.StreamCommand.Result result = running.get(2, java.util.concurrent.TimeUnit.MINUTES);
+            String log = console.toString(java.nio.charset.StandardCharsets.UTF_8);
+            System.out.println(log);
+            assertThat(log, result.exitCode(), is(dev.vbuf.client.StreamCommand.EXIT_OK));
+            assertThat(log, containsString("reconnected 1 time(s)"));
+            assertThat(log, containsString("bit-identical"));
+            byte[] single = dev.vbuf.client.BoundaryCheck.decodeBytes(TestMedia.FFMPEG, input, List.of("-f", "mpegts"),
+                                                                      16_000, 1);
+            assertThat("pcm after the restart = the single-pass decode",
+                       java.util.Arrays.equals(java.nio.file.Files.readAllBytes(out), single), is(true));
+        } finally {
+            first.close();
+            if (second != null) {
+                second.close();
+            }
+            java.nio.file.Files.deleteIfExists(out);
+        }
+    }
+
     /** After SIGTERM: the server exits, and none of its FFmpeg children outlives it. */
     private static void assertExitsLeavingNoFfmpeg(ServerProcess server) throws InterruptedException {
         assertThat("server exits", server.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS), is(true));

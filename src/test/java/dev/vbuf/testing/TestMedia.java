@@ -82,13 +82,19 @@ public final class TestMedia {
      * history.
      */
     public static Path chirp(double seconds, boolean pns) {
-        Path p = DIR.resolve("chirp-" + seconds + "-" + pns + ".ts");
+        return chirp(seconds, List.of("-c:a", "aac", "-b:a", "128k", "-aac_pns", pns ? "1" : "0"));
+    }
+
+    /** The same chirp with its audio coded by {@code audioArgs} (e.g. MP3 with libmp3lame, AC-3). */
+    public static Path chirp(double seconds, List<String> audioArgs) {
+        Path p = DIR.resolve("chirp-" + seconds + "-" + String.join("_", audioArgs) + ".ts");
         if (!Files.exists(p)) {
-            List<String> cmd = List.of(FFMPEG.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                    "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
+            List<String> cmd = new ArrayList<>(List.of(FFMPEG.executable().toString(), "-hide_banner", "-nostdin",
+                    "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
                     "-f", "lavfi", "-i", FfmpegCommand.CHIRP,
-                    "-t", String.valueOf(seconds), "-c:v", "libopenh264", "-g", "60",
-                    "-c:a", "aac", "-b:a", "128k", "-aac_pns", pns ? "1" : "0", "-f", "mpegts", "-y", p.toString());
+                    "-t", String.valueOf(seconds), "-c:v", "libopenh264", "-g", "60"));
+            cmd.addAll(audioArgs);
+            cmd.addAll(List.of("-f", "mpegts", "-y", p.toString()));
             try {
                 ProcessRunner.Result r = ProcessRunner.of(cmd).deadline(Duration.ofMinutes(2)).run();
                 if (!r.succeeded()) {
