@@ -160,14 +160,20 @@ final class SegmentSocket implements WsListener, MessageHandler {
         Gapless.Plan plan = v11 ? plan(buffer, length, meta) : null; // not for a refused segment: it is sent again
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {
             try {
-                SegmentOutcome outcome = v11
-                        ? SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, plan, id, seq)
-                        : SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, id, seq);
+                SegmentOutcome outcome;
+                try {
+                    outcome = v11
+                            ? SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, plan, id, seq)
+                            : SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, id, seq);
+                } finally {
+                    // FFmpeg has read it (or never will): back before the answer goes out, so a client that sends
+                    // its next segment on reading this answer finds the memory free again
+                    ctx.buffers().release(buffer);
+                }
                 answer(seq, outcome.withId(clientId), arrival);
             } catch (InterruptedException e) {
                 // the session is gone; its FFmpeg process has been killed and there is nobody to answer
             } finally {
-                ctx.buffers().release(buffer); // FFmpeg has read it (or never will)
                 workers.remove(Thread.currentThread());
             }
         });

@@ -54,7 +54,8 @@ class SegmentMemoryTest {
             hog.read(); // its audio
 
             other.send(small); // memory is free again: the same segment goes through
-            assertThat(other.reply(Duration.ofSeconds(30)).type(), is("result"));
+            SegmentClient.Reply after = other.reply(Duration.ofSeconds(30));
+            assertThat(after.toString(), after.type(), is("result"));
             end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (server.buffers().inUseBytes() > 0 && System.nanoTime() < end) {
                 Thread.sleep(10);
