@@ -186,16 +186,7 @@ final class SegmentSocket implements WsListener, MessageHandler {
 
     @Override
     public void onTooLarge(long size) {
-        long arrival = System.nanoTime();
-        lastMessageNanos = arrival;
-        ctx.metrics().messageIn(size);
-        String clientId = pending == null ? null : pending.id();
-        pending = null;
-        long seq = accept();
-        if (seq >= 0) {
-            Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes (over the limit)");
-            answer(seq, SegmentOutcome.failed(ctx.processor().tooLarge(size)).withId(clientId), arrival);
-        }
+        answerDropped(size, " (over the limit)", ctx.processor().tooLarge(size));
     }
 
     /**
@@ -204,6 +195,14 @@ final class SegmentSocket implements WsListener, MessageHandler {
      */
     @Override
     public void onRefused(long size) {
+        answerDropped(size, " (no memory for it)", new SegmentException(
+                ErrorCode.OVERLOADED, "overloaded: the server's memory for segments in flight is full ("
+                                      + (ctx.buffers().budgetBytes() >> 20) + " MiB); retry shortly",
+                Protocol.MEMORY_RETRY_AFTER_MS));
+    }
+
+    /** A segment whose bytes were dropped as they arrived: it takes its place in order and is answered {@code why}. */
+    private void answerDropped(long size, String note, SegmentException why) {
         long arrival = System.nanoTime();
         lastMessageNanos = arrival;
         ctx.metrics().messageIn(size);
@@ -211,10 +210,8 @@ final class SegmentSocket implements WsListener, MessageHandler {
         pending = null;
         long seq = accept();
         if (seq >= 0) {
-            answer(seq, SegmentOutcome.failed(new SegmentException(
-                    ErrorCode.OVERLOADED, "overloaded: the server's memory for segments in flight is full ("
-                                          + (ctx.buffers().budgetBytes() >> 20) + " MiB); retry shortly",
-                    Protocol.MEMORY_RETRY_AFTER_MS)).withId(clientId), arrival);
+            Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes" + note);
+            answer(seq, SegmentOutcome.failed(why).withId(clientId), arrival);
         }
     }
 

@@ -95,10 +95,22 @@ class GaplessBoundaryTest {
 
     private static BoundaryCheck.Report pcm(Path input, String dir, SegmentSource.Container container)
             throws Exception {
+        BoundaryCheck.Report report = joinedPcm(stream(input, "pcm", dir, container), input);
+        assertThat(report.lengthDiff(), is(0L));
+        assertThat(report.worstOffset(), is(0));
+        return report;
+    }
+
+    /**
+     * pcm replies, each warm after the first and meeting the one before, concatenated and compared with a
+     * single-pass decode of {@code singlePass} (an MPEG-TS file).
+     */
+    private static BoundaryCheck.Report joinedPcm(List<SegmentClient.Reply> replies, Path singlePass)
+            throws Exception {
         ByteArrayOutputStream pcm = new ByteArrayOutputStream();
         List<Long> boundaries = new ArrayList<>();
         double endSec = -1;
-        for (SegmentClient.Reply r : stream(input, "pcm", dir, container)) {
+        for (SegmentClient.Reply r : replies) {
             assertThat(r.toString(), r.json().path("gapless").asText(), is(endSec < 0 ? "cold" : "warm"));
             if (endSec >= 0) {
                 assertThat(r.json().path("startSec").asDouble(), closeTo(endSec, 1e-9));
@@ -108,12 +120,8 @@ class GaplessBoundaryTest {
             boundaries.add((long) pcm.size() / 2);
         }
         boundaries.remove(boundaries.size() - 1);
-        short[] ref = BoundaryCheck.decode(TestMedia.FFMPEG, input, List.of("-f", "mpegts"), 16_000, 1);
-        BoundaryCheck.Report report = BoundaryCheck.compare(BoundaryCheckAccess.samples(pcm.toByteArray()), ref, 1,
-                                                            16_000, boundaries);
-        assertThat(report.lengthDiff(), is(0L));
-        assertThat(report.worstOffset(), is(0));
-        return report;
+        short[] ref = BoundaryCheck.decode(TestMedia.FFMPEG, singlePass, List.of("-f", "mpegts"), 16_000, 1);
+        return BoundaryCheck.compare(BoundaryCheckAccess.samples(pcm.toByteArray()), ref, 1, 16_000, boundaries);
     }
 
     @Test
@@ -276,24 +284,11 @@ class GaplessBoundaryTest {
 
     @Test
     void pcmFromFmp4InputIsTheSinglePassDecodeAndPlacedByTfdt() throws Exception {
-        ByteArrayOutputStream pcm = new ByteArrayOutputStream();
-        List<Long> boundaries = new ArrayList<>();
-        double endSec = -1;
-        for (SegmentClient.Reply r : stream(hlsFmp4(), "pcm", "fmp4-pcm")) {
+        List<SegmentClient.Reply> replies = stream(hlsFmp4(), "pcm", "fmp4-pcm");
+        for (SegmentClient.Reply r : replies) {
             assertThat(r.toString(), r.json().path("timescale").asInt(), is(48_000));
-            assertThat(r.json().path("gapless").asText(), is(endSec < 0 ? "cold" : "warm"));
-            if (endSec >= 0) {
-                assertThat(r.json().path("startSec").asDouble(), closeTo(endSec, 1e-9));
-            }
-            endSec = r.json().path("endSec").asDouble();
-            pcm.writeBytes(r.audio());
-            boundaries.add((long) pcm.size() / 2);
         }
-        boundaries.remove(boundaries.size() - 1);
-        short[] ref = BoundaryCheck.decode(TestMedia.FFMPEG, TestMedia.chirp(20, false), List.of("-f", "mpegts"),
-                                           16_000, 1);
-        BoundaryCheck.Report report = BoundaryCheck.compare(BoundaryCheckAccess.samples(pcm.toByteArray()), ref, 1,
-                                                            16_000, boundaries);
+        BoundaryCheck.Report report = joinedPcm(replies, TestMedia.chirp(20, false));
         System.out.println("pcm from fMP4 input: " + report);
         assertThat(report.lengthDiff(), is(0L));
         assertThat(report.identical(), is(true));
