@@ -5,13 +5,17 @@
 # /proc/PID/stat (the server's own: utime+stime; FFmpeg's: its reaped children, cutime+cstime).
 # The warm-up is long enough for the JIT to compile what runs once per segment (C2 needs thousands of calls; after
 # 150 segments much of the per-segment path still ran in the interpreter).
-# Usage: perf/before-after.sh [REV] [SEGMENTS] [WARM_UP]
-#        (default: the revision before the capacity work, 40 segments, 1000 warm-up segments)
+# A paced run is warmed up paced too (faster), so the server's path for waiting on a frame is compiled before it counts.
+# With ROUNDS > 1 each mode is measured ROUNDS times per server, the order of the two servers swapped every round (on
+# a shared machine, whichever runs second in a pair was not favoured or penalised systematically).
+# Usage: perf/before-after.sh [REV] [SEGMENTS] [WARM_UP] [ROUNDS]
+#        (default: the revision before the capacity work, 40 segments, 1000 warm-up segments, 1 round)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REV="${1:-7a6f340}"
 N="${2:-40}"
 WARM_UP="${3:-1000}"
+ROUNDS="${4:-1}"
 export JAVA_HOME="${JAVA_HOME:-$(bash .ci/install)}"
 JAVA="$JAVA_HOME/bin/java"
 [ -f perf/target/vbuf-perf.jar ] || bash perf/vbuf-perf.sh --help >/dev/null
@@ -49,7 +53,13 @@ measure() { # DIR LABEL MODE
 
 echo "| server | upload | segments | server CPU ms/seg | FFmpeg CPU ms/seg | server/FFmpeg | client, last byte → audio |"
 echo "|---|---|---|---|---|---|---|"
+AFTER="after ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src pom.xml || echo ' + changes'))"
 for mode in unpaced paced; do
-  measure "$BEFORE" "before ($REV)" "$mode"
-  measure "." "after ($(git rev-parse --short HEAD))" "$mode"
+  for round in $(seq 1 "$ROUNDS"); do
+    if [ $((round % 2)) = 1 ]; then
+      measure "$BEFORE" "before ($REV)" "$mode"; measure "." "$AFTER" "$mode"
+    else
+      measure "." "$AFTER" "$mode"; measure "$BEFORE" "before ($REV)" "$mode"
+    fi
+  done
 done

@@ -25,7 +25,7 @@ public final class Drive {
         byte[] segment = SegmentBench.makeSegment(ffmpeg, 6, "1280x720", true);
         try (SegmentClient c = SegmentClient.connect(port, "format=aac")) {
             for (int i = 0; i < warmUp; i++) { // the server's JIT compiles its path first
-                c.send(segment);
+                SegmentBench.warmUp(c, segment, paced);
                 expectResult(c.reply(Duration.ofSeconds(60)));
             }
             out.println("warmed-up");
