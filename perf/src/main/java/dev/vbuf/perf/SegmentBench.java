@@ -85,7 +85,7 @@ public final class SegmentBench {
      * still ran in the interpreter). Capped by {@link #WARM_UP_LIMIT} for the slow formats.
      */
     static final int WARM_UP_SEGMENTS = 1000;
-    static final Duration WARM_UP_LIMIT = Duration.ofSeconds(30);
+    static final Duration WARM_UP_LIMIT = Duration.ofSeconds(75);
     static final double PACED_BITS_PER_SECOND = 20e6;
     /**
      * A paced run's warm-up is paced too, {@value} times faster than the run: the server then waits for every frame
