@@ -43,7 +43,7 @@ public final class FfmpegCommand {
      * (the stdout pipe) FFmpeg otherwise flushes after every packet: 283 writes for the ADTS of a 6-s segment, each a
      * wake-up of the thread reading the pipe, where buffered it is 3. The bytes written are the same.
      */
-    static final List<String> NO_FLUSH_PER_PACKET = List.of("-flush_packets", "0");
+    public static final List<String> NO_FLUSH_PER_PACKET = List.of("-flush_packets", "0");
 
     /**
      * Two rising chirps, one per stereo channel, 48 kHz (an FFmpeg lavfi source): test audio that is not a pure tone,

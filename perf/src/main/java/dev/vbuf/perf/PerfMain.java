@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
          description = "vbuf's benchmark, soak and capacity planner (see perf/README.md).",
          subcommands = {PerfMain.Bench.class, PerfMain.SoakCommand.class, PerfMain.CapacityCommand.class,
                         PerfMain.Plan.class, PerfMain.RealtimeCommand.class,
-                        PerfMain.DriveCommand.class})
+                        PerfMain.DriveCommand.class, PerfMain.FfmpegPathCommand.class})
 public final class PerfMain implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -207,6 +207,28 @@ public final class PerfMain implements Runnable {
         @Override
         public Integer call() throws Exception {
             Drive.run(ffmpeg(), port, segments, warmUp, paced, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "ffmpeg-path", mixinStandardHelpOptions = true,
+             description = {"The JVM's own CPU for the FFmpeg part of a segment alone, vbuf's command against the same"
+                            + " command flushing every packet, in alternating blocks in one process. Used by"
+                            + " perf/ffmpeg-path.sh."})
+    static final class FfmpegPathCommand implements Callable<Integer> {
+        @Option(names = "--format", defaultValue = "aac",
+                description = "output format (default: ${DEFAULT-VALUE})")
+        OutputFormat format;
+        @Option(names = "--blocks", defaultValue = "20", description = "blocks each way (default: ${DEFAULT-VALUE})")
+        int blocks;
+        @Option(names = "--block-size", defaultValue = "20", description = "segments per block (default: ${DEFAULT-VALUE})")
+        int blockSize;
+        @Option(names = "--warm-up", defaultValue = "750", description = "segments each way first (default: ${DEFAULT-VALUE})")
+        int warmUp;
+
+        @Override
+        public Integer call() throws Exception {
+            FfmpegPath.run(ffmpeg(), format, blocks, blockSize, warmUp, System.out);
             return 0;
         }
     }

@@ -41,6 +41,18 @@ class PerfMainTest {
     }
 
     @Test
+    void ffmpegPathOptions() {
+        PerfMain.FfmpegPathCommand d = parse(PerfMain.FfmpegPathCommand.class, "ffmpeg-path");
+        assertThat(d.format, is(OutputFormat.AAC));
+        assertThat(d.blocks, is(20));
+        assertThat(d.blockSize, is(20));
+        PerfMain.FfmpegPathCommand given = parse(PerfMain.FfmpegPathCommand.class, "ffmpeg-path", "--format", "pcm",
+                                                 "--blocks", "3");
+        assertThat(given.format, is(OutputFormat.PCM));
+        assertThat(given.blocks, is(3));
+    }
+
+    @Test
     void capacitySoakAndPlanOptions() {
         PerfMain.CapacityCommand c = parse(PerfMain.CapacityCommand.class, "capacity", "--seconds", "1",
                                            "--loads", "0.5,1", "--curve-format", "webm", "--out", "/tmp/c.json");
