@@ -19,7 +19,7 @@ ROUNDS="${4:-1}"
 export JAVA_HOME="${JAVA_HOME:-$(bash .ci/install)}"
 JAVA="$JAVA_HOME/bin/java"
 [ -f perf/target/vbuf-perf.jar ] || bash perf/vbuf-perf.sh --help >/dev/null
-[ -f target/vbuf.jar ] || mvn -B -q package -DskipTests -Djib.skip=true
+mvn -B -q package -DskipTests -Djib.skip=true   # this checkout as it is now: the "after" row is what it runs
 BEFORE="$(mktemp -d)"
 trap 'git worktree remove --force "$BEFORE" >/dev/null 2>&1 || true; rm -rf "$BEFORE"' EXIT
 git worktree add -q --detach "$BEFORE" "$REV"

@@ -2,7 +2,10 @@ package dev.vbuf.api;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -58,9 +61,9 @@ final class SegmentSocket implements WsListener, MessageHandler {
     /** v1.1: the segment message for the next binary message (connection thread only). */
     private Protocol.SegmentMessage pending;
     /** v1.1: the carries of the last few segments, by the PTS their successor starts at (connection thread only). */
-    private final java.util.LinkedHashMap<Long, String> carries = new java.util.LinkedHashMap<>(8, 0.75f, false) {
+    private final LinkedHashMap<Long, String> carries = new LinkedHashMap<>(8, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<Long, String> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Long, String> eldest) {
             return size() > 4;
         }
     };
@@ -90,7 +93,7 @@ final class SegmentSocket implements WsListener, MessageHandler {
         Protocol.RequestedFormat requested = Protocol.RequestedFormat.of(prologue.query());
         format = requested.format().orElseThrow(() -> new WsUpgradeException(requested.unknownMessage()));
         // A browser that offers sub-protocols (e.g. to carry its token) needs one chosen, or it drops the connection.
-        java.util.List<String> offered = Authenticator.protocols(headers.values(Access.SEC_WEBSOCKET_PROTOCOL));
+        List<String> offered = Authenticator.protocols(headers.values(Access.SEC_WEBSOCKET_PROTOCOL));
         if (offered.contains(Protocol.SUBPROTOCOL_V11)) {
             v11 = true;
             WritableHeaders<?> response = WritableHeaders.create();
@@ -260,7 +263,7 @@ final class SegmentSocket implements WsListener, MessageHandler {
     private String keptCarry(Gapless.Audio audio) {
         return carries.entrySet().stream()
                 .filter(e -> Gapless.follows(e.getKey(), audio.firstPts(), audio.timescale()))
-                .map(java.util.Map.Entry::getValue).reduce((a, b) -> b).orElse(null);
+                .map(Map.Entry::getValue).reduce((a, b) -> b).orElse(null);
     }
 
     @Override

@@ -22,9 +22,10 @@ import dev.vbuf.process.ProcessRunner;
 /**
  * The JVM's own CPU for the FFmpeg part of a segment alone (spawn, stdin pipe, stdout and stderr pumps, reaping), for
  * the command vbuf runs and for the same command without {@code -flush_packets 0}, in one process: blocks of segments
- * alternate between the two after a common warm-up, and the medians of the blocks are compared. The JVM's CPU is the
- * sum of its live threads' run time ({@code /proc/self/task/N/schedstat}, nanoseconds); FFmpeg's is the reaped
- * children's ({@code /proc/self/stat}, clock ticks).
+ * alternate between the two after a common warm-up, and the medians of the blocks are compared. FFmpeg's CPU is the
+ * reaped children's, as the bench reads it ({@link SegmentBench#childrenCpuMs}); the JVM's is its threads' run time in
+ * nanoseconds ({@link #jvmThreadsMs}), because the process's own CPU time comes in 10-ms ticks here, steps of 0.5 ms
+ * per segment in a block of 20.
  */
 final class FfmpegPath {
     private FfmpegPath() {
@@ -51,13 +52,14 @@ final class FfmpegPath {
         Map<String, List<Double>> ff = new LinkedHashMap<>();
         for (int b = 0; b < blocks; b++) {
             for (Map.Entry<String, List<String>> e : commands.entrySet()) {
-                long own = jvmNanos();
-                long kids = childTicks();
+                double own = jvmThreadsMs();
+                double kids = SegmentBench.childrenCpuMs();
                 for (int i = 0; i < blockSize; i++) {
                     once(e.getValue(), segment);
                 }
-                jvm.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add((jvmNanos() - own) / 1e6 / blockSize);
-                ff.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add((childTicks() - kids) * 10.0 / blockSize);
+                jvm.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add((jvmThreadsMs() - own) / blockSize);
+                ff.computeIfAbsent(e.getKey(), k -> new ArrayList<>())
+                        .add((SegmentBench.childrenCpuMs() - kids) / blockSize);
             }
         }
         out.printf(Locale.ROOT, "%s, 6-s 720p MPEG-TS segment of %d bytes; %d blocks of %d segments each way%n%n",
@@ -85,25 +87,18 @@ final class FfmpegPath {
         return s;
     }
 
-    /** Run time of this JVM's live threads (a thread that ended during a block is missed, in both modes alike). */
-    private static long jvmNanos() throws IOException {
-        long sum = 0;
+    /** Run time of this JVM's live threads, in ms (a thread that ended during a block is missed, in both modes alike). */
+    private static double jvmThreadsMs() throws IOException {
+        long nanos = 0;
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
             for (Path t : tasks) {
                 try {
-                    sum += Long.parseLong(Files.readString(t.resolve("schedstat")).split(" ")[0]);
+                    nanos += Long.parseLong(Files.readString(t.resolve("schedstat")).split(" ")[0]);
                 } catch (IOException ended) {
                     // the thread ended between the listing and the read
                 }
             }
         }
-        return sum;
-    }
-
-    /** The reaped children's utime + stime, in clock ticks. */
-    private static long childTicks() throws IOException {
-        String stat = Files.readString(Path.of("/proc/self/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[13]) + Long.parseLong(f[14]);
+        return nanos / 1e6;
     }
 }

@@ -347,7 +347,7 @@ public final class SegmentBench {
     }
 
     /** CPU time of this JVM's reaped children. */
-    private static double childrenCpuMs() throws IOException {
+    static double childrenCpuMs() throws IOException {
         return procCpuMs("self")[1];
     }
 
@@ -362,7 +362,7 @@ public final class SegmentBench {
                             (Long.parseLong(f[13]) + Long.parseLong(f[14])) * 1000 / CLOCK_TICKS};
     }
 
-    /** A vbuf server in its own JVM (same class path), so its CPU is measured apart from the client's. */
+    /** CPU time of this JVM itself, all its threads, ended ones included (its children excluded). */
     private static double jvmCpuMs() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                        .getProcessCpuTime() / 1e6;
