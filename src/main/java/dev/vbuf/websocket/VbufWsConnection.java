@@ -153,34 +153,47 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         }
     }
 
-    /** Reads until the client's close frame (true) or the server stops the connection (false). */
+    /**
+     * Reads until the client's close frame (true) or the server stops the connection (false). The loop is entered once
+     * per connection, so the JIT would compile it only by on-stack replacement, after tens of thousands of frames
+     * (hours of a player's session); each frame is therefore read by {@link #readFrame}, which it compiles like any
+     * method called that often.
+     */
     private boolean readFrames() throws IOException, ProtocolViolation {
         while (!stopped) {
-            FrameReader.Header h = reader.readHeader();
-            lastActivityNanos = System.nanoTime();
-            switch (h.opcode()) {
-                case FrameReader.OP_CONTINUATION -> {
-                    if (message == null) {
-                        throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR,
-                                                    "continuation frame without a message to continue");
-                    }
-                    message.add(h);
-                }
-                case FrameReader.OP_TEXT, FrameReader.OP_BINARY -> {
-                    if (message != null) {
-                        throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR,
-                                                    "a new message began inside a fragmented one");
-                    }
-                    message = new Message(h.opcode() == FrameReader.OP_TEXT);
-                    message.add(h);
-                }
-                case FrameReader.OP_CLOSE -> {
-                    closeFromClient(control(h));
-                    return true;
-                }
-                case FrameReader.OP_PING -> handler.onPing(control(h));
-                default -> control(h); // a pong: nothing to do
+            if (readFrame()) {
+                return true;
             }
+        }
+        return false;
+    }
+
+    /** Reads one frame; true when it was the client's close frame. */
+    private boolean readFrame() throws IOException, ProtocolViolation {
+        FrameReader.Header h = reader.readHeader();
+        lastActivityNanos = System.nanoTime();
+        switch (h.opcode()) {
+            case FrameReader.OP_CONTINUATION -> {
+                if (message == null) {
+                    throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR,
+                                                "continuation frame without a message to continue");
+                }
+                message.add(h);
+            }
+            case FrameReader.OP_TEXT, FrameReader.OP_BINARY -> {
+                if (message != null) {
+                    throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR,
+                                                "a new message began inside a fragmented one");
+                }
+                message = new Message(h.opcode() == FrameReader.OP_TEXT);
+                message.add(h);
+            }
+            case FrameReader.OP_CLOSE -> {
+                closeFromClient(control(h));
+                return true;
+            }
+            case FrameReader.OP_PING -> handler.onPing(control(h));
+            default -> control(h); // a pong: nothing to do
         }
         return false;
     }
