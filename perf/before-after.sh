@@ -3,18 +3,18 @@
 # this machine (perf/README.md "Server CPU per segment"): each server is started from its own build, warmed up, then
 # one session sends 6-s 720p segments as 64 KiB frames, unpaced and paced at 20 Mbit/s; CPU is read from
 # /proc/PID/stat (the server's own: utime+stime; FFmpeg's: its reaped children, cutime+cstime).
-# The warm-up is long enough for the JIT to compile what runs once per segment (C2 needs thousands of calls; after
-# 150 segments much of the per-segment path still ran in the interpreter).
+# The warm-up is long enough for the JIT to compile what runs once per segment (C2 compiles a method after ~5,000
+# calls; after 1,000 segments the compilers were still busy with it: perf/warm-up.sh).
 # A paced run is warmed up paced too (faster), so the server's path for waiting on a frame is compiled before it counts.
 # With ROUNDS > 1 each mode is measured ROUNDS times per server, the order of the two servers swapped every round (on
 # a shared machine, whichever runs second in a pair was not favoured or penalised systematically).
 # Usage: perf/before-after.sh [REV] [SEGMENTS] [WARM_UP] [ROUNDS]
-#        (default: the revision before the capacity work, 40 segments, 1000 warm-up segments, 1 round)
+#        (default: the revision before the capacity work, 40 segments, 6000 warm-up segments, 1 round)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REV="${1:-7a6f340}"
 N="${2:-40}"
-WARM_UP="${3:-1000}"
+WARM_UP="${3:-6000}"
 ROUNDS="${4:-1}"
 export JAVA_HOME="${JAVA_HOME:-$(bash .ci/install)}"
 JAVA="$JAVA_HOME/bin/java"

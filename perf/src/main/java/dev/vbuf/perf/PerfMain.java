@@ -79,10 +79,18 @@ public final class PerfMain implements Runnable {
         @Option(names = "--server-jvm-opts", paramLabel = "OPTS",
                 description = "JVM options for the server process, e.g. a flight recording")
         String serverJvmOpts;
+        @Option(names = "--warm-up", defaultValue = "" + SegmentBench.WARM_UP_SEGMENTS,
+                description = "segments each session sends to a server before it is measured, so the JIT's"
+                              + " compiling is not (default: ${DEFAULT-VALUE})")
+        int warmUp;
+        @Option(names = "--warm-up-seconds", defaultValue = "" + SegmentBench.WARM_UP_LIMIT_SECONDS,
+                description = "at most this long per server (default: ${DEFAULT-VALUE})")
+        long warmUpSeconds;
 
         @Override
         public Integer call() throws Exception {
-            SegmentBench.run(ffmpeg(), segments, parallel, formats, seconds, serverJvmOpts);
+            SegmentBench.run(ffmpeg(), segments, parallel, formats, seconds, serverJvmOpts,
+                             new SegmentBench.WarmUp(warmUp, Duration.ofSeconds(warmUpSeconds)));
             return 0;
         }
     }

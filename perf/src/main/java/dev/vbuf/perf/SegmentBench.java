@@ -46,14 +46,23 @@ public final class SegmentBench {
     private final int segmentsPerRun;
     private final List<Integer> parallelism;
     private final List<OutputFormat> formats;
+    private final WarmUp warmUp;
 
     private SegmentBench(FfmpegBinary ffmpeg, byte[] segment, int segmentsPerRun, List<Integer> parallelism,
-                         List<OutputFormat> formats) {
+                         List<OutputFormat> formats, WarmUp warmUp) {
         this.ffmpeg = ffmpeg;
         this.segment = segment;
         this.segmentsPerRun = segmentsPerRun;
         this.parallelism = parallelism;
         this.formats = formats;
+        this.warmUp = warmUp;
+    }
+
+    /**
+     * What each server is sent before it is measured: {@code segments} per session, for at most {@code limit} (the
+     * slow formats stop at the limit).
+     */
+    record WarmUp(int segments, Duration limit) {
     }
 
     /**
@@ -63,29 +72,33 @@ public final class SegmentBench {
      * @param parallel      the parallelism levels N to measure
      * @param seconds       length of the generated segment
      * @param serverJvmOpts JVM options for the server process (e.g. a flight recording), or null
+     * @param warmUp        what each server is sent before it is measured
      */
     public static void run(FfmpegBinary ffmpeg, int segments, List<Integer> parallel, List<OutputFormat> formats,
-                           double seconds, String serverJvmOpts) throws Exception {
+                           double seconds, String serverJvmOpts, WarmUp warmUp) throws Exception {
         if (serverJvmOpts != null) {
             System.setProperty(ServerUnderTest.JVM_OPTS_PROPERTY, serverJvmOpts);
         }
         System.out.printf("vbuf segment benchmark: FFmpeg %s (%s), %d CPUs, Java %s%n", ffmpeg.version(),
                           ffmpeg.source(), Runtime.getRuntime().availableProcessors(), Runtime.version());
         byte[] segment = makeSegment(ffmpeg, seconds, "1280x720", true);
-        System.out.printf("segment: %.0f s 720p H.264 + stereo AAC in MPEG-TS, %d bytes; %d segments per run%n%n",
-                          seconds, segment.length, segments);
-        new SegmentBench(ffmpeg, segment, segments, parallel, formats).run();
+        System.out.printf("segment: %.0f s 720p H.264 + stereo AAC in MPEG-TS, %d bytes; %d segments per run; each"
+                          + " server warmed up with %d segments per session or %d s%n%n",
+                          seconds, segment.length, segments, warmUp.segments(), warmUp.limit().toSeconds());
+        new SegmentBench(ffmpeg, segment, segments, parallel, formats, warmUp).run();
     }
 
     /** A player on a good network: 64 KiB frames at 20 Mbit/s. */
     static final int PACED_FRAME_BYTES = 64 * 1024;
     /**
      * Segments each session sends before the measured run (64 KiB frames), so the JIT compiling the server is not
-     * measured: what runs once per segment needs about a thousand segments to be compiled by C2 (after 100, much of it
-     * still ran in the interpreter). Capped by {@link #WARM_UP_LIMIT} for the slow formats.
+     * measured: what runs once per segment is compiled by C2 after some 5,000 calls (HotSpot's tier-4 invocation
+     * threshold), and those compiles take the compiler threads up to 2 ms of CPU per segment while they last. Measured
+     * after 1,000 segments, and again just past 5,000, the compilers were still busy (perf/warm-up.sh, perf/README.md);
+     * 6,000 clears the burst. Capped by {@link #WARM_UP_LIMIT_SECONDS} for the slow formats.
      */
-    static final int WARM_UP_SEGMENTS = 1000;
-    static final Duration WARM_UP_LIMIT = Duration.ofSeconds(75);
+    static final int WARM_UP_SEGMENTS = 6000;
+    static final int WARM_UP_LIMIT_SECONDS = 480;
     static final double PACED_BITS_PER_SECOND = 20e6;
     /**
      * A paced run's warm-up is paced too, {@value} times faster than the run: the server then waits for every frame
@@ -227,8 +240,8 @@ public final class SegmentBench {
                 clients.add(SegmentClient.connect(server.port(), "format=" + format.wireName()));
             }
             try {
-                long warmUpEnd = System.nanoTime() + WARM_UP_LIMIT.toNanos();
-                for (int w = 0; w < WARM_UP_SEGMENTS && System.nanoTime() < warmUpEnd; w++) { // JIT first, unmeasured
+                long warmUpEnd = System.nanoTime() + warmUp.limit().toNanos();
+                for (int w = 0; w < warmUp.segments() && System.nanoTime() < warmUpEnd; w++) { // JIT first, unmeasured
                     for (SegmentClient c : clients) {
                         warmUp(c, segment, paced);
                         c.reply(Duration.ofSeconds(60));

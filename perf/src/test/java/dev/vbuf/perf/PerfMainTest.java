@@ -29,14 +29,18 @@ class PerfMainTest {
         assertThat(defaults.parallel, is(List.of(1, 2, 4)));
         assertThat(defaults.formats, is(List.of(OutputFormat.AAC, OutputFormat.WEBM)));
         assertThat(defaults.seconds, is(6.0));
+        assertThat(defaults.warmUp, is(SegmentBench.WARM_UP_SEGMENTS));
+        assertThat(defaults.warmUpSeconds, is((long) SegmentBench.WARM_UP_LIMIT_SECONDS));
 
         PerfMain.Bench given = parse(PerfMain.Bench.class, "bench", "--segments", "4", "--parallel", "1",
-                                     "--formats", "aac", "--seconds", "2",
+                                     "--formats", "aac", "--seconds", "2", "--warm-up", "10", "--warm-up-seconds", "5",
                                      "--server-jvm-opts", "-XX:StartFlightRecording=filename=/tmp/s.jfr -Xmx512m");
         assertThat(given.segments, is(4));
         assertThat(given.parallel, is(List.of(1)));
         assertThat(given.formats, is(List.of(OutputFormat.AAC)));
         assertThat(given.seconds, is(2.0));
+        assertThat(given.warmUp, is(10));
+        assertThat(given.warmUpSeconds, is(5L));
         assertThat(given.serverJvmOpts, is("-XX:StartFlightRecording=filename=/tmp/s.jfr -Xmx512m"));
     }
 
