@@ -241,7 +241,8 @@ public final class SegmentBench {
             }
             try {
                 long warmUpEnd = System.nanoTime() + warmUp.limit().toNanos();
-                for (int w = 0; w < warmUp.segments() && System.nanoTime() < warmUpEnd; w++) { // JIT first, unmeasured
+                int warmed = 0;
+                for (; warmed < warmUp.segments() && System.nanoTime() < warmUpEnd; warmed++) { // JIT first, unmeasured
                     for (SegmentClient c : clients) {
                         warmUp(c, segment, paced);
                         c.reply(Duration.ofSeconds(60));
@@ -269,10 +270,12 @@ public final class SegmentBench {
                 double[] cpuAfter = server.cpuMs();
                 double[] after = serverSums(server.port(), format);
                 double segments = after[1] - before[1];
-                serverViews.add(String.format(Locale.ROOT, "%s N=%d%s: server-measured latency (last byte in → reply"
+                serverViews.add(String.format(Locale.ROOT, "%s N=%d%s: warmed up with %d segments per session;"
+                                                           + " server-measured latency (last byte in → reply"
                                                            + " sent) mean %.1f ms, of which FFmpeg %.1f ms;"
                                                            + " client JVM CPU %.0f ms/segment (not in the table)",
-                                              format, n, paced ? " paced" : "", (after[0] - before[0]) / segments * 1000,
+                                              format, n, paced ? " paced" : "", warmed,
+                                              (after[0] - before[0]) / segments * 1000,
                                               (after[2] - before[2]) / (after[3] - before[3]) * 1000,
                                               client.jvmCpuMs / total));
                 // the table's CPU columns are the server process's: its JVM and its FFmpeg children
