@@ -25,29 +25,17 @@ trap 'git worktree remove --force "$BEFORE" >/dev/null 2>&1 || true; rm -rf "$BE
 git worktree add -q --detach "$BEFORE" "$REV"
 (cd "$BEFORE" && mvn -B -q package -DskipTests -Djib.skip=true)
 
-cpu() { awk '{print $14+$15, $16+$17}' "/proc/$1/stat"; }   # clock ticks: own, reaped children
+# shellcheck source=perf/drive-server.sh
+. perf/drive-server.sh
 
 measure() { # DIR LABEL MODE
-  local dir="$1" label="$2" mode="$3" port pid
+  local dir="$1" label="$2" mode="$3" port pid own kids result
   port=$(( 20000 + RANDOM % 20000 ))
-  # both the current and the earlier names of the rate limits, so either build lifts them (the client is not a player)
-  (cd "$dir" && exec env VBUF_SERVER_PORT="$port" PORT="$port" VBUF_LOG_LEVEL=WARNING LOG_LEVEL=WARNING \
-      VBUF_LIMITS_SESSION_SEGMENTS_PER_SECOND=100000 VBUF_LIMITS_SESSION_SEGMENT_BURST=100000 \
-      VBUF_SESSION_SEGMENTS_PER_SECOND=100000 VBUF_SESSION_SEGMENT_BURST=100000 \
-      "$JAVA" -jar target/vbuf.jar >/dev/null 2>&1) &
+  start_server "$dir" "$port"
   pid=$!
-  for _ in $(seq 1 300); do curl -sf "localhost:$port/observe/health/ready" >/dev/null && break; sleep 0.1; done
-  local args=(--port "$port" --segments "$N" --warm-up "$WARM_UP")
-  [ "$mode" = paced ] && args+=(--paced)
-  coproc DRIVE { "$JAVA" -jar perf/target/vbuf-perf.jar drive "${args[@]}"; }
-  read -r _ <&"${DRIVE[0]}"   # "warmed-up"
-  read -r own0 kids0 < <(cpu "$pid")
-  echo go >&"${DRIVE[1]}"
-  read -r result <&"${DRIVE[0]}"
-  read -r own1 kids1 < <(cpu "$pid")
-  wait "$DRIVE_PID" || true
+  read -r own kids _ result < <(drive_server "$pid" "$port" "$N" "$WARM_UP" "$mode")
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  awk -v l="$label" -v m="$mode" -v n="$N" -v o=$((own1 - own0)) -v k=$((kids1 - kids0)) -v r="$result" \
+  awk -v l="$label" -v m="$mode" -v n="$N" -v o="$own" -v k="$kids" -v r="$result" \
     'BEGIN { printf "| %s | %s | %d | %.1f | %.1f | %.2f | %s |\n", l, m, n, o*10/n, k*10/n, o/k, r }'
 }
 

@@ -14,38 +14,18 @@ JAVA="$JAVA_HOME/bin/java"
 [ -f perf/target/vbuf-perf.jar ] || bash perf/vbuf-perf.sh --help >/dev/null
 mvn -B -q package -DskipTests -Djib.skip=true
 
-cpu() { awk '{print $14+$15, $16+$17}' "/proc/$1/stat"; }   # clock ticks: own, reaped children
-jit() { # nanoseconds the JIT compiler threads have run
-  local total=0 t name ns
-  for t in /proc/"$1"/task/*; do
-    name=$(cat "$t/comm" 2>/dev/null) || continue
-    case "$name" in
-      C1\ Compiler*|C2\ Compiler*) ns=$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null) && total=$((total + ns)) ;;
-    esac
-  done
-  echo "$total"
-}
+# shellcheck source=perf/drive-server.sh
+. perf/drive-server.sh
 
 port=$(( 20000 + RANDOM % 20000 ))
-env VBUF_SERVER_PORT="$port" VBUF_LOG_LEVEL=WARNING \
-    VBUF_LIMITS_SESSION_SEGMENTS_PER_SECOND=100000 VBUF_LIMITS_SESSION_SEGMENT_BURST=100000 \
-    "$JAVA" -jar target/vbuf.jar >/dev/null 2>&1 &
+start_server . "$port"
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do curl -sf "localhost:$port/observe/health/ready" >/dev/null && break; sleep 0.1; done
 
 measure() { # WARM_UP MODE LABEL
-  local args=(--port "$port" --segments "$N" --warm-up "$1")
-  [ "$2" = paced ] && args+=(--paced)
-  coproc DRIVE { "$JAVA" -jar perf/target/vbuf-perf.jar drive "${args[@]}"; }
-  read -r _ <&"${DRIVE[0]}"   # "warmed-up"
-  read -r own0 kids0 < <(cpu "$pid"); jit0=$(jit "$pid")
-  echo go >&"${DRIVE[1]}"
-  read -r result <&"${DRIVE[0]}"
-  read -r own1 kids1 < <(cpu "$pid"); jit1=$(jit "$pid")
-  wait "$DRIVE_PID" || true
-  awk -v l="$3" -v m="$2" -v n="$N" -v o=$((own1 - own0)) -v k=$((kids1 - kids0)) -v j=$((jit1 - jit0)) \
-      -v r="$result" \
+  local own kids jit result
+  read -r own kids jit result < <(drive_server "$pid" "$port" "$N" "$1" "$2")
+  awk -v l="$3" -v m="$2" -v n="$N" -v o="$own" -v k="$kids" -v j="$jit" -v r="$result" \
       'BEGIN { printf "| %s | %s | %d | %.1f | %.1f | %.2f | %.2f | %s |\n", l, m, n, o*10/n, k*10/n, o/k, j/1e6/n, r }'
 }
 
