@@ -1,12 +1,13 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.Protocol;
 import java.lang.System.Logger.Level;
 import java.util.Optional;
 
 import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.access.Authenticator;
 import dev.vbuf.admission.SegmentGate;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.ErrorCode;
 
 import io.helidon.common.uri.UriQuery;
 import io.helidon.http.HeaderName;

@@ -1,11 +1,12 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.Protocol;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.admission.SegmentBuffers;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.segment.SegmentProcessor;
 

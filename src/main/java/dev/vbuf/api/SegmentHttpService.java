@@ -1,12 +1,13 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.Protocol;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Optional;
 
-import dev.vbuf.core.OutputFormat;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.core.SegmentAudio;
 import dev.vbuf.core.SegmentException;
 import dev.vbuf.segment.SegmentProcessor;
@@ -68,7 +69,7 @@ final class SegmentHttpService implements HttpService {
             refuse(res, refusal.get());
             return;
         }
-        Protocol.RequestedFormat f = Protocol.RequestedFormat.of(req.query());
+        RequestedFormat f = RequestedFormat.of(req.query());
         if (f.format().isEmpty()) {
             badFormat(res, f);
             return;
@@ -84,7 +85,7 @@ final class SegmentHttpService implements HttpService {
             refuse(res, refusal.get());
             return;
         }
-        Protocol.RequestedFormat f = Protocol.RequestedFormat.of(req.query());
+        RequestedFormat f = RequestedFormat.of(req.query());
         if (f.format().isEmpty()) {
             badFormat(res, f);
             return;
@@ -145,7 +146,7 @@ final class SegmentHttpService implements HttpService {
         outcome.answered(ctx.metrics(), format, arrival);
     }
 
-    private static void badFormat(ServerResponse res, Protocol.RequestedFormat f) {
+    private static void badFormat(ServerResponse res, RequestedFormat f) {
         res.status(Status.BAD_REQUEST_400);
         error(res, Protocol.BAD_REQUEST, f.unknownMessage(), null);
     }

@@ -1,10 +1,12 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.Protocol;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 
-import dev.vbuf.core.ErrorCode;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.ErrorCode;
+import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.core.AudioPlacement;
 import dev.vbuf.core.SegmentAudio;
 import dev.vbuf.core.SegmentException;
 import dev.vbuf.log.Logs;
@@ -80,7 +82,24 @@ record SegmentOutcome(SegmentAudio audio, SegmentException error, String id) {
 
     /** The WebSocket text message for segment {@code seq}; a result is followed by {@link #audio()}'s bytes. */
     String wsText(long seq) {
-        return Protocol.json(ok() ? Protocol.Result.of(seq, audio, id) : Protocol.Error.of(seq, error, id));
+        return Protocol.json(ok() ? result(seq, audio, id) : error(seq, error, id));
+    }
+
+    private static Protocol.Result result(long seq, SegmentAudio audio, String id) {
+        AudioPlacement p = audio.placement();
+        return new Protocol.Result("result", seq, id, audio.format().wireName(), audio.bytes().length, audio.audioMs(),
+                                   audio.processing().toMillis(), audio.queued().toMillis(),
+                                   p == null ? null : p.pts(), p == null ? null : p.timescale(),
+                                   p == null ? null : p.startSec(), p == null ? null : p.endSec(),
+                                   p == null ? null : p.sampleRate(), p == null ? null : p.samples(),
+                                   p == null ? null : p.trimStartSamples(), p == null ? null : p.trimEndSamples(),
+                                   p == null ? null : p.gapless(), p == null ? null : p.coldReason(),
+                                   p == null ? null : p.carry());
+    }
+
+    private static Protocol.Error error(long seq, SegmentException e, String id) {
+        return new Protocol.Error("error", seq, id, e.code().wireName(), e.getMessage(),
+                                  e.retryAfterMs() > 0 ? e.retryAfterMs() : null);
     }
 
     /** The HTTP status of an error; {@code overloaded} while draining is 503 (this instance is going away). */

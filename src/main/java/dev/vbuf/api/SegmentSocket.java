@@ -1,5 +1,7 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.CloseCodes;
+import dev.vbuf.protocol.Protocol;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -15,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 
 import dev.vbuf.access.Authenticator;
 import dev.vbuf.access.SegmentRateLimiter;
-import dev.vbuf.core.ErrorCode;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.ErrorCode;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.core.SegmentException;
 import dev.vbuf.log.Logs;
 import dev.vbuf.segment.Gapless;
@@ -90,7 +92,7 @@ final class SegmentSocket implements WsListener, MessageHandler {
             throw new WsUpgradeException(refusal.get().message());
         }
         // An unknown format refuses the upgrade; the plain HTTP route then answers 400 with the reason.
-        Protocol.RequestedFormat requested = Protocol.RequestedFormat.of(prologue.query());
+        RequestedFormat requested = RequestedFormat.of(prologue.query());
         format = requested.format().orElseThrow(() -> new WsUpgradeException(requested.unknownMessage()));
         // A browser that offers sub-protocols (e.g. to carry its token) needs one chosen, or it drops the connection.
         List<String> offered = Authenticator.protocols(headers.values(Access.SEC_WEBSOCKET_PROTOCOL));
@@ -117,7 +119,7 @@ final class SegmentSocket implements WsListener, MessageHandler {
         Logs.log(LOG, Level.DEBUG, id, -1, "session opened, format=" + format);
         if (open > ctx.access().maxSessions()) {
             // upgrades that raced past the check in onHttpUpgrade: the cap is strict
-            closeWhenAnswered(Protocol.CLOSE_TRY_AGAIN_LATER, "session limit reached; retry");
+            closeWhenAnswered(CloseCodes.TRY_AGAIN_LATER, "session limit reached; retry");
         }
     }
 
@@ -270,19 +272,19 @@ final class SegmentSocket implements WsListener, MessageHandler {
     public void onText(String text, long size) {
         lastMessageNanos = System.nanoTime();
         if (!v11) {
-            closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA,
+            closeWhenAnswered(CloseCodes.UNSUPPORTED_DATA,
                               "text messages are not part of protocol v1: send each segment as one binary message");
             return;
         }
         if (pending != null) {
-            closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA,
+            closeWhenAnswered(CloseCodes.UNSUPPORTED_DATA,
                               "two segment messages in a row: each describes the binary segment right after it");
             return;
         }
         try {
             pending = Protocol.SegmentMessage.parse(text);
         } catch (IllegalArgumentException e) {
-            closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA, e.getMessage());
+            closeWhenAnswered(CloseCodes.UNSUPPORTED_DATA, e.getMessage());
         }
     }
 

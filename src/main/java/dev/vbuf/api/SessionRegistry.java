@@ -1,5 +1,7 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.CloseCodes;
+import dev.vbuf.protocol.Protocol;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -104,7 +106,7 @@ public final class SessionRegistry implements AutoCloseable {
         for (SegmentSocket s : snapshot()) {
             s.checkConnection(now);
             if (s.idleNanos(now) > idleTimeout.toNanos()) {
-                s.closeWhenAnswered(Protocol.CLOSE_GOING_AWAY, "idle for more than " + idleTimeout.toSeconds() + " s");
+                s.closeWhenAnswered(CloseCodes.GOING_AWAY, "idle for more than " + idleTimeout.toSeconds() + " s");
             }
         }
     }

@@ -9,7 +9,7 @@ import java.util.Map;
 
 import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.log.LogSetup;
 import dev.vbuf.log.ShutdownSafeLogManager;

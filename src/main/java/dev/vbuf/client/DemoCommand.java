@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 
 import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.server.VbufServer;
 
 import picocli.CommandLine.Command;

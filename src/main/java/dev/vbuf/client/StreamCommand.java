@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

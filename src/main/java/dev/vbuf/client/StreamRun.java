@@ -1,5 +1,6 @@
 package dev.vbuf.client;
 
+import dev.vbuf.protocol.CloseCodes;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -16,9 +17,9 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.vbuf.api.Protocol;
-import dev.vbuf.core.OutputFormat;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.Protocol;
+import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.protocol.ErrorCode;
 
 /**
  * Streams segments over one WebSocket the way a player does (protocol v1): up to {@code pipeline} segments in flight,
@@ -74,7 +75,7 @@ public final class StreamRun {
         }
     }
 
-    private static final String SUBPROTOCOL_V11 = dev.vbuf.api.Protocol.SUBPROTOCOL_V11;
+    private static final String SUBPROTOCOL_V11 = dev.vbuf.protocol.Protocol.SUBPROTOCOL_V11;
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final List<SegmentSource.Segment> segments;
@@ -253,7 +254,7 @@ public final class StreamRun {
                 try {
                     reply = connection.reply(options.replyTimeout());
                 } catch (SegmentClient.ProtocolException e) {
-                    if (e.closed().filter(c -> c.code() == Protocol.CLOSE_GOING_AWAY).isPresent()) {
+                    if (e.closed().filter(c -> c.code() == CloseCodes.GOING_AWAY).isPresent()) {
                         sender.interrupt();
                         sender.join(5_000);
                         for (Attempt a : inFlight.values()) {

@@ -13,7 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.vbuf.access.Authenticator;
 import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 
 import com.fasterxml.jackson.databind.JsonNode;

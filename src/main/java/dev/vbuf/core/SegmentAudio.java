@@ -2,7 +2,7 @@ package dev.vbuf.core;
 
 import java.time.Duration;
 
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 
 /**
  * The audio extracted from one segment.

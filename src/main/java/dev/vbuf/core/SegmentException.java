@@ -1,5 +1,7 @@
 package dev.vbuf.core;
 
+import dev.vbuf.protocol.ErrorCode;
+
 /**
  * A segment that gets an error reply instead of audio. Carries the protocol code and a message meant for the client.
  */

@@ -11,7 +11,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 
 import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.DistributionStatisticsConfig;

@@ -11,8 +11,8 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.vbuf.access.Authenticator;
-import dev.vbuf.api.Protocol;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.Protocol;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.media.HlsPlaylist;

@@ -12,7 +12,7 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
-import dev.vbuf.api.Protocol;
+import dev.vbuf.protocol.Protocol;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.process.ProcessRunner;
 

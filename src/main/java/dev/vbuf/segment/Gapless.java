@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 import dev.vbuf.core.AudioPlacement;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.media.AudioFrames;
 import dev.vbuf.media.Fmp4Audio;
 import dev.vbuf.media.TsAudio;

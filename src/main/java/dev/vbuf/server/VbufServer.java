@@ -1,5 +1,6 @@
 package dev.vbuf.server;
 
+import dev.vbuf.protocol.CloseCodes;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -13,11 +14,11 @@ import java.util.concurrent.Semaphore;
 import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.admission.SegmentBuffers;
 import dev.vbuf.admission.SegmentGate;
-import dev.vbuf.api.Protocol;
+import dev.vbuf.protocol.Protocol;
 import dev.vbuf.api.SegmentApi;
 import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.core.SegmentException;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
@@ -302,7 +303,7 @@ public final class VbufServer implements AutoCloseable {
             processor.killAll(); // their segments are answered `internal`
             api.unanswered().awaitZeroUninterruptibly(AFTER_GRACE);
         }
-        api.sessions().closeAll(Protocol.CLOSE_GOING_AWAY, "server shutting down");
+        api.sessions().closeAll(CloseCodes.GOING_AWAY, "server shutting down");
         api.sessions().awaitEmpty(AFTER_GRACE);
         close();
         LOG.log(Level.INFO, "stopped");

@@ -1,5 +1,7 @@
 package dev.vbuf.websocket;
 
+import dev.vbuf.protocol.CloseCodes;
+
 /**
  * What vbuf's WebSocket connection tells the application, one whole message at a time. All calls come from the
  * connection's reading thread, in order; a call that blocks (e.g. a pipelining limit) stops reading from that

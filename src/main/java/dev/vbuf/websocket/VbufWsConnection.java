@@ -1,5 +1,6 @@
 package dev.vbuf.websocket;
 
+import dev.vbuf.protocol.CloseCodes;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,6 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.Protocol;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

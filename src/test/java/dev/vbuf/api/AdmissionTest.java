@@ -1,5 +1,7 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.CloseCodes;
+import dev.vbuf.protocol.Protocol;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +13,7 @@ import java.util.concurrent.Future;
 
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;
@@ -139,7 +141,7 @@ class AdmissionTest {
             long start = System.nanoTime();
             SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
             long waitedMs = (System.nanoTime() - start) / 1_000_000;
-            assertThat(closed.toString(), closed.code(), is(Protocol.CLOSE_GOING_AWAY));
+            assertThat(closed.toString(), closed.code(), is(CloseCodes.GOING_AWAY));
             assertThat(closed.reason(), org.hamcrest.Matchers.containsString("idle"));
             assertThat("not closed before the timeout", waitedMs, greaterThanOrEqualTo(1000L));
             assertThat(waitedMs, lessThanOrEqualTo(10_000L));

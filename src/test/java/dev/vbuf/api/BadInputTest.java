@@ -1,5 +1,7 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.CloseCodes;
+import dev.vbuf.protocol.Protocol;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -21,8 +23,8 @@ import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.ffmpeg.FfmpegProcess;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.media.InputContainer;
-import dev.vbuf.core.OutputFormat;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;
@@ -200,7 +202,7 @@ class BadInputTest {
             byte[] payload = in.readNBytes(len);
             assertThat("close frame", opcode, is(0x8));
             int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
-            assertThat(code, is(Protocol.CLOSE_TOO_BIG));
+            assertThat(code, is(CloseCodes.MESSAGE_TOO_BIG));
         }
         badThenGood(new byte[0], ErrorCode.INVALID_MEDIA); // the server is unharmed
     }
@@ -224,7 +226,7 @@ class BadInputTest {
             client.sendText("{\"hello\":1}");
             assertThat(client.reply().type(), is("result"));
             SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(10));
-            assertThat(closed.code(), is(Protocol.CLOSE_UNSUPPORTED_DATA));
+            assertThat(closed.code(), is(CloseCodes.UNSUPPORTED_DATA));
             assertThat(closed.reason(), containsString("binary"));
         }
     }

@@ -1,5 +1,6 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.Protocol;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,8 +12,8 @@ import java.util.stream.Stream;
 import dev.vbuf.media.Mp4Boxes;
 import dev.vbuf.client.AudioProbe;
 import dev.vbuf.client.SegmentClient;
-import dev.vbuf.core.OutputFormat;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;

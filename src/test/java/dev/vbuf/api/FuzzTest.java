@@ -1,5 +1,6 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.Protocol;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,8 +19,8 @@ import java.util.stream.Collectors;
 
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
-import dev.vbuf.core.OutputFormat;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.NoFfmpegLeftBehind;
 import dev.vbuf.testing.SegmentFuzzer;

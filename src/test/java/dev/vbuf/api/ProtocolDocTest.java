@@ -1,10 +1,11 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.Protocol;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.vbuf.core.OutputFormat;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.testing.ReadmeTables;
 
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.CloseCodes;
+import dev.vbuf.protocol.Protocol;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,7 +129,7 @@ class ProtocolV11Test {
                 }
                 carry = r1.json().path("carry").asText();
                 first.drainAndStop();
-                assertThat(c.awaitClose(Duration.ofSeconds(30)).code(), is(Protocol.CLOSE_GOING_AWAY));
+                assertThat(c.awaitClose(Duration.ofSeconds(30)).code(), is(CloseCodes.GOING_AWAY));
             }
             try (SegmentClient c = connect(second, "pcm")) {
                 for (int i = 2; i < segments.size(); i++) {
@@ -196,7 +198,7 @@ class ProtocolV11Test {
     void aMalformedSegmentMessageCloses1003() throws Exception {
         try (SegmentClient c = connect(server, "aac")) {
             c.sendText("{\"type\":\"nope\"}");
-            assertThat(c.awaitClose(Duration.ofSeconds(10)).code(), is(Protocol.CLOSE_UNSUPPORTED_DATA));
+            assertThat(c.awaitClose(Duration.ofSeconds(10)).code(), is(CloseCodes.UNSUPPORTED_DATA));
         }
     }
 

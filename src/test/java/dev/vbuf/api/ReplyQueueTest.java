@@ -1,5 +1,7 @@
 package dev.vbuf.api;
 
+import dev.vbuf.protocol.CloseCodes;
+import dev.vbuf.protocol.Protocol;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,7 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.core.SegmentException;
 
 import org.junit.jupiter.api.Test;
@@ -82,14 +84,14 @@ class ReplyQueueTest {
     void theCloseFrameComesAfterEveryAcceptedReplyAndNothingAfterIt() throws Exception {
         ReplyQueue q = new ReplyQueue(2, new Unanswered());
         q.accept();
-        q.closeWhenAnswered(Protocol.CLOSE_UNSUPPORTED_DATA, "text");
-        q.closeWhenAnswered(Protocol.CLOSE_GOING_AWAY, "later reasons lose");
+        q.closeWhenAnswered(CloseCodes.UNSUPPORTED_DATA, "text");
+        q.closeWhenAnswered(CloseCodes.GOING_AWAY, "later reasons lose");
         q.pong(new byte[]{1});
         assertThat(q.take(), instanceOf(ReplyQueue.Pong.class));
         q.complete(reply(0));
         drainReplies(q, 1);
         ReplyQueue.Outgoing close = q.take();
-        assertThat(close, is(new ReplyQueue.Close(Protocol.CLOSE_UNSUPPORTED_DATA, "text")));
+        assertThat(close, is(new ReplyQueue.Close(CloseCodes.UNSUPPORTED_DATA, "text")));
     }
 
     @Test

@@ -6,7 +6,7 @@ import java.util.Map;
 
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.RawWebSocket;
 import dev.vbuf.testing.TestMedia;

@@ -30,6 +30,7 @@ class ArchitectureTest {
     static Architectures.LayeredArchitecture layers() {
         return Architectures.layeredArchitecture()
                 .consideringOnlyDependenciesInLayers()
+                .layer("protocol").definedBy("dev.vbuf.protocol..")
                 .layer("core").definedBy("dev.vbuf.core..")
                 .layer("config").definedBy("dev.vbuf.config..")
                 .layer("log").definedBy("dev.vbuf.log..")
@@ -47,32 +48,34 @@ class ArchitectureTest {
                 .layer("client").definedBy("dev.vbuf.client..")
                 .layer("main").definedBy("dev.vbuf")
 
-                .whereLayer("core").mayNotAccessAnyLayer()
-                .whereLayer("config").mayOnlyAccessLayers("core")
-                .whereLayer("log").mayOnlyAccessLayers("core")
-                .whereLayer("process").mayOnlyAccessLayers("core")
-                .whereLayer("media").mayOnlyAccessLayers("core")
-                .whereLayer("ffmpeg").mayOnlyAccessLayers("core", "process", "media")
+                // the wire's vocabulary (close codes, error codes, formats, messages): shared by server and clients
+                .whereLayer("protocol").mayNotAccessAnyLayer()
+                .whereLayer("core").mayOnlyAccessLayers("protocol")
+                .whereLayer("config").mayOnlyAccessLayers("protocol", "core")
+                .whereLayer("log").mayOnlyAccessLayers("protocol", "core")
+                .whereLayer("process").mayOnlyAccessLayers("protocol", "core")
+                .whereLayer("media").mayOnlyAccessLayers("protocol", "core")
+                .whereLayer("ffmpeg").mayOnlyAccessLayers("protocol", "core", "process", "media")
                 // the gate knows nothing of segments or protocols: its refusals are neutral
                 .whereLayer("admission").mayNotAccessAnyLayer()
                 // metrics and health present what their owners hand them
-                .whereLayer("observe").mayOnlyAccessLayers("core")
-                .whereLayer("access").mayOnlyAccessLayers("core", "config")
-                .whereLayer("segment").mayOnlyAccessLayers("core", "log", "process", "media", "ffmpeg", "admission",
+                .whereLayer("observe").mayOnlyAccessLayers("protocol", "core")
+                .whereLayer("access").mayOnlyAccessLayers("protocol", "core", "config")
+                .whereLayer("segment").mayOnlyAccessLayers("protocol", "core", "log", "process", "media", "ffmpeg", "admission",
                                                            "observe")
                 // RFC 6455 frames and the connection: knows nothing of segments
-                .whereLayer("websocket").mayNotAccessAnyLayer()
-                .whereLayer("api").mayOnlyAccessLayers("core", "log", "media", "admission", "observe", "access",
+                .whereLayer("websocket").mayOnlyAccessLayers("protocol")
+                .whereLayer("api").mayOnlyAccessLayers("protocol", "core", "log", "media", "admission", "observe", "access",
                                                        "segment", "websocket")
                 // the reference player's page and demo: FFmpeg to make the demo, the protocol's names for the page
-                .whereLayer("player").mayOnlyAccessLayers("core", "process", "media", "ffmpeg", "access", "api")
-                .whereLayer("server").mayOnlyAccessLayers("core", "config", "log", "process", "media", "ffmpeg",
+                .whereLayer("player").mayOnlyAccessLayers("protocol", "core", "process", "media", "ffmpeg", "access", "api")
+                .whereLayer("server").mayOnlyAccessLayers("protocol", "core", "config", "log", "process", "media", "ffmpeg",
                                                           "admission", "observe", "access", "segment", "websocket",
                                                           "api", "player")
-                .whereLayer("client").mayOnlyAccessLayers("core", "config", "log", "process", "media", "ffmpeg",
+                .whereLayer("client").mayOnlyAccessLayers("protocol", "core", "config", "log", "process", "media", "ffmpeg",
                                                           "admission", "observe", "access", "segment", "websocket",
                                                           "api", "server", "player")
-                .whereLayer("main").mayOnlyAccessLayers("config", "log", "server", "client");
+                .whereLayer("main").mayOnlyAccessLayers("protocol", "config", "log", "server", "client");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.vbuf.container;
 
+import dev.vbuf.protocol.CloseCodes;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,7 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.vbuf.config.Setting;
-import dev.vbuf.api.Protocol;
+import dev.vbuf.protocol.Protocol;
 import dev.vbuf.client.AudioProbe;
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.observe.MetricNames;
@@ -199,7 +200,7 @@ class ContainerImageIT {
                     assertTrue(reply.audio().length > 0);
                 }
                 SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(30));
-                assertThat(closed.toString(), closed.code(), is(Protocol.CLOSE_GOING_AWAY));
+                assertThat(closed.toString(), closed.code(), is(CloseCodes.GOING_AWAY));
 
                 long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
                 InspectContainerResponse.ContainerState state;

@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.media.InputContainer;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.testing.TestMedia;

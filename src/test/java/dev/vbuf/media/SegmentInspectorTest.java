@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
 
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.core.SegmentException;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;

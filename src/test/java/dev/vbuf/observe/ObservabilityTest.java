@@ -11,7 +11,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import dev.vbuf.client.SegmentClient;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.PrometheusText;
 import dev.vbuf.testing.ReadmeTables;

@@ -1,7 +1,7 @@
 package dev.vbuf.segment;
 
 import dev.vbuf.core.SegmentException;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.ErrorCode;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
@@ -10,7 +10,7 @@ import java.util.Map;
 import dev.vbuf.admission.SegmentGate;
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.NoFfmpegLeftBehind;

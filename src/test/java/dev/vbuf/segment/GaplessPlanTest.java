@@ -3,7 +3,7 @@ package dev.vbuf.segment;
 import java.util.List;
 import java.util.Optional;
 
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.testing.SegmentFuzzer;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;

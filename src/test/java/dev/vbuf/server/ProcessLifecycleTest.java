@@ -1,13 +1,14 @@
 package dev.vbuf.server;
 
+import dev.vbuf.protocol.CloseCodes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import dev.vbuf.api.Protocol;
+import dev.vbuf.protocol.Protocol;
 import dev.vbuf.client.SegmentClient;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.testing.ServerProcess;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;
@@ -92,7 +93,7 @@ class ProcessLifecycleTest {
                 assertThat(replies.toString(), late.code(), is(ErrorCode.OVERLOADED.wireName()));
                 assertThat(late.json().path("message").asText(), containsString("shutting down"));
                 SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
-                assertThat(closed.toString(), closed.code(), is(Protocol.CLOSE_GOING_AWAY));
+                assertThat(closed.toString(), closed.code(), is(CloseCodes.GOING_AWAY));
             }
             assertExitsLeavingNoFfmpeg(server);
             assertThat(server.log(), containsString("draining"));
@@ -126,7 +127,7 @@ class ProcessLifecycleTest {
                         assertThat(r.toString(), r.seq(), is((long) i));
                         assertThat(r + "\n" + server.log(), r.type(), is("result"));
                     }
-                    assertThat(client.awaitClose(Duration.ofSeconds(15)).code(), is(Protocol.CLOSE_GOING_AWAY));
+                    assertThat(client.awaitClose(Duration.ofSeconds(15)).code(), is(CloseCodes.GOING_AWAY));
                 }
             } finally {
                 clients.forEach(SegmentClient::close);
@@ -153,7 +154,7 @@ class ProcessLifecycleTest {
             first.awaitReady(Duration.ofSeconds(60));
             java.net.URI url = java.net.URI.create("ws://127.0.0.1:" + first.port() + "/v1/segments");
             var running = pool.submit(() -> dev.vbuf.client.StreamCommand.stream(
-                    List.of(input), url, java.util.Optional.empty(), dev.vbuf.core.OutputFormat.PCM, 3,
+                    List.of(input), url, java.util.Optional.empty(), dev.vbuf.protocol.OutputFormat.PCM, 3,
                     dev.vbuf.client.SegmentSource.Container.TS, true, 2, 50, out, TestMedia.FFMPEG,
                     new java.io.PrintStream(console, true, java.nio.charset.StandardCharsets.UTF_8), true));
             awaitReceived(first, 3); // three segments of seven, sent in real time
@@ -236,7 +237,7 @@ class ProcessLifecycleTest {
                 assertThat(client.reply().type(), is("result"));
                 long start = System.nanoTime();
                 SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
-                assertThat(closed.code(), is(Protocol.CLOSE_GOING_AWAY));
+                assertThat(closed.code(), is(CloseCodes.GOING_AWAY));
                 assertThat((System.nanoTime() - start) / 1_000_000, greaterThanOrEqualTo(1000L));
             }
             // VBUF_LOG_FORMAT=json: every line vbuf logs is one JSON object with a severity; session lines carry the id

@@ -21,9 +21,9 @@ import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.media.SegmentInspector;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.ErrorCode;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

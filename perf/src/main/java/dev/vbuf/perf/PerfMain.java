@@ -7,7 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import dev.vbuf.config.VbufConfig;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.log.LogSetup;
 import dev.vbuf.log.ShutdownSafeLogManager;

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
-import dev.vbuf.core.ErrorCode;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 
 /**

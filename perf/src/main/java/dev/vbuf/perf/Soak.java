@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.ffmpeg.FfmpegBinary;
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 
 /**
  * Soak: many sessions, opened and closed over and over, send tens of thousands of segments (a share of them bad)

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import dev.vbuf.core.OutputFormat;
+import dev.vbuf.protocol.OutputFormat;
 
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;

@@ -1,13 +1,4 @@
-package dev.vbuf.api;
-
-import java.util.Optional;
-
-import dev.vbuf.core.AudioPlacement;
-import dev.vbuf.core.OutputFormat;
-import dev.vbuf.core.SegmentAudio;
-import dev.vbuf.core.SegmentException;
-
-import io.helidon.common.uri.UriQuery;
+package dev.vbuf.protocol;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
@@ -48,15 +39,7 @@ public final class Protocol {
     /** retryAfterMs of a segment refused because the memory for segments in flight was full. */
     public static final long MEMORY_RETRY_AFTER_MS = 500;
 
-    /** WebSocket close codes. */
-    public static final int CLOSE_NORMAL = 1000;
-    public static final int CLOSE_GOING_AWAY = 1001;
-    public static final int CLOSE_UNSUPPORTED_DATA = 1003;
-    public static final int CLOSE_TOO_BIG = 1009;
-    public static final int CLOSE_INTERNAL = 1011;
-    public static final int CLOSE_TRY_AGAIN_LATER = 1013;
-
-    static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private Protocol() {
     }
@@ -69,27 +52,11 @@ public final class Protocol {
     public record Result(String type, long seq, String id, String format, int bytes, long audioMs, long processingMs,
                          long queuedMs, Long pts, Integer timescale, Double startSec, Double endSec, Integer sampleRate,
                          Long samples, Long trimStartSamples, Long trimEndSamples, String gapless, String coldReason,
-                         String carry) {
-        static Result of(long seq, SegmentAudio audio, String id) {
-            AudioPlacement p = audio.placement();
-            return new Result("result", seq, id, audio.format().wireName(), audio.bytes().length, audio.audioMs(),
-                              audio.processing().toMillis(), audio.queued().toMillis(),
-                              p == null ? null : p.pts(), p == null ? null : p.timescale(),
-                              p == null ? null : p.startSec(), p == null ? null : p.endSec(),
-                              p == null ? null : p.sampleRate(), p == null ? null : p.samples(),
-                              p == null ? null : p.trimStartSamples(), p == null ? null : p.trimEndSamples(),
-                              p == null ? null : p.gapless(), p == null ? null : p.coldReason(),
-                              p == null ? null : p.carry());
-        }
-    }
+                         String carry) {    }
 
     /** {@code {"type":"error",...}}; {@code retryAfterMs} only for {@code overloaded}; {@code id} only in v1.1. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Error(String type, long seq, String id, String code, String message, Long retryAfterMs) {
-        static Error of(long seq, SegmentException e, String id) {
-            return new Error("error", seq, id, e.code().wireName(), e.getMessage(),
-                             e.retryAfterMs() > 0 ? e.retryAfterMs() : null);
-        }
     }
 
     /**
@@ -99,7 +66,7 @@ public final class Protocol {
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record SegmentMessage(String type, String id, String carry, Boolean last) {
         /** Reads and checks one; the exception's message is the close reason. */
-        static SegmentMessage parse(String text) throws IllegalArgumentException {
+        public static SegmentMessage parse(String text) throws IllegalArgumentException {
             if (text == null) {
                 throw new IllegalArgumentException("segment message over 64 KiB");
             }
@@ -118,7 +85,7 @@ public final class Protocol {
             return m;
         }
 
-        boolean isLast() {
+        public boolean isLast() {
             return Boolean.TRUE.equals(last);
         }
     }
@@ -128,27 +95,7 @@ public final class Protocol {
     public record HttpError(String code, String message, Long retryAfterMs) {
     }
 
-    /**
-     * The {@code format} query parameter of a request, read in one place for the WebSocket and the HTTP API.
-     *
-     * @param format the format asked for ({@link OutputFormat#DEFAULT} when the parameter is absent), or empty when
-     *               the parameter names none
-     * @param asked  the parameter as sent
-     */
-    record RequestedFormat(Optional<OutputFormat> format, String asked) {
-        static RequestedFormat of(UriQuery query) {
-            Optional<String> v = query.first(FORMAT_PARAM).asOptional();
-            return v.isEmpty() ? new RequestedFormat(Optional.of(OutputFormat.DEFAULT), OutputFormat.DEFAULT.wireName())
-                               : new RequestedFormat(OutputFormat.fromWireName(v.get()), v.get());
-        }
-
-        /** Why the request is refused (HTTP 400) when the format is unknown. */
-        String unknownMessage() {
-            return "unknown format '" + asked + "': expected one of " + OutputFormat.wireNames();
-        }
-    }
-
-    static String json(Object message) {
+    public static String json(Object message) {
         try {
             return JSON.writeValueAsString(message);
         } catch (JsonProcessingException e) {

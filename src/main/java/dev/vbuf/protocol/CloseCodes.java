@@ -1,4 +1,4 @@
-package dev.vbuf.websocket;
+package dev.vbuf.protocol;
 
 /** RFC 6455 close status codes vbuf sends or checks (section 7.4). */
 public final class CloseCodes {

@@ -1,4 +1,4 @@
-package dev.vbuf.core;
+package dev.vbuf.protocol;
 
 import java.util.Arrays;
 import java.util.Locale;
