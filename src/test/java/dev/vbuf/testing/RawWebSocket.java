@@ -76,9 +76,20 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** A client frame: first byte as given (FIN, RSV bits, opcode), masked unless {@code masked} is false. */
     public void sendRaw(int firstByte, byte[] payload, boolean masked) throws IOException {
+        byte[] mask = new byte[4];
+        ThreadLocalRandom.current().nextBytes(mask);
+        out.write(clientFrame(firstByte, payload, masked ? mask : null));
+        out.flush();
+    }
+
+    /**
+     * A client frame's bytes: first byte as given (FIN, RSV bits, opcode), the shortest length encoding, and the payload
+     * masked with {@code mask} (4 bytes), or unmasked (mask bit clear) when {@code mask} is null.
+     */
+    public static byte[] clientFrame(int firstByte, byte[] payload, byte[] mask) {
         ByteArrayOutputStream f = new ByteArrayOutputStream();
         f.write(firstByte);
-        int maskBit = masked ? 0x80 : 0;
+        int maskBit = mask != null ? 0x80 : 0;
         if (payload.length < 126) {
             f.write(maskBit | payload.length);
         } else if (payload.length < 65536) {
@@ -92,17 +103,14 @@ public final class RawWebSocket implements AutoCloseable {
             }
         }
         byte[] body = payload.clone();
-        if (masked) {
-            byte[] mask = new byte[4];
-            ThreadLocalRandom.current().nextBytes(mask);
-            f.write(mask);
+        if (mask != null) {
+            f.write(mask, 0, 4);
             for (int i = 0; i < body.length; i++) {
                 body[i] ^= mask[i % 4];
             }
         }
-        f.write(body);
-        out.write(f.toByteArray());
-        out.flush();
+        f.write(body, 0, body.length);
+        return f.toByteArray();
     }
 
     /** Bytes as they are (e.g. a frame header announcing a payload that never comes). */

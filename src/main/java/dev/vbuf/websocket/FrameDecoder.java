@@ -8,18 +8,13 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * Reads client frames (RFC 6455 section 5) from a byte source and checks every rule a server must: RSV bits clear,
- * known opcodes, masked, minimal control frames (final, at most 125 bytes), lengths that fit. Headers and small
- * payloads come from a staging buffer filled by large reads; a large payload is read from the socket straight into
- * the caller's array and unmasked there, eight bytes at a time.
+ * Decodes client frames (RFC 6455 section 5) from a byte source and checks every rule a server must: RSV bits clear,
+ * known opcodes, masked, minimal control frames (final, at most 125 bytes), lengths that fit, a well-formed close
+ * payload. A refusal is a {@link ProtocolViolation}. Headers and small payloads come from a staging buffer filled by
+ * large reads; a large payload is read from the socket straight into the caller's array and unmasked there, eight
+ * bytes at a time. It knows nothing of messages ({@link MessageAggregator}) or of the connection.
  */
-final class FrameReader {
-    static final int OP_CONTINUATION = 0x0;
-    static final int OP_TEXT = 0x1;
-    static final int OP_BINARY = 0x2;
-    static final int OP_CLOSE = 0x8;
-    static final int OP_PING = 0x9;
-    static final int OP_PONG = 0xA;
+final class FrameDecoder {
     private static final int MAX_CONTROL_PAYLOAD = 125;
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
@@ -31,8 +26,12 @@ final class FrameReader {
     /** One frame's header. The mask is the 4-byte masking key as a big-endian int. */
     record Header(boolean fin, int opcode, long length, int mask) {
         boolean control() {
-            return (opcode & 0x8) != 0;
+            return Opcodes.control(opcode);
         }
+    }
+
+    /** A client's close frame: its code ({@link CloseCodes#NO_STATUS} when it had none) and reason. */
+    record Close(int code, String reason) {
     }
 
     private final Source source;
@@ -41,7 +40,7 @@ final class FrameReader {
     private int pos;
     private int limit;
 
-    FrameReader(Source source, long maxFrameLength, int stagingBytes) {
+    FrameDecoder(Source source, long maxFrameLength, int stagingBytes) {
         this.source = source;
         this.maxFrameLength = maxFrameLength;
         this.staging = new byte[stagingBytes];
@@ -72,7 +71,7 @@ final class FrameReader {
         }
         int opcode = b0 & 0x0F;
         switch (opcode) {
-            case OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG -> { }
+            case Opcodes.CONTINUATION, Opcodes.TEXT, Opcodes.BINARY, Opcodes.CLOSE, Opcodes.PING, Opcodes.PONG -> { }
             default -> throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "reserved opcode 0x"
                                                                               + Integer.toHexString(opcode));
         }
@@ -91,7 +90,7 @@ final class FrameReader {
                 throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "frame length over 2^63");
             }
         }
-        boolean control = (opcode & 0x8) != 0;
+        boolean control = Opcodes.control(opcode);
         if (control && !fin) {
             throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "control frames must not be fragmented");
         }
@@ -121,6 +120,34 @@ final class FrameReader {
             done += n;
         }
         unmask(dest, off, len, h.mask());
+    }
+
+    /** Reads a control frame's payload (at most 125 bytes, checked by {@link #readHeader}) into an array of its own. */
+    byte[] readControl(Header h) throws IOException {
+        byte[] payload = new byte[(int) h.length()];
+        readPayload(h, payload, 0);
+        return payload;
+    }
+
+    /**
+     * Decodes a close frame's payload (RFC 6455 5.5.1): empty, or a code that may be sent and a UTF-8 reason.
+     *
+     * @throws ProtocolViolation a 1-byte payload or a code that may not be sent (1002), a reason that is not UTF-8 (1007)
+     */
+    static Close close(byte[] payload) throws ProtocolViolation {
+        if (payload.length == 0) {
+            return new Close(CloseCodes.NO_STATUS, "");
+        }
+        if (payload.length == 1) {
+            throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "close frame with a 1-byte payload");
+        }
+        int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+        if (!CloseCodes.validOnTheWire(code)) {
+            throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "close code " + code + " may not be sent");
+        }
+        String reason = StrictUtf8.decode(payload, 2, payload.length - 2)
+                .orElseThrow(() -> new ProtocolViolation(CloseCodes.INVALID_PAYLOAD, "close reason is not valid UTF-8"));
+        return new Close(code, reason);
     }
 
     /** Reads and drops a frame's payload (a message over the segment limit). */
