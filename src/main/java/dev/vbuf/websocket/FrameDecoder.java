@@ -25,9 +25,6 @@ final class FrameDecoder {
 
     /** One frame's header. The mask is the 4-byte masking key as a big-endian int. */
     record Header(boolean fin, int opcode, long length, int mask) {
-        boolean control() {
-            return Opcodes.control(opcode);
-        }
     }
 
     /** A client's close frame: its code ({@link CloseCodes#NO_STATUS} when it had none) and reason. */

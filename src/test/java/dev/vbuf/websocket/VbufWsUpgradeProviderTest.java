@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.instanceOf;
 import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.is;
 
 /** The WebSocket upgrade Helidon uses is vbuf's, and its connection hands messages over intact. */
@@ -39,11 +40,11 @@ class VbufWsUpgradeProviderTest {
         try (VbufServer server = TestServer.start();
              SegmentClient client = SegmentClient.connect(server.port(), "format=pcm")) {
             byte[] segment = TestMedia.segment(TestMedia.Kind.TS_AAC, 6.0, true);
-            assertThat(segment.length > 1_000_000, is(true));
+            assertThat("a segment of over a megabyte", segment.length, greaterThan(1_000_000));
             client.sendOneFrame(segment);
             SegmentClient.Reply reply = client.reply();
             assertThat(reply.toString(), reply.type(), is("result"));
-            assertThat(reply.json().path("audioMs").asLong() > 5900, is(true));
+            assertThat("all of its 6 s of audio", reply.json().path("audioMs").asLong(), greaterThan(5900L));
         }
     }
 

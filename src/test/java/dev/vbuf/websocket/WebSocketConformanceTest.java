@@ -180,8 +180,8 @@ class WebSocketConformanceTest {
         try (RawWebSocket ws = RawWebSocket.open(server.port(), "format=aac")) {
             ws.sendClose(1000, "done".getBytes(StandardCharsets.UTF_8));
             RawWebSocket.Frame close = ws.readUntilClose();
-            assertThat(close.closeCode(), is(1000));
-            assertThat(ws.endedByServer(), is(true));
+            assertThat("the client's code echoed", close.closeCode(), is(1000));
+            assertThat("the server ends the connection after its close frame", ws.endedByServer(), is(true));
         }
     }
 }
