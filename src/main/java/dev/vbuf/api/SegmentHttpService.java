@@ -76,7 +76,8 @@ final class SegmentHttpService implements HttpService {
         }
         res.status(Status.UPGRADE_REQUIRED_426);
         res.header(HeaderNames.UPGRADE, "websocket");
-        error(res, ErrorCode.BAD_REQUEST, "open a WebSocket here (GET with Upgrade: websocket), or POST one segment", null);
+        error(res, ErrorCode.BAD_REQUEST, "open a WebSocket here (GET with Upgrade: websocket), or POST one segment",
+              null);
     }
 
     private void post(ServerRequest req, ServerResponse res) {
