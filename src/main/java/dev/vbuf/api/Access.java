@@ -20,8 +20,12 @@ final class Access {
     private static final System.Logger LOG = System.getLogger(Access.class.getName());
     static final HeaderName SEC_WEBSOCKET_PROTOCOL = HeaderNames.create("Sec-WebSocket-Protocol");
 
-    /** Why a request may not pass: the HTTP answer. */
-    record Refusal(Status status, String code, String message, Long retryAfterMs) {
+    /** Why a request may not pass: the HTTP answer (503 for a session refused while its code says 429). */
+    record Refusal(Status status, ErrorCode code, String message, Long retryAfterMs) {
+        /** A refusal answered with its code's own HTTP status. */
+        Refusal(ErrorCode code, String message) {
+            this(Status.create(code.httpStatus()), code, message, null);
+        }
     }
 
     private Access() {
@@ -34,14 +38,13 @@ final class Access {
                                                         headers.values(SEC_WEBSOCKET_PROTOCOL));
         if (denied.isPresent()) {
             LOG.log(Level.DEBUG, what + " refused: " + denied.get()); // the reason stays in the log
-            return Optional.of(new Refusal(Status.UNAUTHORIZED_401, Protocol.UNAUTHORIZED,
-                                           Protocol.UNAUTHORIZED_MESSAGE, null));
+            return Optional.of(new Refusal(ErrorCode.UNAUTHORIZED, Protocol.UNAUTHORIZED_MESSAGE));
         }
         Optional<String> origin = headers.first(HeaderNames.ORIGIN);
         if (!policy.originAllowed(origin)) {
             LOG.log(Level.DEBUG, what + " refused: origin " + origin.get() + " is not allowed");
-            return Optional.of(new Refusal(Status.FORBIDDEN_403, Protocol.FORBIDDEN_ORIGIN,
-                                           "origin " + origin.get() + " is not allowed to use this service", null));
+            return Optional.of(new Refusal(ErrorCode.FORBIDDEN_ORIGIN,
+                                           "origin " + origin.get() + " is not allowed to use this service"));
         }
         return Optional.empty();
     }
@@ -51,7 +54,7 @@ final class Access {
         AccessPolicy policy = ctx.access();
         Optional<Refusal> refusal = requestRefusal(policy, headers, query, "WebSocket upgrade");
         if (refusal.isEmpty() && ctx.draining().getAsBoolean()) {
-            refusal = Optional.of(new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.OVERLOADED.wireName(),
+            refusal = Optional.of(new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.OVERLOADED,
                                               "server is shutting down; connect again (another instance will take "
                                               + "the session)", SegmentGate.SHUTDOWN_RETRY_AFTER.toMillis()));
         }
@@ -62,7 +65,7 @@ final class Access {
     }
 
     private static Refusal sessionLimit(AccessPolicy policy) {
-        return new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.OVERLOADED.wireName(),
+        return new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.OVERLOADED,
                            "session limit reached: this instance serves " + policy.maxSessions()
                            + " sessions; retry (another instance may take it)", AccessPolicy.SESSION_RETRY_AFTER_MS);
     }

@@ -10,8 +10,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * The replies of one WebSocket session, in segment order. Each accepted segment takes one of {@code perSession} slots
  * from arrival until its reply has been written (the pipelining limit: the connection's reading thread waits in
  * {@link #accept} while all are taken, so a client is slowed by TCP, never buffered without bound). Replies finished
- * out of order wait until every earlier one is out; the session's sender takes them, pongs and the final close frame
- * from {@link #take} in that order.
+ * out of order wait until every earlier one is out; the session's {@link ReplySender} takes them, pongs and the final
+ * close frame from {@link #take} in that order.
  * <p>
  * This is the one owner of the session's count of unanswered segments; it reports every change to the server-wide
  * {@link Unanswered}. One lock, never held during I/O.

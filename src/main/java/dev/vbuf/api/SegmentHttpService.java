@@ -45,7 +45,7 @@ final class SegmentHttpService implements HttpService {
     /** Answers a refused request: 401 (token), 403 (origin) or 503 (session cap, with Retry-After). */
     private static void refuse(ServerResponse res, Access.Refusal r) {
         res.status(r.status());
-        if (r.status() == Status.UNAUTHORIZED_401) {
+        if (r.code() == ErrorCode.UNAUTHORIZED) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"vbuf\"");
         }
         if (r.retryAfterMs() != null) {
@@ -76,7 +76,8 @@ final class SegmentHttpService implements HttpService {
         }
         res.status(Status.UPGRADE_REQUIRED_426);
         res.header(HeaderNames.UPGRADE, "websocket");
-        error(res, Protocol.BAD_REQUEST, "open a WebSocket here (GET with Upgrade: websocket), or POST one segment", null);
+        error(res, ErrorCode.BAD_REQUEST, "open a WebSocket here (GET with Upgrade: websocket), or POST one segment",
+              null);
     }
 
     private void post(ServerRequest req, ServerResponse res) {
@@ -106,9 +107,8 @@ final class SegmentHttpService implements HttpService {
             } catch (IOException | RuntimeException e) {
                 // client went away mid-body, or framed it wrongly; the library's wording stays in the log
                 LOG.log(System.Logger.Level.DEBUG, "could not read a request body: " + e);
-                res.status(Status.BAD_REQUEST_400);
-                error(res, Protocol.BAD_REQUEST, "could not read the request body: it ended early or its length or "
-                                                 + "chunk framing is malformed", null);
+                badRequest(res, "could not read the request body: it ended early or its length or chunk framing is "
+                                + "malformed");
                 return;
             }
             SegmentOutcome outcome;
@@ -117,7 +117,7 @@ final class SegmentHttpService implements HttpService {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 res.status(Status.SERVICE_UNAVAILABLE_503);
-                error(res, ErrorCode.INTERNAL.wireName(), "interrupted", null);
+                error(res, ErrorCode.INTERNAL, "interrupted", null);
                 return;
             }
             answer(res, format, outcome, arrival);
@@ -147,12 +147,18 @@ final class SegmentHttpService implements HttpService {
     }
 
     private static void badFormat(ServerResponse res, RequestedFormat f) {
-        res.status(Status.BAD_REQUEST_400);
-        error(res, Protocol.BAD_REQUEST, f.unknownMessage(), null);
+        badRequest(res, f.unknownMessage());
     }
 
-    private static void error(ServerResponse res, String code, String message, Long retryAfterMs) {
+    /** {@code bad_request}, with its status (400). */
+    private static void badRequest(ServerResponse res, String message) {
+        res.status(Status.create(ErrorCode.BAD_REQUEST.httpStatus()));
+        error(res, ErrorCode.BAD_REQUEST, message, null);
+    }
+
+    /** The JSON error body; the status is the caller's (it is not always the code's own). */
+    private static void error(ServerResponse res, ErrorCode code, String message, Long retryAfterMs) {
         res.headers().contentType(JSON);
-        res.send(Protocol.json(new Protocol.HttpError(code, message, retryAfterMs)));
+        res.send(Protocol.json(new Protocol.HttpError(code.wireName(), message, retryAfterMs)));
     }
 }

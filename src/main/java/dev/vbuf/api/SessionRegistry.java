@@ -1,7 +1,6 @@
 package dev.vbuf.api;
 
 import dev.vbuf.protocol.CloseCodes;
-import dev.vbuf.protocol.Protocol;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -14,12 +13,13 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The open WebSocket sessions of one server (the one owner of that count: the metrics gauge and the session cap read
- * it here), and the sweep that closes idle sessions and notices vanished or stalled clients.
+ * it here), and the sweep that closes idle sessions and notices vanished or stalled clients. Each session is held by
+ * its {@link SessionLiveness}, which answers the sweep.
  */
 public final class SessionRegistry implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition empty = lock.newCondition();
-    private final Set<SegmentSocket> sessions = new HashSet<>();
+    private final Set<SessionLiveness> sessions = new HashSet<>();
     private final ScheduledExecutorService sweeper;
     private final Duration idleTimeout;
 
@@ -35,7 +35,7 @@ public final class SessionRegistry implements AutoCloseable {
     }
 
     /** Adds a session; returns the number of sessions open now, this one included. */
-    int add(SegmentSocket s) {
+    int add(SessionLiveness s) {
         lock.lock();
         try {
             sessions.add(s);
@@ -45,7 +45,7 @@ public final class SessionRegistry implements AutoCloseable {
         }
     }
 
-    void remove(SegmentSocket s) {
+    void remove(SessionLiveness s) {
         lock.lock();
         try {
             if (sessions.remove(s) && sessions.isEmpty()) {
@@ -65,7 +65,7 @@ public final class SessionRegistry implements AutoCloseable {
         }
     }
 
-    private List<SegmentSocket> snapshot() {
+    private List<SessionLiveness> snapshot() {
         lock.lock();
         try {
             return List.copyOf(sessions);
@@ -76,7 +76,7 @@ public final class SessionRegistry implements AutoCloseable {
 
     /** Asks every session to close with the given code once its accepted segments are answered. */
     public void closeAll(int code, String reason) {
-        for (SegmentSocket s : snapshot()) {
+        for (SessionLiveness s : snapshot()) {
             s.closeWhenAnswered(code, reason);
         }
     }
@@ -103,7 +103,7 @@ public final class SessionRegistry implements AutoCloseable {
 
     private void sweep() {
         long now = System.nanoTime();
-        for (SegmentSocket s : snapshot()) {
+        for (SessionLiveness s : snapshot()) {
             s.checkConnection(now);
             if (s.idleNanos(now) > idleTimeout.toNanos()) {
                 s.closeWhenAnswered(CloseCodes.GOING_AWAY, "idle for more than " + idleTimeout.toSeconds() + " s");

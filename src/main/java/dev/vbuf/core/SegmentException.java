@@ -15,6 +15,9 @@ public final class SegmentException extends Exception {
 
     public SegmentException(ErrorCode code, String message, long retryAfterMs) {
         super(message, null, false, false);
+        if (code.scope() != ErrorCode.Scope.SEGMENT) { // a segment's outcome is one of a fixed set of metric labels
+            throw new IllegalArgumentException(code + " is a request's error code, not a segment's");
+        }
         this.code = code;
         this.retryAfterMs = retryAfterMs;
     }

@@ -16,14 +16,8 @@ public final class Protocol {
     /** HTTP response headers of the HTTP API. */
     public static final String HEADER_AUDIO_MS = "X-Vbuf-Audio-Ms";
     public static final String HEADER_PROCESSING_MS = "X-Vbuf-Processing-Ms";
-    /** Code of request-level errors (an unknown format, no WebSocket upgrade) in HTTP JSON bodies. */
-    public static final String BAD_REQUEST = "bad_request";
-    /** Code of a request refused for a missing or invalid access token (HTTP 401). */
-    public static final String UNAUTHORIZED = "unauthorized";
-    /** The one message a refused token gets: nothing that tells an attacker what was wrong. */
+    /** The one message a refused token ({@link ErrorCode#UNAUTHORIZED}) gets: nothing that tells what was wrong. */
     public static final String UNAUTHORIZED_MESSAGE = "missing or invalid access token";
-    /** Code of a request whose browser {@code Origin} is not in {@code VBUF_AUTH_ALLOWED_ORIGINS} (HTTP 403). */
-    public static final String FORBIDDEN_ORIGIN = "forbidden_origin";
     /** WebSocket sub-protocol the server selects when a client offers it (see README, "Access"). */
     public static final String SUBPROTOCOL = "vbuf.v1";
     /**

@@ -17,6 +17,7 @@ import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Secret;
 import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestMedia.Kind;
@@ -129,7 +130,7 @@ class AccessTest {
             assertThat(c.getKey(), plain.statusCode(), is(401));
             assertThat(plain.headers().firstValue("WWW-Authenticate").orElse(""), containsString("Bearer"));
             JsonNode body = JSON.readTree(plain.body());
-            assertThat(body.path("code").asText(), is(Protocol.UNAUTHORIZED));
+            assertThat(body.path("code").asText(), is(ErrorCode.UNAUTHORIZED.wireName()));
             assertThat(c.getKey(), body.path("message").asText(), is(Protocol.UNAUTHORIZED_MESSAGE));
         }
     }

@@ -59,7 +59,7 @@ class LimitsTest {
         try (VbufServer server = TestServer.start(Map.of(Setting.ALLOWED_ORIGINS,
                                                          "https://player.example.com, http://localhost:3000"))) {
             JsonNode body = refusedUpgrade(server, Map.of("Origin", "https://evil.example.net"), 403);
-            assertThat(body.path("code").asText(), is(Protocol.FORBIDDEN_ORIGIN));
+            assertThat(body.path("code").asText(), is(ErrorCode.FORBIDDEN_ORIGIN.wireName()));
             assertThat(body.path("message").asText(), containsString("https://evil.example.net"));
 
             for (Map<String, String> ok : List.of(Map.of("Origin", "https://player.example.com"),

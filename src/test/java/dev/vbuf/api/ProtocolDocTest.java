@@ -11,16 +11,18 @@ import dev.vbuf.testing.ReadmeTables;
 import org.junit.jupiter.api.Test;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
 
 /** README's protocol tables name exactly the error codes and formats the code defines. */
 class ProtocolDocTest {
 
     @Test
-    void errorCodeTableMatchesErrorCode() throws Exception {
+    void errorCodeTableMatchesTheSegmentCodes() throws Exception {
         List<String> documented = ReadmeTables.table("code", "meaning", "what the client should do").stream()
                 .map(r -> r.get(0)).toList();
-        assertThat(documented, is(Arrays.stream(ErrorCode.values()).map(ErrorCode::wireName).toList()));
+        assertThat("the error reply's codes", documented,
+                   is(ErrorCode.segmentCodes().stream().map(ErrorCode::wireName).toList()));
     }
 
     @Test
@@ -45,10 +47,18 @@ class ProtocolDocTest {
 
     @Test
     void httpStatusTableCoversEveryErrorCodesStatus() throws Exception {
-        List<String> statuses = ReadmeTables.table("status", "when", "body").stream().map(r -> r.get(0)).toList();
+        List<List<String>> rows = ReadmeTables.table("status", "when", "body");
+        List<String> statuses = rows.stream().map(r -> r.get(0)).toList();
         for (ErrorCode code : ErrorCode.values()) {
             assertThat(code + " -> " + code.httpStatus() + " documented",
                        statuses.contains(String.valueOf(code.httpStatus())), is(true));
+        }
+        // a request's code is named in its status's row (a segment's codes are in the table above)
+        for (ErrorCode code : ErrorCode.values()) {
+            if (code.scope() == ErrorCode.Scope.REQUEST) {
+                String row = String.join(" | ", rows.get(statuses.indexOf(String.valueOf(code.httpStatus()))));
+                assertThat(row, containsString("\"" + code.wireName() + "\""));
+            }
         }
     }
 }
