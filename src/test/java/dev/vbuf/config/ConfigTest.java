@@ -34,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /**
  * Configuration: one naming rule for environment variables plus the aliases {@link Setting} lists; defaults only in
  * {@code application.yaml}; README's tables generated from (and checked against) both; typed reads with messages that
- * name the key and the variable.
+ * name the key and the variable. Defaults are taken from {@code application.yaml} and aliases from {@link Setting},
+ * never restated here; {@link TypedSettings} says where each setting lands in {@link VbufConfig}.
  */
 class ConfigTest {
 
@@ -127,6 +128,18 @@ class ConfigTest {
         yaml.traverse().filter(n -> n.type() == Config.Type.VALUE).forEach(n -> leaves.add(n.key().toString()));
         Set<String> keys = Arrays.stream(Setting.values()).map(Setting::key).collect(Collectors.toCollection(TreeSet::new));
         assertThat("keys in application.yaml", leaves, is(keys));
+    }
+
+    @Test
+    void vbufConfigHoldsOneRecordPerYamlSection() {
+        Config yaml = Config.just(ConfigSources.classpath(Setting.DEFAULTS_RESOURCE));
+        Set<String> sections = yaml.asNodeList().get().stream().map(Config::name)
+                .collect(Collectors.toCollection(TreeSet::new));
+        Set<String> records = Arrays.stream(VbufConfig.class.getRecordComponents())
+                .filter(c -> c.getType().isRecord())
+                .map(java.lang.reflect.RecordComponent::getName)
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertThat("VbufConfig's section records, named as application.yaml's sections", records, is(sections));
     }
 
     @Test
