@@ -36,7 +36,7 @@ public final class Main {
         VbufServer server;
         try {
             config = VbufConfig.load();
-            LogSetup.configure(config.logFormat(), config.logLevel());
+            LogSetup.configure(config.log().format(), config.log().level());
             config.logWarnings();
             server = VbufServer.start(config);
         } catch (IllegalStateException | IllegalArgumentException e) {

@@ -21,9 +21,9 @@ public record AccessPolicy(Authenticator auth, Set<String> allowedOrigins, int m
     public static final long SESSION_RETRY_AFTER_MS = 5_000;
 
     public static AccessPolicy of(VbufConfig config) {
-        return new AccessPolicy(Authenticator.create(config.secretKey(), config.authAudience()),
-                                config.allowedOrigins(), config.maxSessions(), config.sessionSegmentsPerSecond(),
-                                config.sessionSegmentBurst());
+        return new AccessPolicy(Authenticator.create(config.auth().secretKey(), config.auth().audience()),
+                                config.auth().allowedOrigins(), config.limits().maxSessions(),
+                                config.limits().sessionSegmentsPerSecond(), config.limits().sessionSegmentBurst());
     }
 
     /** True when a request with this {@code Origin} header (if any) may pass. */

@@ -1,7 +1,6 @@
 package dev.vbuf.api;
 
 import dev.vbuf.protocol.Protocol;
-import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 import dev.vbuf.access.AccessPolicy;
@@ -27,8 +26,8 @@ public final class SegmentApi implements AutoCloseable {
      *                 answers become 503)
      */
     public SegmentApi(SegmentProcessor processor, VbufMetrics metrics, AccessPolicy access, int perSession,
-                      Duration sessionTimeout, BooleanSupplier draining, SegmentBuffers buffers) {
-        this.ctx = new ApiContext(processor, new SessionRegistry(sessionTimeout), new Unanswered(), metrics, access,
+                      SessionRegistry sessions, BooleanSupplier draining, SegmentBuffers buffers) {
+        this.ctx = new ApiContext(processor, sessions, new Unanswered(), metrics, access,
                                   perSession, draining, buffers);
     }
 

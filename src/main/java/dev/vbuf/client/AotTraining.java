@@ -36,7 +36,7 @@ public final class AotTraining {
         try {
             VbufConfig config = VbufConfig.load(System.getenv(), Map.of(Setting.PORT.key(), "0",
                                                                         Setting.HOST.key(), "127.0.0.1"));
-            LogSetup.configure(config.logFormat(), "WARNING");
+            LogSetup.configure(config.log().format(), "WARNING");
             VbufServer server = VbufServer.start(config);
             try {
                 exercise(server);

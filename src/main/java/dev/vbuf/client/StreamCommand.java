@@ -85,7 +85,7 @@ public final class StreamCommand implements Callable<Integer> {
                                + " --max-reconnects >= 0");
             return 2;
         }
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpegPath(), Optional.empty());
+        FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpeg().path(), Optional.empty());
         if (!protocol.equals("v1") && !protocol.equals("v1.1")) {
             System.err.println("vbuf stream: --protocol must be v1 or v1.1");
             return 2;

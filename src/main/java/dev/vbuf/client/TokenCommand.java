@@ -33,7 +33,7 @@ public final class TokenCommand implements Callable<Integer> {
             System.err.println("vbuf token: " + e.getMessage());
             return 2;
         }
-        if (config.secretKey().isEmpty()) {
+        if (config.auth().secretKey().isEmpty()) {
             System.err.println("vbuf token: " + Setting.SECRET_KEY.envVar() + " is not set");
             return 2;
         }
@@ -41,7 +41,7 @@ public final class TokenCommand implements Callable<Integer> {
             System.err.println("vbuf token: --ttl-minutes must be >= 1");
             return 2;
         }
-        Authenticator auth = Authenticator.create(config.secretKey(), config.authAudience());
+        Authenticator auth = Authenticator.create(config.auth().secretKey(), config.auth().audience());
         System.out.println(auth.mint(subject, Duration.ofMinutes(ttlMinutes)));
         return 0;
     }

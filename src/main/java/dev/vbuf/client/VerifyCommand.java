@@ -87,13 +87,13 @@ public final class VerifyCommand implements Callable<Integer> {
             return EXIT_USAGE;
         }
         VbufConfig config = VbufConfig.load();
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(config.ffmpegPath(), Setting.FFMPEG_PATH.envVar(),
+        FfmpegBinary ffmpeg = FfmpegBinary.locate(config.ffmpeg().path(), Setting.FFMPEG_PATH.envVar(),
                                                   Optional.empty(), Setting.FFMPEG_REQUIRED_VERSION.envVar());
         ReleaseSlo slo = ReleaseSlo.bundled();
         Optional<dev.vbuf.config.Secret> key = secretKeyFrom != null
-                                               ? Optional.of(SecretManagerKey.read(secretKeyFrom)) : config.secretKey();
+                                               ? Optional.of(SecretManagerKey.read(secretKeyFrom)) : config.auth().secretKey();
         Optional<String> auth = Optional.ofNullable(token).filter(t -> !t.isBlank())
-                .or(() -> key.map(k -> Authenticator.create(key, config.authAudience())
+                .or(() -> key.map(k -> Authenticator.create(key, config.auth().audience())
                         .mint("vbuf-verify", Duration.ofMinutes(30 + seconds / 60))));
         if (servePort != null) {
             return serve(servePort, ffmpeg, slo, auth);

@@ -24,6 +24,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
@@ -33,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /**
  * Configuration: one naming rule for environment variables plus the aliases {@link Setting} lists; defaults only in
  * {@code application.yaml}; README's tables generated from (and checked against) both; typed reads with messages that
- * name the key and the variable.
+ * name the key and the variable. Defaults are taken from {@code application.yaml} and aliases from {@link Setting},
+ * never restated here; {@link TypedSettings} says where each setting lands in {@link VbufConfig}.
  */
 class ConfigTest {
 
@@ -106,7 +108,7 @@ class ConfigTest {
     @Test
     void securityLimitsTableNamesCanonicalVariablesWithTheirDefaults() throws Exception {
         List<List<String>> rows = ReadmeTables.table("limit", "environment variable", "default", "when exceeded");
-        assertThat(rows.size() > 10, is(true));
+        assertThat("rows of the security limits table", rows, hasSize(greaterThan(10)));
         for (List<String> row : rows) {
             String[] vars = row.get(1).split(",\\s*");
             String[] defaults = row.get(2).split(",\\s*");
@@ -126,6 +128,18 @@ class ConfigTest {
         yaml.traverse().filter(n -> n.type() == Config.Type.VALUE).forEach(n -> leaves.add(n.key().toString()));
         Set<String> keys = Arrays.stream(Setting.values()).map(Setting::key).collect(Collectors.toCollection(TreeSet::new));
         assertThat("keys in application.yaml", leaves, is(keys));
+    }
+
+    @Test
+    void vbufConfigHoldsOneRecordPerYamlSection() {
+        Config yaml = Config.just(ConfigSources.classpath(Setting.DEFAULTS_RESOURCE));
+        Set<String> sections = yaml.asNodeList().get().stream().map(Config::name)
+                .collect(Collectors.toCollection(TreeSet::new));
+        Set<String> records = Arrays.stream(VbufConfig.class.getRecordComponents())
+                .filter(c -> c.getType().isRecord())
+                .map(java.lang.reflect.RecordComponent::getName)
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertThat("VbufConfig's section records, named as application.yaml's sections", records, is(sections));
     }
 
     @Test
@@ -150,99 +164,102 @@ class ConfigTest {
     }
 
     @Test
-    void theDocumentedAliasesAreTheOnesListed() {
-        Map<String, String> supported = new HashMap<>();
-        Set<String> deprecated = new TreeSet<>();
+    void everySettingIsInTheTypedTableAndItsSampleIsNotItsDefault() {
+        for (Setting s : Setting.values()) {
+            assertThat(s.key() + ": the sample must differ from the default to show the variable is read",
+                       TypedSettings.asRead(s, TypedSettings.sample(s)),
+                       not(TypedSettings.asRead(s, s.defaultValue())));
+        }
+    }
+
+    @Test
+    void theDefaultsAreApplicationYamlsValuesReadByType() {
+        VbufConfig c = VbufConfig.load(Map.of(), Map.of());
+        for (Setting s : Setting.values()) {
+            assertThat(s.key() + " with nothing set: application.yaml's '" + s.defaultValue() + "'",
+                       TypedSettings.value(s, c), is(TypedSettings.asRead(s, s.defaultValue())));
+        }
+        assertThat("no variable set, nothing to warn about", c.warnings(), empty());
+    }
+
+    @Test
+    void zeroMeansTheMachinesShareForTheProcessesAndTheSegmentMemory() {
+        VbufConfig c = VbufConfig.load(Map.of(), Map.of(Setting.MAX_CONCURRENT.key(), "0",
+                                                        Setting.MEMORY_BUDGET_BYTES.key(), "0"));
+        assertThat("admission.max-concurrent 0 = the number of CPUs", c.admission().maxConcurrent(),
+                   is(Runtime.getRuntime().availableProcessors()));
+        assertThat("segments.memory-budget-bytes 0 = a quarter of the maximum heap", c.segments().memoryBudgetBytes(),
+                   is(Runtime.getRuntime().maxMemory() / 4));
+    }
+
+    @Test
+    void everyCanonicalVariableSetsItsKey() {
+        Map<String, String> env = new HashMap<>();
+        for (Setting s : Setting.values()) {
+            env.put(s.envVar(), TypedSettings.sample(s));
+        }
+        VbufConfig c = VbufConfig.load(env, Map.of());
+        for (Setting s : Setting.values()) {
+            assertThat(s.envVar() + "=" + TypedSettings.sample(s) + " sets " + s.key(), TypedSettings.value(s, c),
+                       is(TypedSettings.asRead(s, TypedSettings.sample(s))));
+        }
+        assertThat("canonical variables are used without comment", c.warnings(), empty());
+    }
+
+    /**
+     * Every alias {@link Setting} lists sets its key; a supported one without comment, a deprecated one with one
+     * warning naming the variable to rename it to.
+     */
+    @Test
+    void everyAliasSetsItsKeyAndOnlyDeprecatedOnesWarnOnceEach() {
+        Map<String, String> env = new HashMap<>();
+        List<Setting> aliased = new ArrayList<>();
         for (Setting s : Setting.values()) {
             for (Alias a : s.aliases()) {
+                env.put(a.name(), TypedSettings.sample(s));
+                aliased.add(s);
+            }
+        }
+        assertThat("the settings with an alias", aliased, not(empty()));
+        VbufConfig c = VbufConfig.load(env, Map.of());
+        int deprecated = 0;
+        for (Setting s : aliased) {
+            for (Alias a : s.aliases()) {
+                assertThat(a.name() + "=" + TypedSettings.sample(s) + " sets " + s.key(), TypedSettings.value(s, c),
+                           is(TypedSettings.asRead(s, TypedSettings.sample(s))));
+                List<String> about = c.warnings().stream().filter(w -> w.contains(a.name() + " ")).toList();
                 if (a.status() == Alias.Status.SUPPORTED) {
-                    supported.put(a.name(), s.key());
+                    assertThat("supported alias " + a.name() + " is used without comment", about, empty());
                 } else {
-                    deprecated.add(a.name());
+                    deprecated++;
+                    assertThat("warnings about deprecated " + a.name(), about, contains(
+                            "Environment variable " + a.name() + " is deprecated: rename it to " + s.envVar() + " ("
+                            + s.key() + "); its value is used until then"));
                 }
             }
         }
-        // the deployment analysis's names, and what platforms set
-        assertThat(supported, is(Map.of("DUBBING_MAX_CONCURRENT_SESSIONS", "admission.max-concurrent",
-                                        "DUBBING_TARGET_LATENCY_MS", "admission.target-latency-ms",
-                                        "DUBBING_SESSION_TIMEOUT_MINUTES", "session.timeout-minutes",
-                                        "PORT", "server.port",
-                                        "SECRET_KEY", "auth.secret-key",
-                                        "LOG_LEVEL", "log.level")));
-        // every name the previous release documented that the rule does not produce
-        assertThat(deprecated, is(new TreeSet<>(List.of("VBUF_HOST", "VBUF_QUEUE_CAPACITY", "VBUF_SEGMENT_MAX_BYTES",
-                                                        "VBUF_WS_MAX_FRAME_BYTES", "FFMPEG_PATH",
-                                                        "FFMPEG_REQUIRED_VERSION", "VBUF_ALLOWED_ORIGINS",
-                                                        "VBUF_MAX_SESSIONS", "VBUF_SESSION_SEGMENTS_PER_SECOND",
-                                                        "VBUF_SESSION_SEGMENT_BURST", "LOG_FORMAT"))));
+        assertThat("one warning per deprecated alias: " + c.warnings(), c.warnings(), hasSize(deprecated));
     }
 
     @Test
-    void canonicalVariablesOverrideTheYaml() {
-        VbufConfig c = VbufConfig.load(Map.of("VBUF_SERVER_PORT", "9123",
-                                              "VBUF_SERVER_HOST", "127.0.0.2",
-                                              "VBUF_ADMISSION_MAX_CONCURRENT", "7",
-                                              "VBUF_ADMISSION_QUEUE_CAPACITY", "9",
-                                              "VBUF_ADMISSION_TARGET_LATENCY_MS", "750",
-                                              "VBUF_SESSION_TIMEOUT_MINUTES", "0.5",
-                                              "VBUF_SEGMENTS_PER_SESSION", "4",
-                                              "VBUF_LIMITS_MAX_SESSIONS", "11",
-                                              "VBUF_FFMPEG_PATH", "/opt/ffmpeg",
-                                              "VBUF_LOG_FORMAT", "json"),
-                                       Map.of());
-        assertThat(c.port(), is(9123));
-        assertThat(c.host(), is("127.0.0.2"));
-        assertThat(c.maxConcurrent(), is(7));
-        assertThat(c.queueCapacity(), is(9));
-        assertThat(c.targetLatency(), is(Duration.ofMillis(750)));
-        assertThat(c.sessionTimeout(), is(Duration.ofSeconds(30)));
-        assertThat(c.perSession(), is(4));
-        assertThat(c.maxSessions(), is(11));
-        assertThat(c.ffmpegPath(), is(Optional.of(java.nio.file.Path.of("/opt/ffmpeg"))));
-        assertThat(c.logFormat(), is("json"));
-        assertThat(c.warnings(), empty());
-    }
-
-    @Test
-    void supportedAliasesWorkWithoutWarnings() {
-        String key = "k".repeat(Secret.MIN_BYTES);
-        VbufConfig c = VbufConfig.load(Map.of("PORT", "9124",
-                                              "DUBBING_MAX_CONCURRENT_SESSIONS", "3",
-                                              "DUBBING_TARGET_LATENCY_MS", "600",
-                                              "DUBBING_SESSION_TIMEOUT_MINUTES", "2",
-                                              "SECRET_KEY", key,
-                                              "LOG_LEVEL", "debug"),
-                                       Map.of());
-        assertThat(c.port(), is(9124));
-        assertThat(c.maxConcurrent(), is(3));
-        assertThat(c.targetLatency(), is(Duration.ofMillis(600)));
-        assertThat(c.sessionTimeout(), is(Duration.ofMinutes(2)));
-        assertThat(c.secretKey().map(Secret::value), is(Optional.of(key)));
-        assertThat(c.logLevel(), is("DEBUG"));
-        assertThat(c.warnings(), empty());
-    }
-
-    @Test
-    void deprecatedNamesStillWorkWithOneWarningEachNamingTheCanonicalVariable() {
-        Map<String, String> env = Map.of("VBUF_QUEUE_CAPACITY", "5",
-                                         "VBUF_MAX_SESSIONS", "6",
-                                         "FFMPEG_PATH", "/usr/local/bin/ffmpeg",
-                                         "LOG_FORMAT", "json",
-                                         "VBUF_WS_MAX_FRAME_BYTES", "4096");
-        VbufConfig c = VbufConfig.load(env, Map.of());
-        assertThat(c.queueCapacity(), is(5));
-        assertThat(c.maxSessions(), is(6));
-        assertThat(c.ffmpegPath(), is(Optional.of(java.nio.file.Path.of("/usr/local/bin/ffmpeg"))));
-        assertThat(c.logFormat(), is("json"));
-        assertThat(c.maxFrameBytes(), is(4096));
-        assertThat(c.warnings(), hasSize(env.size()));
-        for (String old : env.keySet()) {
-            Setting s = Setting.byAnyEnvName(old).orElseThrow();
-            List<String> about = c.warnings().stream().filter(w -> w.contains(old + " ")).toList();
-            assertThat(about, hasSize(1));
-            assertThat(about.get(0), containsString("deprecated"));
-            assertThat(about.get(0), containsString("rename it to " + s.envVar()));
+    void theCanonicalNameWinsOverEveryAlias() {
+        int checked = 0;
+        for (Setting s : Setting.values()) {
+            if (s.defaultValue().isEmpty()) {
+                continue; // the alias below is set to the default, which would not count as set
+            }
+            for (Alias a : s.aliases()) {
+                VbufConfig c = VbufConfig.load(Map.of(s.envVar(), TypedSettings.sample(s), a.name(), s.defaultValue()),
+                                               Map.of());
+                assertThat(s.envVar() + " beside " + a.name(), TypedSettings.value(s, c),
+                           is(TypedSettings.asRead(s, TypedSettings.sample(s))));
+                assertThat("warnings with " + s.envVar() + " and " + a.name() + " both set", c.warnings(),
+                           contains(startsWith("Environment variable " + a.name() + " is ignored: " + s.envVar()
+                                               + " is also set and takes precedence")));
+                checked++;
+            }
         }
+        assertThat("aliases checked", checked, greaterThan(0));
     }
 
     @Test
@@ -252,15 +269,16 @@ class ConfigTest {
                                               "VBUF_LIMITS_MAX_SESSIONS", "40",
                                               "VBUF_MAX_SESSIONS", "40"),
                                        Map.of());
-        assertThat(c.maxConcurrent(), is(2));
-        assertThat(c.maxSessions(), is(40));
+        assertThat("VBUF_ADMISSION_MAX_CONCURRENT's value", c.admission().maxConcurrent(), is(2));
+        assertThat("VBUF_LIMITS_MAX_SESSIONS's value", c.limits().maxSessions(), is(40));
         assertThat(c.warnings(), contains(
                 "Environment variable DUBBING_MAX_CONCURRENT_SESSIONS is ignored: VBUF_ADMISSION_MAX_CONCURRENT is also"
                 + " set and takes precedence; set only one of them",
                 "Environment variable VBUF_MAX_SESSIONS is ignored: VBUF_LIMITS_MAX_SESSIONS is also set and takes"
                 + " precedence; VBUF_MAX_SESSIONS is deprecated, remove it"));
         // a platform's PORT agreeing with the canonical variable is not worth a warning
-        assertThat(VbufConfig.load(Map.of("PORT", "8081", "VBUF_SERVER_PORT", "8081"), Map.of()).warnings(), empty());
+        assertThat("warnings when PORT agrees with VBUF_SERVER_PORT",
+                   VbufConfig.load(Map.of("PORT", "8081", "VBUF_SERVER_PORT", "8081"), Map.of()).warnings(), empty());
     }
 
     @Test
@@ -270,8 +288,10 @@ class ConfigTest {
                                               "SERVER_PORT", "1",
                                               "admission.queue-capacity", "1"),
                                        Map.of());
-        assertThat(c.queueCapacity(), is(Integer.parseInt(Setting.QUEUE_CAPACITY.defaultValue())));
-        assertThat(c.port(), is(Integer.parseInt(Setting.PORT.defaultValue())));
+        assertThat("queue capacity: the default", c.admission().queueCapacity(),
+                   is(TypedSettings.asRead(Setting.QUEUE_CAPACITY, Setting.QUEUE_CAPACITY.defaultValue())));
+        assertThat("port: the default", c.server().port(),
+                   is(TypedSettings.asRead(Setting.PORT, Setting.PORT.defaultValue())));
     }
 
     @Test
@@ -279,40 +299,15 @@ class ConfigTest {
         String key = Setting.SESSION_BURST.key();
         System.setProperty(key, "17");
         try {
-            assertThat(VbufConfig.load(Map.of(), Map.of()).sessionSegmentBurst(), is(17));
-            assertThat(VbufConfig.load(Map.of(Setting.SESSION_BURST.envVar(), "19"), Map.of()).sessionSegmentBurst(),
+            assertThat("-D" + key + "=17 over the yaml",
+                       VbufConfig.load(Map.of(), Map.of()).limits().sessionSegmentBurst(), is(17));
+            assertThat(Setting.SESSION_BURST.envVar() + "=19 over -D" + key + "=17",
+                       VbufConfig.load(Map.of(Setting.SESSION_BURST.envVar(), "19"), Map.of())
+                               .limits().sessionSegmentBurst(),
                        is(19));
         } finally {
             System.clearProperty(key);
         }
-    }
-
-    @Test
-    void defaults() {
-        VbufConfig c = VbufConfig.load(Map.of(), Map.of());
-        assertThat(c.port(), is(8080));
-        assertThat(c.host(), is("0.0.0.0"));
-        assertThat(c.maxConcurrent(), is(Runtime.getRuntime().availableProcessors()));
-        assertThat(c.queueCapacity(), is(100));
-        assertThat(c.targetLatency(), is(Duration.ofSeconds(1)));
-        assertThat(c.perSession(), is(2));
-        assertThat(c.maxSegmentBytes(), is(16 * 1024 * 1024));
-        assertThat(c.maxFrameBytes(), is(32 * 1024 * 1024));
-        assertThat(c.sessionTimeout(), is(Duration.ofMinutes(60)));
-        assertThat(c.ffmpegPath(), is(Optional.empty()));
-        assertThat(c.ffmpegRequiredVersion(), is(Optional.empty()));
-        assertThat(c.ffmpegTimeout(), is(Duration.ofSeconds(10)));
-        assertThat(c.ffmpegMaxOutputBytes(), is(32 * 1024 * 1024));
-        assertThat(c.shutdownGrace(), is(Duration.ofSeconds(8)));
-        assertThat(c.secretKey(), is(Optional.empty()));
-        assertThat(c.authAudience(), is("vbuf"));
-        assertThat(c.allowedOrigins(), empty());
-        assertThat(c.maxSessions(), is(100));
-        assertThat(c.sessionSegmentsPerSecond(), is(2.0));
-        assertThat(c.sessionSegmentBurst(), is(30));
-        assertThat(c.logFormat(), is("text"));
-        assertThat(c.logLevel(), is("INFO"));
-        assertThat(c.warnings(), empty());
     }
 
     @Test

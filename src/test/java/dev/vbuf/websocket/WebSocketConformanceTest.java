@@ -134,7 +134,7 @@ class WebSocketConformanceTest {
     @Test
     void aFrameOverTheFrameLimitIsClosedWith1009BeforeItsPayloadIsRead() throws Exception {
         try (RawWebSocket ws = RawWebSocket.open(server.port(), "format=aac")) {
-            long announced = server.config().maxFrameBytes() + 1L;
+            long announced = server.config().segments().maxFrameBytes() + 1L;
             byte[] header = new byte[14];
             header[0] = (byte) (0x80 | BINARY);
             header[1] = (byte) (0x80 | 127);

@@ -54,7 +54,7 @@ public final class PerfMain implements Runnable {
 
     /** The FFmpeg the server uses too: {@code FFMPEG_PATH}, else the build's pinned one, else {@code PATH}. */
     static FfmpegBinary ffmpeg() {
-        return FfmpegBinary.locate(VbufConfig.load().ffmpegPath(), Optional.empty());
+        return FfmpegBinary.locate(VbufConfig.load().ffmpeg().path(), Optional.empty());
     }
 
     private static OutputFormat format(String name) {

@@ -70,7 +70,7 @@ public class PlayerSimulation extends Simulation {
 
     public PlayerSimulation() throws Exception {
         VbufConfig config = VbufConfig.load();
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(config.ffmpegPath(), java.util.Optional.empty());
+        FfmpegBinary ffmpeg = FfmpegBinary.locate(config.ffmpeg().path(), java.util.Optional.empty());
         segment = SegmentBench.makeSegment(ffmpeg, SEGMENT_SECONDS, SEGMENT_SIZE, true);
         String base;
         if (URL.isBlank()) {
