@@ -90,7 +90,7 @@ class WiringTest {
         HttpResponse<String> unknown = post(Protocol.PATH + "?format=mp3", 10);
         assertThat("POST with an unknown format", unknown.statusCode(), is(400));
         JsonNode error = JSON.readTree(unknown.body());
-        assertThat("its code", error.path("code").asText(), is(Protocol.BAD_REQUEST));
+        assertThat("its code", error.path("code").asText(), is(ErrorCode.BAD_REQUEST.wireName()));
         assertThat("its message", error.path("message").asText(),
                    is("unknown format 'mp3': expected one of " + OutputFormat.wireNames()));
 
