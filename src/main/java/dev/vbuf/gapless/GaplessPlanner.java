@@ -13,8 +13,8 @@ import dev.vbuf.protocol.Protocol;
 
 /**
  * Protocol v1.1's placement of one segment's audio on the input's timeline, and its gapless pre-roll, planned before
- * FFmpeg runs. Works on MPEG-TS segments with AAC (ADTS), MPEG audio (MP2, MP3) or AC-3 audio; anything else gets
- * no plan (the reply is as in v1).
+ * FFmpeg runs, from the segment's one parse. Works on MPEG-TS segments with AAC (ADTS), MPEG audio (MP2, MP3) or AC-3
+ * audio and fragmented MP4 with AAC-LC; anything else gets no plan (the reply is as in v1).
  * <p>
  * Sample positions are counted at the input's sample rate from the stream's {@code origin} (the PTS of its first
  * audio sample, handed on in every {@link Carry}), so every instance cuts at the same samples. Segment {@code k}'s

@@ -101,9 +101,10 @@ final class Fmp4Fragments {
         return Optional.of(new Run(d, flags, count, hasOffset, offset, q, recordSize));
     }
 
-    /** The media timescale of an {@code mdhd} box. */
+    /** The media timescale of an {@code mdhd} box, or -1 when it does not fit in the box. */
     static long mdhdTimescale(byte[] d, Mp4Boxes.Box mdhd) {
-        return versioned(d, mdhd, 20, 12);
+        int b = mdhd.bodyStart();
+        return b < mdhd.end() && b + (d[b] == 1 ? 24 : 16) <= mdhd.end() ? versioned(d, mdhd, 20, 12) : -1;
     }
 
     /** A field of a full box at {@code v1} bytes into its body in version 1, {@code v0} in version 0. */
