@@ -35,8 +35,9 @@ final class TsParser {
     private int audioPid = -1;
     private int streamType = -1;
     private int streamId = -1;
-    private byte[] pat;
-    private byte[] pmt;
+    /** Offsets of the first PAT and PMT packets (copied only for a track: its pre-roll repeats them). */
+    private int patAt = -1;
+    private int pmtAt = -1;
     private final List<Pes> pes = new ArrayList<>();
     private ByteArrayOutputStream current;
     private long currentPts = -1;
@@ -110,7 +111,7 @@ final class TsParser {
             for (int e = section + 8; e + 4 <= sectionEnd; e += 4) {
                 if ((((d[e] & 0xFF) << 8) | (d[e + 1] & 0xFF)) != 0) {
                     pmtPid = ((d[e + 2] & 0x1F) << 8) | (d[e + 3] & 0xFF);
-                    pat = Arrays.copyOfRange(d, p, end);
+                    patAt = p;
                     break;
                 }
             }
@@ -123,7 +124,7 @@ final class TsParser {
                     audioPid = ((d[e + 1] & 0x1F) << 8) | (d[e + 2] & 0xFF);
                     streamType = type;
                     aac = type == STREAM_TYPE_ADTS && i < INSPECTED_PACKETS;
-                    pmt = Arrays.copyOfRange(d, p, end);
+                    pmtAt = p;
                     return;
                 }
                 e += 5 + (((d[e + 3] & 0x0F) << 8) | (d[e + 4] & 0xFF));
@@ -202,6 +203,8 @@ final class TsParser {
             }
         }
         return frames.isEmpty() ? Optional.empty()
-                : Optional.of(new TsAudioTrack(audioPid, streamId, pat, pmt, List.copyOf(frames), config));
+                : Optional.of(new TsAudioTrack(audioPid, streamId, Arrays.copyOfRange(d, patAt, patAt + PACKET),
+                                               Arrays.copyOfRange(d, pmtAt, pmtAt + PACKET), List.copyOf(frames),
+                                               config));
     }
 }
