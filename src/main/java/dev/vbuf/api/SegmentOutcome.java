@@ -12,6 +12,7 @@ import dev.vbuf.core.SegmentException;
 import dev.vbuf.log.Logs;
 import dev.vbuf.observe.MetricNames;
 import dev.vbuf.observe.VbufMetrics;
+import dev.vbuf.segment.PlannedSegment;
 import dev.vbuf.segment.SegmentProcessor;
 
 import io.helidon.http.Status;
@@ -42,8 +43,24 @@ record SegmentOutcome(SegmentAudio audio, SegmentException error, String id) {
      */
     static SegmentOutcome process(SegmentProcessor processor, byte[] segment, int length, OutputFormat format,
                                   long arrivalNanos, String session, long seq) throws InterruptedException {
+        return run(() -> processor.process(segment, length, format, arrivalNanos), session, seq);
+    }
+
+    /** As {@link #process(SegmentProcessor, byte[], int, OutputFormat, long, String, long)}, a v1.1 segment. */
+    static SegmentOutcome process(SegmentProcessor processor, PlannedSegment segment, long arrivalNanos,
+                                  String session, long seq) throws InterruptedException {
+        return run(() -> processor.process(segment, arrivalNanos), session, seq);
+    }
+
+    /** One segment's way through the processor. */
+    @FunctionalInterface
+    private interface Processing {
+        SegmentAudio run() throws SegmentException, InterruptedException;
+    }
+
+    private static SegmentOutcome run(Processing processing, String session, long seq) throws InterruptedException {
         try {
-            return of(processor.process(segment, length, format, arrivalNanos));
+            return of(processing.run());
         } catch (SegmentException e) {
             return failed(e);
         } catch (RuntimeException e) {
@@ -55,20 +72,6 @@ record SegmentOutcome(SegmentAudio audio, SegmentException error, String id) {
     /** The same outcome answering the client's segment {@code id}. */
     SegmentOutcome withId(String id) {
         return new SegmentOutcome(audio, error, id);
-    }
-
-    /** As {@link #process(SegmentProcessor, byte[], int, OutputFormat, long, String, long)}, following a v1.1 plan. */
-    static SegmentOutcome process(SegmentProcessor processor, byte[] segment, int length, OutputFormat format,
-                                  long arrivalNanos, dev.vbuf.segment.Gapless.Plan plan, String session, long seq)
-            throws InterruptedException {
-        try {
-            return of(processor.process(segment, length, format, arrivalNanos, plan));
-        } catch (SegmentException e) {
-            return failed(e);
-        } catch (RuntimeException e) {
-            Logs.log(LOG, Level.ERROR, session, seq, "segment failed unexpectedly: " + e, e);
-            return failed(new SegmentException(ErrorCode.INTERNAL, "internal error"));
-        }
     }
 
     boolean ok() {

@@ -3,9 +3,7 @@ package dev.vbuf.api;
 import dev.vbuf.protocol.CloseCodes;
 import dev.vbuf.protocol.Protocol;
 import java.lang.System.Logger.Level;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +14,8 @@ import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.core.SegmentException;
 import dev.vbuf.log.Logs;
-import dev.vbuf.segment.Gapless;
+import dev.vbuf.gapless.SessionCarries;
+import dev.vbuf.segment.PlannedSegment;
 
 import dev.vbuf.websocket.MessageHandler;
 import dev.vbuf.websocket.ProtocolViolation;
@@ -52,12 +51,7 @@ final class SegmentSocket implements WsListener, MessageHandler {
     /** v1.1: the segment message for the next binary message (connection thread only). */
     private Protocol.SegmentMessage pending;
     /** v1.1: the carries of the last few segments, by the PTS their successor starts at (connection thread only). */
-    private final LinkedHashMap<Long, String> carries = new LinkedHashMap<>(8, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, String> eldest) {
-            return size() > 4;
-        }
-    };
+    private final SessionCarries carries = new SessionCarries();
 
     SegmentSocket(ApiContext ctx) {
         this.ctx = ctx;
@@ -126,13 +120,15 @@ final class SegmentSocket implements WsListener, MessageHandler {
                     .withId(clientId), arrival);
             return;
         }
-        Gapless.Plan plan = v11 ? plan(buffer, length, meta) : null; // not for a refused segment: it is sent again
+        // planned on this thread, so the next segment finds this one's carry even while this one is still being
+        // processed (pipelining); not for a refused segment: it is sent again
+        PlannedSegment planned = v11 ? ctx.processor().plan(buffer, length, format, meta, carries, id) : null;
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {
             try {
                 SegmentOutcome outcome;
                 try {
                     outcome = v11
-                            ? SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, plan, id, seq)
+                            ? SegmentOutcome.process(ctx.processor(), planned, arrival, id, seq)
                             : SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, id, seq);
                 } finally {
                     // FFmpeg has read it (or never will): back before the answer goes out, so a client that sends
@@ -199,37 +195,6 @@ final class SegmentSocket implements WsListener, MessageHandler {
             Logs.log(LOG, Level.DEBUG, id, seq, outcome.error().code() + ": " + outcome.error().getMessage());
         }
         replies.complete(new ReplyQueue.Reply(seq, outcome, arrival));
-    }
-
-    /**
-     * v1.1: where this segment's audio sits and its pre-roll, planned on the connection's thread so the next
-     * segment finds this one's carry even while this one is still being processed (pipelining). The carry is the
-     * client's when it sent one, else the one this session kept for the PTS the segment starts at.
-     */
-    private Gapless.Plan plan(byte[] buffer, int length, Protocol.SegmentMessage meta) {
-        if (length > ctx.processor().maxSegmentBytes()) {
-            return null;
-        }
-        try {
-            Optional<Gapless.Audio> audio = Gapless.read(buffer, length);
-            if (audio.isEmpty()) {
-                return null;
-            }
-            String carry = meta != null && meta.carry() != null ? meta.carry() : keptCarry(audio.get());
-            Gapless.Plan plan = Gapless.plan(audio.get(), format, carry, meta != null && meta.isLast());
-            carries.put(plan.nextFirstPts(), plan.nextCarry());
-            return plan;
-        } catch (RuntimeException e) {
-            Logs.log(LOG, Level.WARNING, id, -1, "could not plan the segment's placement: " + e, e);
-            return null;
-        }
-    }
-
-    /** The carry this session kept for the segment that follows it ({@link Gapless#follows}), or null. */
-    private String keptCarry(Gapless.Audio audio) {
-        return carries.entrySet().stream()
-                .filter(e -> Gapless.follows(e.getKey(), audio.firstPts(), audio.timescale()))
-                .map(Map.Entry::getValue).reduce((a, b) -> b).orElse(null);
     }
 
     @Override

@@ -10,7 +10,7 @@ import java.util.List;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.protocol.OutputFormat;
-import dev.vbuf.segment.Gapless;
+import dev.vbuf.gapless.GaplessPlanner;
 
 /**
  * Writes the audio of all segments, in order, as one playable file. ADTS AAC and raw PCM are concatenations by
@@ -151,7 +151,7 @@ final class OutputAssembler {
             SegmentSource.run(cmd, "encode " + input + " once");
             short[] once = BoundaryCheck.decode(ffmpeg, single, List.of(), t.rate(), t.channels());
             if (!opus) { // ADTS keeps the encoder's priming
-                once = java.util.Arrays.copyOfRange(once, Gapless.AAC_PRIMING * t.channels(), once.length);
+                once = java.util.Arrays.copyOfRange(once, GaplessPlanner.AAC_PRIMING * t.channels(), once.length);
             }
             BoundaryCheck.Report r1 = BoundaryCheck.compare(once, source, t.channels(), t.rate(), boundaries);
             line += String.format(java.util.Locale.ROOT, "; single-pass %s at the same boundaries: worst %d LSB",

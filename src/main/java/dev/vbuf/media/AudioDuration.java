@@ -1,6 +1,5 @@
 package dev.vbuf.media;
 
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.OptionalLong;
 
@@ -10,10 +9,6 @@ import java.util.OptionalLong;
  * timestamp), so for {@code aac} and {@code fmp4} the frames are counted instead.
  */
 public final class AudioDuration {
-    /** ADTS sampling_frequency_index → Hz (ISO/IEC 14496-3, 1.6.3.4). */
-    private static final int[] ADTS_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000,
-                                             11025, 8000, 7350};
-
     private AudioDuration() {
     }
 
@@ -25,13 +20,13 @@ public final class AudioDuration {
             if ((adts[i] & 0xFF) != 0xFF || (adts[i + 1] & 0xF6) != 0xF0) {
                 return OptionalLong.empty();
             }
-            int rateIndex = (adts[i + 2] >> 2) & 0x0F;
+            int rate = AudioFrames.adtsSampleRate((adts[i + 2] >> 2) & 0x0F);
             int length = ((adts[i + 3] & 0x03) << 11) | ((adts[i + 4] & 0xFF) << 3) | ((adts[i + 5] & 0xE0) >> 5);
             int blocks = (adts[i + 6] & 0x03) + 1;
-            if (rateIndex >= ADTS_RATES.length || length < 7) {
+            if (rate == 0 || length < AudioFrames.ADTS_HEADER) {
                 return OptionalLong.empty();
             }
-            micros += blocks * 1024L * 1_000_000L / ADTS_RATES[rateIndex];
+            micros += blocks * 1024L * 1_000_000L / rate;
             i += length;
         }
         return i == adts.length ? OptionalLong.of(micros) : OptionalLong.empty();
@@ -65,13 +60,14 @@ public final class AudioDuration {
 
         void walk(List<Mp4Boxes.Box> boxes) throws Mp4Boxes.MalformedBox {
             for (Mp4Boxes.Box box : boxes) {
-                ByteBuffer body = ByteBuffer.wrap(d, box.bodyStart(), box.end() - box.bodyStart()).slice();
                 switch (box.type()) {
                     case "moov", "trak", "mdia", "mvex", "moof", "traf" -> walk(Mp4Boxes.children(d, box));
-                    case "mdhd" -> timescale = mdhdTimescale(body);
-                    case "trex" -> trexDuration = Integer.toUnsignedLong(body.getInt(12));
-                    case "tfhd" -> tfhdDuration = tfhdDefaultDuration(body);
-                    case "trun" -> ticks += trunTicks(body);
+                    case "mdhd" -> timescale = Fmp4Fragments.mdhdTimescale(d, box);
+                    case "trex" -> trexDuration = required(Fmp4Fragments.trexDefaults(d, box))[0];
+                    case "tfhd" -> tfhdDuration = Math.max(0, required(Fmp4Fragments.tfhd(d, box)
+                            .filter(Fmp4Fragments.FragmentHeader::complete).orElse(null)).defaultDuration());
+                    case "trun" -> ticks += trunTicks(required(Fmp4Fragments.trun(d, box, Long.MAX_VALUE)
+                                                                  .orElse(null)));
                     default -> { }
                 }
                 if (box.type().equals("traf")) {
@@ -80,33 +76,21 @@ public final class AudioDuration {
             }
         }
 
-        private static long mdhdTimescale(ByteBuffer b) {
-            int version = b.get(0) & 0xFF;
-            return Integer.toUnsignedLong(b.getInt(version == 1 ? 20 : 12));
+        private static <T> T required(T field) throws Mp4Boxes.MalformedBox {
+            if (field == null) {
+                throw new Mp4Boxes.MalformedBox("a field past its box", false);
+            }
+            return field;
         }
 
-        private static long tfhdDefaultDuration(ByteBuffer b) {
-            int flags = b.getInt(0) & 0xFFFFFF;
-            if ((flags & 0x08) == 0) {
-                return 0;
+        private long trunTicks(Fmp4Fragments.Run run) {
+            long each = tfhdDuration > 0 ? tfhdDuration : trexDuration;
+            if ((run.flags() & Fmp4Fragments.TRUN_DURATION) == 0) {
+                return run.count() * each;
             }
-            int offset = 8 + ((flags & 0x01) != 0 ? 8 : 0) + ((flags & 0x02) != 0 ? 4 : 0);
-            return Integer.toUnsignedLong(b.getInt(offset));
-        }
-
-        private long trunTicks(ByteBuffer b) {
-            int flags = b.getInt(0) & 0xFFFFFF;
-            long count = Integer.toUnsignedLong(b.getInt(4));
-            int pos = 8 + ((flags & 0x01) != 0 ? 4 : 0) + ((flags & 0x04) != 0 ? 4 : 0);
-            if ((flags & 0x100) == 0) {
-                long each = tfhdDuration > 0 ? tfhdDuration : trexDuration;
-                return count * each;
-            }
-            int perSample = 4 * Integer.bitCount(flags & 0xF00);
             long sum = 0;
-            for (long s = 0; s < count; s++) {
-                sum += Integer.toUnsignedLong(b.getInt(pos)); // the duration comes first in each sample's record
-                pos += perSample;
+            for (long s = 0; s < run.count(); s++) {
+                sum += run.duration(s, each);
             }
             return sum;
         }

@@ -62,10 +62,18 @@ public final class AudioFrames {
      *                        version, layer and mono/stereo for MPEG audio; bsid, acmod and LFE for AC-3)
      */
     public record Config(Codec codec, int sampleRate, int samplesPerFrame, int layout) {
+        /** One frame's duration in 1/{@code timescale} s, rounded. */
+        public long frameTicks(int timescale) {
+            return Math.round((double) samplesPerFrame * timescale / sampleRate);
+        }
     }
 
     /** One frame: its length in bytes and its configuration. */
     public record Header(int length, Config config) {
+    }
+
+    /** One whole frame and the presentation time it starts at (in its track's timescale). */
+    public record Frame(long pts, byte[] bytes) {
     }
 
     private static final int[] ADTS_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000,
@@ -83,7 +91,9 @@ public final class AudioFrames {
     private static final int[] AC3_BITRATES = {32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
                                                448, 512, 576, 640};
     /** Most frames one stream of a segment may hold. */
-    private static final int MAX_FRAMES = 100_000;
+    public static final int MAX_FRAMES = 100_000;
+    /** Bytes of an ADTS header without a CRC. */
+    public static final int ADTS_HEADER = 7;
 
     /** The header of the frame at {@code b[i]}, which must lie whole within {@code b[i, limit)}; else empty. */
     public static Optional<Header> header(Codec codec, byte[] b, int i, int limit) {
@@ -96,6 +106,35 @@ public final class AudioFrames {
             case AC3 -> ac3(b, i, limit);
         };
         return h.filter(x -> x.length() > 0 && i + x.length() <= limit);
+    }
+
+    /** The configuration of the frame {@code frame} of a stream of {@code codec}, or empty when it is not one. */
+    public static Optional<Config> config(Codec codec, byte[] frame) {
+        return header(codec, frame, 0, frame.length).map(Header::config);
+    }
+
+    /** Samples per second of an ADTS {@code sampling_frequency_index}, or 0 for a reserved one. */
+    public static int adtsSampleRate(int rateIndex) {
+        return rateIndex >= 0 && rateIndex < ADTS_RATES.length ? ADTS_RATES[rateIndex] : 0;
+    }
+
+    /**
+     * An ADTS header (MPEG-4, no CRC, one raw data block) for an access unit of {@code size} bytes, followed by room
+     * for it.
+     *
+     * @param profile the AAC object type minus one (1 for AAC-LC)
+     */
+    public static byte[] adtsFrame(int profile, int rateIndex, int channels, int size) {
+        int len = ADTS_HEADER + size;
+        byte[] h = new byte[len];
+        h[0] = (byte) 0xFF;
+        h[1] = (byte) 0xF1;
+        h[2] = (byte) ((profile << 6) | (rateIndex << 2) | (channels >> 2));
+        h[3] = (byte) (((channels & 3) << 6) | (len >> 11));
+        h[4] = (byte) (len >> 3);
+        h[5] = (byte) (((len & 7) << 5) | 0x1F); // buffer fullness 0x7FF: variable rate
+        h[6] = (byte) 0xFC; // ... and one raw data block
+        return h;
     }
 
     /**

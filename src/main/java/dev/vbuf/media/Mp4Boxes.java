@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Reads ISO BMFF (MP4) boxes: the one box walker used by the segment inspector, the audio-duration counter and the
- * tests. A box is a 32-bit size, a four-character type, an optional 64-bit size (when the 32-bit one is 1), then its
- * body; size 0 means "to the end of the enclosing range".
+ * Reads ISO BMFF (MP4) boxes: the one box walker used by the MP4 parser, the audio-duration counter, the player's
+ * demo and the tests. A box is a 32-bit size, a four-character type, an optional 64-bit size (when the 32-bit one is
+ * 1), then its body; size 0 means "to the end of the enclosing range".
  */
 public final class Mp4Boxes {
     private Mp4Boxes() {

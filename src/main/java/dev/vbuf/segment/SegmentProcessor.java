@@ -2,11 +2,10 @@ package dev.vbuf.segment;
 
 import dev.vbuf.core.SegmentException;
 import dev.vbuf.core.SegmentAudio;
-import dev.vbuf.core.AudioPlacement;
 import dev.vbuf.protocol.ErrorCode;
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
@@ -17,17 +16,25 @@ import dev.vbuf.admission.SegmentGate;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.ffmpeg.FfmpegProcess;
+import dev.vbuf.gapless.GaplessPlan;
+import dev.vbuf.gapless.GaplessPlanner;
+import dev.vbuf.gapless.SessionCarries;
+import dev.vbuf.log.Logs;
 import dev.vbuf.media.AudioDuration;
+import dev.vbuf.media.ParsedSegment;
+import dev.vbuf.media.SegmentParser;
 import dev.vbuf.protocol.OutputFormat;
-import dev.vbuf.media.SegmentInspector;
+import dev.vbuf.protocol.Protocol;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.process.ProcessRunner;
 
 /**
- * The path of one segment once its bytes are all in: inspect → admit → one FFmpeg process → audio, or a
- * {@link SegmentException} whose code says what went wrong. Shared by the WebSocket and HTTP APIs.
+ * The path of one segment once its bytes are all in: parse (once) → admit → one FFmpeg process → audio, or a
+ * {@link SegmentException} whose code says what went wrong. Shared by the WebSocket and HTTP APIs. For protocol v1.1
+ * the parse also plans the segment's placement ({@link #plan}), and the plan is followed through FFmpeg and the trim.
  */
 public final class SegmentProcessor {
+    private static final System.Logger LOG = System.getLogger(SegmentProcessor.class.getName());
     private static final Pattern NO_AUDIO = Pattern.compile(
             "matches no streams|does not contain any stream|Output file #?\\d* ?does not contain any stream",
             Pattern.CASE_INSENSITIVE);
@@ -92,30 +99,80 @@ public final class SegmentProcessor {
      */
     public SegmentAudio process(byte[] buffer, int length, OutputFormat format, long arrivalNanos)
             throws SegmentException, InterruptedException {
-        FfmpegRun run = inspectAndRun(buffer, length, format, arrivalNanos, null);
+        checkSize(length);
+        FfmpegRun run = run(buffer, length, format, arrivalNanos, SegmentParser.inspect(buffer, length), null);
         return toAudio(format, run.result(), run.queued(), -1);
+    }
+
+    /**
+     * Protocol v1.1, on the session's reading thread (so the next segment finds this one's carry even while this
+     * one is still being processed): parses the segment in {@code buffer[0, length)} once and plans where its audio
+     * sits and its pre-roll. The carry is the client's when {@code message} has one, else the one {@code carries}
+     * kept for the PTS the segment starts at. Never throws: what the parse refused is answered by
+     * {@link #process(PlannedSegment, long)}, and a segment that cannot be planned is processed as in v1.
+     *
+     * @param message the segment message that came before it, or null
+     * @param session the session's id, for the log
+     */
+    public PlannedSegment plan(byte[] buffer, int length, OutputFormat format, Protocol.SegmentMessage message,
+                               SessionCarries carries, String session) {
+        if (length > maxSegmentBytes) {
+            return new PlannedSegment(buffer, length, format, null, null, null);
+        }
+        ParsedSegment parsed;
+        try {
+            parsed = SegmentParser.parse(buffer, length);
+        } catch (SegmentException | RuntimeException e) {
+            return new PlannedSegment(buffer, length, format, null, e, null);
+        }
+        GaplessPlan plan = null;
+        try {
+            plan = parsed.audio().map(a -> GaplessPlanner.plan(a, format, message, carries)).orElse(null);
+        } catch (RuntimeException e) {
+            Logs.log(LOG, Level.WARNING, session, -1, "could not plan the segment's placement: " + e, e);
+        }
+        return new PlannedSegment(buffer, length, format, parsed, null, plan);
+    }
+
+    /**
+     * Protocol v1.1: extracts the audio of a planned segment as {@link #process} does, following its plan (its
+     * pre-roll in front of the segment on the same stdin, the input's timestamps kept, pcm trimmed to the plan's
+     * samples) and says where the audio sits. Without a plan it is {@link #process}, on the one parse.
+     *
+     * @throws InterruptedException the caller went away; any FFmpeg process has been killed
+     */
+    public SegmentAudio process(PlannedSegment segment, long arrivalNanos) throws SegmentException,
+                                                                                 InterruptedException {
+        checkSize(segment.length);
+        GaplessPlan plan = segment.plan;
+        FfmpegRun run = run(segment.buffer, segment.length, segment.format, arrivalNanos, segment.parsed(), plan);
+        if (plan == null) {
+            return toAudio(segment.format, run.result(), run.queued(), -1);
+        }
+        return plan.place(toAudio(segment.format, run.result(), run.queued(), plan.knownAudioMicros(segment.format)));
     }
 
     /** What one admitted FFmpeg run produced, and how long the segment waited for its permit. */
     private record FfmpegRun(FfmpegProcess.Result result, Duration queued) {
     }
 
-    /**
-     * Checks the size, inspects the segment, waits for a permit and runs FFmpeg on it: the path every segment takes.
-     * With a v1.1 plan, its pre-roll goes into the segment on stdin where the plan says and the input's timestamps are
-     * kept.
-     */
-    private FfmpegRun inspectAndRun(byte[] buffer, int length, OutputFormat format, long arrivalNanos,
-                                    Gapless.Plan plan) throws SegmentException, InterruptedException {
+    private void checkSize(int length) throws SegmentException {
         if (length > maxSegmentBytes) {
             throw tooLarge(length);
         }
-        SegmentInspector.Inspection inspection = SegmentInspector.inspect(buffer, length);
+    }
+
+    /**
+     * Waits for a permit and runs FFmpeg on a parsed segment: the path every segment takes. With a v1.1 plan, its
+     * pre-roll goes into the segment on stdin where the plan says and the input's timestamps are kept.
+     */
+    private FfmpegRun run(byte[] buffer, int length, OutputFormat format, long arrivalNanos, ParsedSegment parsed,
+                          GaplessPlan plan) throws SegmentException, InterruptedException {
         List<String> command = plan == null
-                ? FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
-                                             inspection.audioIsAac(), format)
-                : FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
-                                             inspection.audioIsAac(), format, true, plan.audioFilter());
+                ? FfmpegCommand.extractAudio(ffmpeg.executable().toString(), parsed.container(),
+                                             parsed.audioIsAac(), format)
+                : FfmpegCommand.extractAudio(ffmpeg.executable().toString(), parsed.container(),
+                                             parsed.audioIsAac(), format, true, plan.audioFilter());
         byte[] preroll = plan == null ? new byte[0] : plan.preroll();
         int at = plan == null ? 0 : plan.prerollAt();
         try (SegmentGate.Permit permit = admit(arrivalNanos)) {
@@ -128,41 +185,6 @@ public final class SegmentProcessor {
             metrics.ffmpegRan(result.wall());
             return new FfmpegRun(result, permit.queued());
         }
-    }
-
-    /**
-     * Protocol v1.1: extracts the audio of one segment as {@link #process} does, following a {@link Gapless.Plan}
-     * (its pre-roll in front of the segment on the same stdin, the input's timestamps kept, pcm trimmed to the
-     * plan's samples) and says where the audio sits. Without a plan (not MPEG-TS with AAC) it is {@link #process}.
-     */
-    public SegmentAudio process(byte[] segment, int length, OutputFormat format, long arrivalNanos, Gapless.Plan plan)
-            throws SegmentException, InterruptedException {
-        if (plan == null) {
-            return process(segment, length, format, arrivalNanos);
-        }
-        FfmpegRun run = inspectAndRun(segment, length, format, arrivalNanos, plan);
-        AudioPlacement planned = plan.placement();
-        // with -copyts FFmpeg's out_time is not the duration of an encode; the plan knows it
-        long knownUs = format == OutputFormat.PCM || AudioPlacement.COPY.equals(planned.gapless()) ? -1
-                : (planned.trimStartSamples() + planned.samples() + planned.trimEndSamples()) * 1_000_000
-                  / planned.sampleRate();
-        SegmentAudio audio = toAudio(format, run.result(), run.queued(), knownUs);
-        if (format != OutputFormat.PCM) {
-            return new SegmentAudio(format, audio.bytes(), audio.audioMs(), audio.processing(), audio.queued(),
-                                    plan.placement());
-        }
-        int frame = OutputFormat.PCM_CHANNELS * OutputFormat.PCM_BYTES_PER_SAMPLE;
-        long have = audio.bytes().length / frame;
-        long from = Math.min(have, plan.keepFrom());
-        long keep = Math.max(0, Math.min(plan.keep(), have - from));
-        byte[] pcm = Arrays.copyOfRange(audio.bytes(), (int) (from * frame), (int) ((from + keep) * frame));
-        AudioPlacement p = plan.placement();
-        AudioPlacement placed = keep == p.samples() ? p
-                : new AudioPlacement(p.pts(), p.timescale(), p.startSec(),
-                                     p.startSec() + keep / (double) p.sampleRate(), p.sampleRate(),
-                                     keep, 0, 0, p.gapless(), p.coldReason(), p.carry());
-        return new SegmentAudio(format, pcm, keep * 1000 / OutputFormat.PCM_SAMPLE_RATE, audio.processing(),
-                                audio.queued(), placed);
     }
 
     /** A permit, or the gate's refusal in the protocol's words: {@code overloaded} with a retry-after. */

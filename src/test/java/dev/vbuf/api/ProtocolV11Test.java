@@ -12,6 +12,7 @@ import java.util.Map;
 
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.client.SegmentSource;
+import dev.vbuf.media.SegmentParser;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.TestMedia;
@@ -191,6 +192,28 @@ class ProtocolV11Test {
             List<String> fields = new ArrayList<>();
             r.json().fieldNames().forEachRemaining(fields::add);
             assertThat(fields, is(List.of("type", "seq", "format", "bytes", "audioMs", "processingMs", "queuedMs")));
+        }
+    }
+
+    /**
+     * The one parse of a v1.1 segment serves its inspection and its plan: the parser is entered once per segment,
+     * for MPEG-TS (the second one warm from the first's kept carry) and fragmented MP4 alike.
+     */
+    @Test
+    void aV11SegmentIsParsedOnce() throws Exception {
+        byte[] fmp4 = TestMedia.segment(TestMedia.Kind.FMP4_AAC, 1.0);
+        List<byte[]> sent = List.of(segments.get(0).bytes(), segments.get(1).bytes(), fmp4);
+        List<String> expected = List.of("cold", "warm", "cold");
+        try (SegmentClient c = connect(server, "pcm")) {
+            for (int i = 0; i < sent.size(); i++) {
+                long before = SegmentParser.parses();
+                c.sendText(message("once-" + i, null, false));
+                c.send(sent.get(i));
+                SegmentClient.Reply r = c.reply();
+                assertThat(r.toString(), r.json().path("gapless").asText(), is(expected.get(i)));
+                assertThat("parser entries for segment " + i + " (" + (i < 2 ? "MPEG-TS" : "fMP4") + ")",
+                           SegmentParser.parses() - before, is(1L));
+            }
         }
     }
 

@@ -5,9 +5,15 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.library.Architectures;
 
+import dev.vbuf.gapless.SessionCarries;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.equivalentTo;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
@@ -40,6 +46,7 @@ class ArchitectureTest {
                 .layer("admission").definedBy("dev.vbuf.admission..")
                 .layer("observe").definedBy("dev.vbuf.observe..")
                 .layer("access").definedBy("dev.vbuf.access..")
+                .layer("gapless").definedBy("dev.vbuf.gapless..")
                 .layer("segment").definedBy("dev.vbuf.segment..")
                 .layer("websocket").definedBy("dev.vbuf.websocket..")
                 .layer("api").definedBy("dev.vbuf.api..")
@@ -61,26 +68,38 @@ class ArchitectureTest {
                 // metrics and health present what their owners hand them
                 .whereLayer("observe").mayOnlyAccessLayers("protocol", "core")
                 .whereLayer("access").mayOnlyAccessLayers("protocol", "core", "config")
+                // protocol v1.1's planner, carries and trim: works on parsed media, knows nothing of FFmpeg
+                .whereLayer("gapless").mayOnlyAccessLayers("protocol", "core", "media")
                 .whereLayer("segment").mayOnlyAccessLayers("protocol", "core", "log", "process", "media", "ffmpeg", "admission",
-                                                           "observe")
+                                                           "observe", "gapless")
                 // RFC 6455 frames and the connection: knows nothing of segments
                 .whereLayer("websocket").mayOnlyAccessLayers("protocol")
-                .whereLayer("api").mayOnlyAccessLayers("protocol", "core", "log", "media", "admission", "observe", "access",
-                                                       "segment", "websocket")
+                // no media: segments are parsed below the API, once
+                .whereLayer("api").mayOnlyAccessLayers("protocol", "core", "log", "admission", "observe", "access",
+                                                       "gapless", "segment", "websocket")
                 // the reference player's page and demo: FFmpeg to make the demo, the protocol's names for the page
                 .whereLayer("player").mayOnlyAccessLayers("protocol", "core", "process", "media", "ffmpeg", "access", "api")
                 .whereLayer("server").mayOnlyAccessLayers("protocol", "core", "config", "log", "process", "media", "ffmpeg",
-                                                          "admission", "observe", "access", "segment", "websocket",
-                                                          "api", "player")
+                                                          "admission", "observe", "access", "gapless", "segment",
+                                                          "websocket", "api", "player")
                 .whereLayer("client").mayOnlyAccessLayers("protocol", "core", "config", "log", "process", "media", "ffmpeg",
-                                                          "admission", "observe", "access", "segment", "websocket",
-                                                          "api", "server", "player")
+                                                          "admission", "observe", "access", "gapless", "segment",
+                                                          "websocket", "api", "server", "player")
                 .whereLayer("main").mayOnlyAccessLayers("protocol", "config", "log", "server", "client");
     }
 
     @Test
     void packagesDependOnlyOnTheLayersBelowThem() {
         layers().check(server);
+    }
+
+    /** Of protocol v1.1's gapless logic the API holds only a session's kept carries; the rest happens below it. */
+    @Test
+    void theApiUsesOnlyTheSessionsCarriesOfGapless() {
+        noClasses().that().resideInAPackage("dev.vbuf.api..")
+                .should().dependOnClassesThat(resideInAPackage("dev.vbuf.gapless..")
+                                                      .and(not(equivalentTo(SessionCarries.class))))
+                .check(server);
     }
 
     @Test

@@ -22,7 +22,8 @@ import dev.vbuf.config.Setting;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.protocol.OutputFormat;
-import dev.vbuf.media.SegmentInspector;
+import dev.vbuf.media.ParsedSegment;
+import dev.vbuf.media.SegmentParser;
 import dev.vbuf.protocol.ErrorCode;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -133,7 +134,7 @@ public final class Capacity {
 
     /** Raw FFmpeg, one process per segment, one at a time. */
     static Cost raw(FfmpegBinary ffmpeg, byte[] segment, OutputFormat format, int n) throws Exception {
-        SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment);
+        ParsedSegment inspection = SegmentParser.inspect(segment);
         List<String> command = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
                                                           inspection.audioIsAac(), format);
         double cpu0 = SegmentBench.procCpuMs("self")[1];

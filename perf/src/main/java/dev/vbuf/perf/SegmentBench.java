@@ -23,7 +23,8 @@ import dev.vbuf.config.Setting;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.protocol.OutputFormat;
-import dev.vbuf.media.SegmentInspector;
+import dev.vbuf.media.ParsedSegment;
+import dev.vbuf.media.SegmentParser;
 import dev.vbuf.observe.MetricNames;
 
 /**
@@ -197,7 +198,7 @@ public final class SegmentBench {
 
     /** Raw FFmpeg: N workers, each running one process per segment, back to back. */
     private Result raw(OutputFormat format, int n, int total) throws Exception {
-        SegmentInspector.Inspection inspection = SegmentInspector.inspect(segment);
+        ParsedSegment inspection = SegmentParser.inspect(segment);
         List<String> command = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), inspection.container(),
                                                           inspection.audioIsAac(), format);
         return measure(n, total, () -> {

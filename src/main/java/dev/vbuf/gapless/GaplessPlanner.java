@@ -1,21 +1,20 @@
-package dev.vbuf.segment;
+package dev.vbuf.gapless;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 
 import dev.vbuf.core.AudioPlacement;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.media.AudioFrames;
-import dev.vbuf.media.Fmp4Audio;
-import dev.vbuf.media.TsAudio;
+import dev.vbuf.media.AudioTrack;
+import dev.vbuf.protocol.Protocol;
 
 /**
  * Protocol v1.1's placement of one segment's audio on the input's timeline, and its gapless pre-roll, planned before
- * FFmpeg runs. Works on MPEG-TS segments with AAC (ADTS), MPEG audio (MP2, MP3) or AC-3 audio; anything else gets
- * no plan (the reply is as in v1).
+ * FFmpeg runs, from the segment's one parse. Works on MPEG-TS segments with AAC (ADTS), MPEG audio (MP2, MP3) or AC-3
+ * audio and fragmented MP4 with AAC-LC; anything else gets no plan (the reply is as in v1).
  * <p>
  * Sample positions are counted at the input's sample rate from the stream's {@code origin} (the PTS of its first
  * audio sample, handed on in every {@link Carry}), so every instance cuts at the same samples. Segment {@code k}'s
@@ -24,16 +23,7 @@ import dev.vbuf.media.TsAudio;
  * dropped and this segment's warmed-up audio is used instead. Without a carry (first segment, a seek, a lost reply)
  * {@code B_k} is the first frame.
  */
-public final class Gapless {
-    /**
-     * Whether a segment whose audio starts at {@code firstPts} follows one whose audio ended at {@code endPts} (times
-     * in 1/{@code timescale} s): within a millisecond, since packagers may round a segment's start to one (FFmpeg's
-     * segment muxer writes it as an edit list in ms); the carry's timeline is then kept, so nothing is lost or doubled.
-     */
-    public static boolean follows(long endPts, long firstPts, int timescale) {
-        return Math.abs(endPts - firstPts) <= timescale / 1000 + 2;
-    }
-
+public final class GaplessPlanner {
     /** How far before a segment's first frame the cut between it and its predecessor lies. */
     public static final int EARLY_CUT_MS = 20;
     /**
@@ -54,74 +44,20 @@ public final class Gapless {
     public static final int AAC_PRIMING = 1024;
     static final int AAC_FRAME = 1024;
 
-    private Gapless() {
+    private GaplessPlanner() {
     }
 
     /**
-     * What to run for one segment.
-     *
-     * @param preroll     what FFmpeg reads before the segment's audio (the carried frames as one PES in front of an
-     *                    MPEG-TS segment, as one fragment in front of an fMP4 segment's first); empty when cold
-     * @param prerollAt   where in the segment it goes (0: in front)
-     * @param audioFilter a filter to run first on the decoded audio, or null
-     * @param keepFrom    for pcm: output samples to drop at the start (the server trims pcm), else 0
-     * @param keep        for pcm: output samples to keep, else -1 (all)
-     * @param placement   what the reply says
-     * @param nextFirstPts where the next segment's audio starts, and {@code nextCarry} its carry
+     * Protocol v1.1's plan for a segment whose audio track is {@code audio}, described by {@code message} (null when
+     * none came): its carry is the client's when it sent one, else the one the session kept for the PTS the segment
+     * starts at; the carry for its successor is kept in turn.
      */
-    public record Plan(byte[] preroll, int prerollAt, String audioFilter, long keepFrom, long keep,
-                       AudioPlacement placement, long nextFirstPts, String nextCarry) {
-    }
-
-    /** Writes carried frames in the segment's own container, the first at presentation time {@code firstPts}. */
-    @FunctionalInterface
-    interface Preroll {
-        byte[] build(long firstPts, List<byte[]> frames);
-    }
-
-    /**
-     * The parts of a segment a plan needs; read once, before the carry is chosen.
-     *
-     * @param frames    the audio frames (for fMP4, its AAC samples as ADTS frames) with their presentation times
-     * @param timescale units of those times per second (90 kHz for MPEG-TS, the track's timescale for fMP4)
-     * @param prerollAt where a pre-roll goes in the segment
-     * @param preroll   how it is written
-     */
-    public record Audio(List<TsAudio.Frame> frames, AudioFrames.Config config, int timescale, int prerollAt,
-                        Preroll preroll) {
-        public long firstPts() {
-            return frames.get(0).pts();
-        }
-
-        long endPts() {
-            return frames.get(frames.size() - 1).pts() + frameTicks(config, timescale);
-        }
-    }
-
-    /**
-     * The audio of an MPEG-TS segment with AAC (ADTS), MPEG audio or AC-3, or of a fragmented MP4 segment (with its
-     * init) with AAC-LC; empty for anything else (not planned: the reply is as in v1).
-     */
-    public static Optional<Audio> read(byte[] buffer, int length) {
-        Optional<TsAudio.Track> track = TsAudio.read(buffer, length);
-        if (track.isPresent()) {
-            TsAudio.Track t = track.get();
-            return TsAudio.frames(t).map(f -> new Audio(
-                    f, TsAudio.config(t.codec().orElseThrow(), f.get(0).bytes()).orElseThrow(), TsAudio.TIMESCALE, 0,
-                    (pts, frames) -> TsAudio.preroll(t, pts, join(frames))));
-        }
-        return Fmp4Audio.read(buffer, length).map(t -> new Audio(t.frames(), t.config(), t.timescale(), t.firstMoof(),
-                                                                 (pts, frames) -> Fmp4Audio.preroll(t, pts, frames)));
-    }
-
-    private static byte[] join(List<byte[]> frames) {
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
-        frames.forEach(b::writeBytes);
-        return b.toByteArray();
-    }
-
-    static long frameTicks(AudioFrames.Config c, int timescale) {
-        return Math.round((double) c.samplesPerFrame() * timescale / c.sampleRate());
+    public static GaplessPlan plan(AudioTrack audio, OutputFormat format, Protocol.SegmentMessage message,
+                                   SessionCarries carries) {
+        String carry = message != null && message.carry() != null ? message.carry() : carries.keptFor(audio);
+        GaplessPlan plan = plan(audio, format, carry, message != null && message.isLast());
+        carries.keep(plan.nextFirstPts(), plan.nextCarry());
+        return plan;
     }
 
     /**
@@ -129,7 +65,7 @@ public final class Gapless {
      *              PTS; null for none
      * @param last  the client says no segment follows: keep the audio to its very end
      */
-    public static Plan plan(Audio a, OutputFormat format, String carry, boolean last) {
+    public static GaplessPlan plan(AudioTrack a, OutputFormat format, String carry, boolean last) {
         int r = a.config().sampleRate();
         int frame = a.config().samplesPerFrame();
         AudioFrames.Codec codec = a.config().codec();
@@ -153,7 +89,7 @@ public final class Gapless {
         long delta = warm ? used.endPts() - p0 : 0;
         long origin = warm ? used.origin() : p0;
         int m = carried.size();
-        long first = index(p0 + delta, origin, r, ts);
+        long first = Timeline.index(p0 + delta, origin, r, ts);
         long end = first + (long) a.frames().size() * frame;
         long decoded0 = first - (long) m * frame;
         long eps = (long) r * (copy || !encodesAac(format) ? EARLY_CUT_MS : AAC_EARLY_CUT_MS) / 1000;
@@ -161,7 +97,7 @@ public final class Gapless {
         long to = last ? end : end - eps;
         String next = Carry.after(codec, ts, origin, a.frames(), delta, a.endPts() + delta).encode();
         // the pre-roll ends exactly where the segment's audio begins, on the segment's own clock
-        byte[] preroll = warm ? a.preroll().build(p0 - m * frameTicks(a.config(), ts), carried) : new byte[0];
+        byte[] preroll = warm ? a.preroll(p0 - m * a.config().frameTicks(ts), carried) : new byte[0];
         int at = a.prerollAt();
         String gapless = warm ? AudioPlacement.WARM : AudioPlacement.COLD;
         double startSec = origin / (double) ts + from / (double) r;
@@ -171,7 +107,7 @@ public final class Gapless {
                 if (copy) {
                     // stream copy: the frames as they are, gapless by nature
                     long samples = (long) a.frames().size() * frame;
-                    return new Plan(new byte[0], 0, null, 0, -1,
+                    return new GaplessPlan(new byte[0], 0, null, 0, -1,
                                     new AudioPlacement(p0, ts, p0 / (double) ts, p0 / (double) ts + samples / (double) r, r,
                                                        samples, 0, 0, AudioPlacement.COPY, null, next),
                                     a.endPts(), next);
@@ -181,7 +117,7 @@ public final class Gapless {
                 long s = warm ? Math.max(decoded0, from - (long) r * AAC_LEAD_MS / 1000) : first;
                 long encoded = ((end - s + AAC_FRAME - 1) / AAC_FRAME + 1) * AAC_FRAME;
                 long trimStart = AAC_PRIMING + from - s;
-                return new Plan(preroll, at, trimFilter(s - decoded0, startTime(origin, ts, s, r)), 0, -1,
+                return new GaplessPlan(preroll, at, trimFilter(s - decoded0, startTime(origin, ts, s, r)), 0, -1,
                                 new AudioPlacement(p0, ts, startSec, endSec, r, to - from, trimStart,
                                                    encoded - trimStart - (to - from), gapless, coldReason, next),
                                 a.endPts(), next);
@@ -198,7 +134,7 @@ public final class Gapless {
                 long toOut = Math.floorDiv(to * out, r);
                 long keepFrom = Math.max(0, fromOut - sOut);
                 long keep = toOut - Math.max(fromOut, sOut);
-                return new Plan(preroll, at, filter, keepFrom, keep,
+                return new GaplessPlan(preroll, at, filter, keepFrom, keep,
                                 new AudioPlacement(p0, ts, startSec, endSec, out, keep, 0, 0, gapless,
                                                    coldReason, next),
                                 a.endPts(), next);
@@ -218,7 +154,7 @@ public final class Gapless {
                 long oFrom = Math.floorDiv(from * OPUS_RATE, r);
                 long oTo = Math.floorDiv(to * OPUS_RATE, r);
                 long oEnd = Math.floorDiv(end * OPUS_RATE, r);
-                return new Plan(preroll, at, filter, 0, -1,
+                return new GaplessPlan(preroll, at, filter, 0, -1,
                                 new AudioPlacement(p0, ts, startSec, endSec, OPUS_RATE, oTo - oFrom,
                                                    oFrom - o0, oEnd - oTo, gapless, coldReason, next),
                                 a.endPts(), next);
@@ -235,11 +171,6 @@ public final class Gapless {
     private static String startTime(long origin, int ts, long s, int r) {
         return BigDecimal.valueOf(origin).divide(BigDecimal.valueOf(ts), MathContext.DECIMAL64)
                 .add(BigDecimal.valueOf(s).divide(BigDecimal.valueOf(r), MathContext.DECIMAL64)).toPlainString();
-    }
-
-    /** Sample index (at rate {@code r}) of a presentation time (in 1/ts s), counted from {@code origin}. */
-    static long index(long pts, long origin, int r, int ts) {
-        return Math.floorDiv((pts - origin) * r * 2 + ts, 2L * ts);
     }
 
     /** Drops the first {@code drop} decoded samples; with {@code startSec}, restamps the rest from that time. */

@@ -17,24 +17,28 @@ import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Container and codec detection on real generated segments, and refusal of what can't be a segment. */
-class SegmentInspectorTest {
+class SegmentParserTest {
 
-    private static SegmentInspector.Inspection inspect(Kind kind) throws SegmentException {
-        return SegmentInspector.inspect(TestMedia.segment(kind, 1.0));
+    private static ParsedSegment inspect(Kind kind) throws SegmentException {
+        return SegmentParser.inspect(TestMedia.segment(kind, 1.0));
+    }
+
+    private static ParsedSegment found(InputContainer container, boolean audioIsAac) {
+        return ParsedSegment.of(container, audioIsAac);
     }
 
     @Test
     void detectsContainersAndAac() throws Exception {
-        assertThat(inspect(Kind.TS_AAC), is(new SegmentInspector.Inspection(InputContainer.MPEG_TS, true)));
-        assertThat(inspect(Kind.TS_MP2), is(new SegmentInspector.Inspection(InputContainer.MPEG_TS, false)));
-        assertThat(inspect(Kind.FMP4_AAC), is(new SegmentInspector.Inspection(InputContainer.MP4, true)));
-        assertThat(inspect(Kind.MKV_AAC), is(new SegmentInspector.Inspection(InputContainer.MATROSKA, true)));
-        assertThat(inspect(Kind.WEBM_OPUS), is(new SegmentInspector.Inspection(InputContainer.MATROSKA, false)));
-        assertThat(inspect(Kind.TS_VIDEO_ONLY), is(new SegmentInspector.Inspection(InputContainer.MPEG_TS, false)));
+        assertThat(inspect(Kind.TS_AAC), is(found(InputContainer.MPEG_TS, true)));
+        assertThat(inspect(Kind.TS_MP2), is(found(InputContainer.MPEG_TS, false)));
+        assertThat(inspect(Kind.FMP4_AAC), is(found(InputContainer.MP4, true)));
+        assertThat(inspect(Kind.MKV_AAC), is(found(InputContainer.MATROSKA, true)));
+        assertThat(inspect(Kind.WEBM_OPUS), is(found(InputContainer.MATROSKA, false)));
+        assertThat(inspect(Kind.TS_VIDEO_ONLY), is(found(InputContainer.MPEG_TS, false)));
     }
 
     private static String refused(byte[] data) {
-        SegmentException e = assertThrows(SegmentException.class, () -> SegmentInspector.inspect(data));
+        SegmentException e = assertThrows(SegmentException.class, () -> SegmentParser.inspect(data));
         assertThat(e.code(), is(ErrorCode.INVALID_MEDIA));
         return e.getMessage();
     }
@@ -60,7 +64,7 @@ class SegmentInspectorTest {
         for (int n : new int[]{1, 187, 188, 189, 376}) {
             byte[] cut = Arrays.copyOf(ts, n);
             try {
-                SegmentInspector.inspect(cut);
+                SegmentParser.inspect(cut);
                 assertThat("only whole packets pass: " + n, n % 188, is(0));
             } catch (SegmentException e) {
                 assertThat(e.code(), is(ErrorCode.INVALID_MEDIA));
@@ -102,7 +106,7 @@ class SegmentInspectorTest {
                 data[random.nextInt(Math.min(data.length, 2048))] = (byte) random.nextInt(256);
             }
             try {
-                SegmentInspector.inspect(data);
+                SegmentParser.inspect(data);
             } catch (SegmentException e) {
                 assertThat(e.code(), is(ErrorCode.INVALID_MEDIA));
             }

@@ -1,4 +1,4 @@
-package dev.vbuf.segment;
+package dev.vbuf.gapless;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -7,8 +7,7 @@ import java.util.List;
 import java.util.Optional;
 
 import dev.vbuf.media.AudioFrames;
-import dev.vbuf.media.Fmp4Audio;
-import dev.vbuf.media.TsAudio;
+import dev.vbuf.media.AudioTrack;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -67,9 +66,9 @@ public record Carry(int v, String codec, int timescale, long origin, long firstP
      * The carry for the segment after one whose frames (of {@code codec}) are {@code frames}, their times moved by
      * {@code delta} onto the stream's timeline.
      */
-    static Carry after(AudioFrames.Codec codec, int timescale, long origin, List<TsAudio.Frame> frames, long delta,
+    static Carry after(AudioFrames.Codec codec, int timescale, long origin, List<AudioFrames.Frame> frames, long delta,
                        long endPts) {
-        List<TsAudio.Frame> last = frames.subList(Math.max(0, frames.size() - frames(codec)), frames.size());
+        List<AudioFrames.Frame> last = frames.subList(Math.max(0, frames.size() - frames(codec)), frames.size());
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         last.forEach(f -> b.writeBytes(f.bytes()));
         return new Carry(VERSION, codec.id(), timescale, origin, last.get(0).pts() + delta, endPts,
@@ -107,7 +106,7 @@ public record Carry(int v, String codec, int timescale, long origin, long firstP
     }
 
     private boolean inRange(long pts) {
-        return pts >= 0 && pts <= (timescale == TsAudio.TIMESCALE ? MAX_PTS : Fmp4Audio.MAX_TIME);
+        return pts >= 0 && pts <= (timescale == AudioTrack.TS_TIMESCALE ? MAX_PTS : AudioTrack.MAX_MP4_TIME);
     }
 
     /**
@@ -134,14 +133,14 @@ public record Carry(int v, String codec, int timescale, long origin, long firstP
         if (count == 0 || count > frames(config.codec())) {
             throw new Rejected("carry holds " + count + " frames (1 to " + frames(config.codec()) + " are accepted)");
         }
-        if (!TsAudio.config(config.codec(), split.get().get(0)).orElseThrow().equals(config)) {
+        if (!AudioFrames.config(config.codec(), split.get().get(0)).orElseThrow().equals(config)) {
             throw new Rejected("carry audio configuration differs from the segment's");
         }
-        long frameTicks = Math.round((double) config.samplesPerFrame() * timescale / config.sampleRate());
+        long frameTicks = config.frameTicks(timescale);
         if (Math.abs(firstPts + count * frameTicks - endPts) > count) {
             throw new Rejected("carry timestamps do not match its frames");
         }
-        if (!Gapless.follows(endPts, segmentFirstPts, timescale)) {
+        if (!Timeline.follows(endPts, segmentFirstPts, timescale)) {
             throw new Rejected("carry ends at PTS " + endPts + ", this segment's audio starts at " + segmentFirstPts
                                + " (not the next segment: a seek, a gap or a lost reply)");
         }
