@@ -19,10 +19,10 @@ public final class Main {
         String command = args.length == 0 ? "serve" : args[0];
         switch (command) {
             case "serve" -> serve();
-            case "stream" -> client(new dev.vbuf.client.StreamCommand(), Arrays.copyOfRange(args, 1, args.length));
-            case "demo" -> client(new dev.vbuf.client.DemoCommand(), Arrays.copyOfRange(args, 1, args.length));
-            case "token" -> client(new dev.vbuf.client.TokenCommand(), Arrays.copyOfRange(args, 1, args.length));
-            case "verify" -> client(new dev.vbuf.client.VerifyCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "stream" -> client(new dev.vbuf.cli.StreamCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "demo" -> client(new dev.vbuf.cli.DemoCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "token" -> client(new dev.vbuf.cli.TokenCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "verify" -> client(new dev.vbuf.cli.VerifyCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "-h", "--help", "help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + String.join(" ", Arrays.asList(args)));

@@ -78,7 +78,7 @@ public final class StreamRun {
     private static final String SUBPROTOCOL_V11 = dev.vbuf.protocol.Protocol.SUBPROTOCOL_V11;
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
-    private final List<SegmentSource.Segment> segments;
+    private final List<Segment> segments;
     private final Options options;
     private final PrintStream progress;
     private final Outcome[] outcomes;
@@ -111,7 +111,7 @@ public final class StreamRun {
         }
     }
 
-    public StreamRun(List<SegmentSource.Segment> segments, Options options, PrintStream progress) {
+    public StreamRun(List<Segment> segments, Options options, PrintStream progress) {
         if (options.pipeline() < 1) {
             throw new IllegalArgumentException("--pipeline must be at least 1");
         }
@@ -129,7 +129,7 @@ public final class StreamRun {
                              + options.format().wireName());
         SegmentClient client = connect(uri);
         startNanos = System.nanoTime();
-        for (SegmentSource.Segment s : segments) {
+        for (Segment s : segments) {
             queue.add(new Job(s.index(), dueNanos(s.index())));
         }
         int failed = 0; // reconnections in a row that got no answer
@@ -355,7 +355,7 @@ public final class StreamRun {
         return Duration.ofNanos(System.nanoTime() - startNanos);
     }
 
-    static String rootMessage(Throwable t) {
+    public static String rootMessage(Throwable t) {
         Throwable c = t;
         while (c.getCause() != null && c.getCause() != c) {
             c = c.getCause();

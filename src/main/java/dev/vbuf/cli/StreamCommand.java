@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -13,9 +13,13 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
+import dev.vbuf.client.Segment;
+import dev.vbuf.client.StreamReport;
+import dev.vbuf.client.StreamRun;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.tools.AudioProbe;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -123,7 +127,7 @@ public final class StreamCommand implements Callable<Integer> {
             throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("vbuf-stream");
         try {
-            List<SegmentSource.Segment> segments;
+            List<Segment> segments;
             try {
                 segments = SegmentSource.of(inputs, segmentSeconds, container, work, ffmpeg);
             } catch (IOException e) {
