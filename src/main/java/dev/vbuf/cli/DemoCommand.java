@@ -15,6 +15,7 @@ import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.server.VbufServer;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,9 +26,8 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
          description = "Start a server, stream a generated 60-s 720p video through it, write the audio.")
 public final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--format", defaultValue = "fmp4", converter = FormatConverter.class,
-            description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
-    OutputFormat format;
+    @Mixin
+    FormatOption format;
 
     @Option(names = "--seconds", defaultValue = "60", description = "Length of the generated video (default: ${DEFAULT-VALUE})")
     int seconds;
@@ -37,7 +37,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OutputFormat f = format;
+        OutputFormat f = format.format();
         Path target = out != null ? out : Path.of("vbuf-demo." + f.fileExtension());
         Map<String, String> settings = Map.of(Setting.PORT.key(), "0", Setting.HOST.key(), "127.0.0.1",
                                               Setting.LOG_LEVEL.key(), "WARNING");
