@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the image's JVM ahead-of-time cache: one training run of a real vbuf server (dev.vbuf.client.AotTraining)
+# Makes the image's JVM ahead-of-time cache: one training run of a real vbuf server (dev.vbuf.tools.AotTraining)
 # on the image's own Java runtime, with the application laid out as Jib lays it out in the image.
 #
 # Why here and not at container start: an AOT cache (JDK 25, JEP 483/514/515) or CDS archive (JDK 21-24) only works
@@ -60,7 +60,7 @@ if [ "$feature" -ge 25 ] 2>/dev/null; then flag="-XX:AOTCacheOutput=$work/vbuf.a
 echo "aot-cache: training run on the base image's Java $feature runtime ($flag)" >&2
 (cd "$work" && VBUF_FFMPEG_PATH="$(realpath "$ffmpeg")" VBUF_FFMPEG_REQUIRED_VERSION="" \
   "$java" -XX:+UseG1GC -XX:MaxRAMPercentage=60 -XX:InitialRAMPercentage=20 -Djava.io.tmpdir=/tmp \
-  -Xlog:disable -Xlog:all=error:stderr "$flag" -cp "$cp_list" dev.vbuf.client.AotTraining) >&2
+  -Xlog:disable -Xlog:all=error:stderr "$flag" -cp "$cp_list" dev.vbuf.tools.AotTraining) >&2
 [ -s "$work/vbuf.aot" ] || { echo "aot-cache.sh: the training run wrote no cache" >&2; exit 1; }
 mkdir -p "$(dirname "$out")"
 mv "$work/vbuf.aot" "$out"

@@ -19,10 +19,10 @@ public final class Main {
         String command = args.length == 0 ? "serve" : args[0];
         switch (command) {
             case "serve" -> serve();
-            case "stream" -> client(new dev.vbuf.client.StreamCommand(), Arrays.copyOfRange(args, 1, args.length));
-            case "demo" -> client(new dev.vbuf.client.DemoCommand(), Arrays.copyOfRange(args, 1, args.length));
-            case "token" -> client(new dev.vbuf.client.TokenCommand(), Arrays.copyOfRange(args, 1, args.length));
-            case "verify" -> client(new dev.vbuf.client.VerifyCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "stream" -> client(new dev.vbuf.cli.StreamCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "demo" -> client(new dev.vbuf.cli.DemoCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "token" -> client(new dev.vbuf.cli.TokenCommand(), Arrays.copyOfRange(args, 1, args.length));
+            case "verify" -> client(new dev.vbuf.cli.VerifyCommand(), Arrays.copyOfRange(args, 1, args.length));
             case "-h", "--help", "help" -> usage(0);
             default -> {
                 System.err.println("unknown command: " + String.join(" ", Arrays.asList(args)));
@@ -60,7 +60,7 @@ public final class Main {
                   serve   run the segment service (default). Configuration: application.yaml and the
                           environment variables listed in README.md (VBUF_ + the key, e.g. VBUF_SERVER_PORT).
                   demo    start a server, stream a generated 60-s 720p video through it, write the audio
-                  stream  INPUT... --url ws://host:port/v1/segments [--format fmp4|aac|webm|pcm]
+                  stream  INPUT... --url ws://host:port/v1/segments [--format %s]
                           [--segment-seconds 6] [--realtime] [--out FILE] [--token JWT]
                           (stream --help for all options)
                   token   print an access token signed with VBUF_AUTH_SECRET_KEY: [--subject S] [--ttl-minutes 60]
@@ -68,7 +68,7 @@ public final class Main {
                           when p95, the error share or a lost answer breaks the rollback alerts' SLO (--serve PORT:
                           the same check as a webhook, for Flagger)
                 The benchmark, soak and capacity tools are a build of their own: perf/ (perf/README.md).
-                """);
+                """.formatted(dev.vbuf.cli.FormatOption.usageChoices()));
         System.exit(status);
     }
 }

@@ -17,7 +17,7 @@ public record StreamReport(int segments, int ok, Map<String, Integer> errors, in
                            double audioSec, Duration wall, List<Double> boundaryDiffMs, double inputAudioSec,
                            double outputAudioSec) {
 
-    static StreamReport of(List<SegmentSource.Segment> segments, List<StreamRun.Outcome> outcomes, Duration wall,
+    public static StreamReport of(List<Segment> segments, List<StreamRun.Outcome> outcomes, Duration wall,
                            List<Double> boundaryDiffMs, double inputAudioSec, double outputAudioSec) {
         Map<String, Integer> errors = new TreeMap<>();
         List<Long> latencies = new ArrayList<>();

@@ -11,10 +11,7 @@ import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.DelayQueue;
-import java.util.concurrent.Delayed;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.vbuf.protocol.Protocol;
@@ -78,46 +75,29 @@ public final class StreamRun {
     private static final String SUBPROTOCOL_V11 = dev.vbuf.protocol.Protocol.SUBPROTOCOL_V11;
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
-    private final List<SegmentSource.Segment> segments;
+    private final List<Segment> segments;
     private final Options options;
-    private final PrintStream progress;
+    private final StreamProgress progress;
     private final Outcome[] outcomes;
     private final int[] retries;
     /** The carry of each segment's result (v1.1), for the segment after it when that goes to a new connection. */
     private final String[] carries;
-    private final DelayQueue<Job> queue = new DelayQueue<>();
+    private final SendQueue queue = new SendQueue();
     private int done;
     private int reconnects;
-    /** No segment is sent before this {@link System#nanoTime()}: the server asked us to back off until then. */
-    private final AtomicLong holdUntilNanos = new AtomicLong(System.nanoTime());
     private final AtomicLong sent = new AtomicLong();
     private long startNanos;
 
     private record Attempt(int index, long sentNanos) {
     }
 
-    /** A segment due to be sent at {@code dueNanos}; ties go in media order, so a retried segment goes first. */
-    private record Job(int index, long dueNanos) implements Delayed {
-        @Override
-        public long getDelay(TimeUnit unit) {
-            return unit.convert(dueNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
-        }
-
-        @Override
-        public int compareTo(Delayed other) {
-            Job o = (Job) other;
-            int c = Long.compare(dueNanos, o.dueNanos);
-            return c != 0 ? c : Integer.compare(index, o.index);
-        }
-    }
-
-    public StreamRun(List<SegmentSource.Segment> segments, Options options, PrintStream progress) {
+    public StreamRun(List<Segment> segments, Options options, PrintStream progress) {
         if (options.pipeline() < 1) {
             throw new IllegalArgumentException("--pipeline must be at least 1");
         }
         this.segments = segments;
         this.options = options;
-        this.progress = progress;
+        this.progress = new StreamProgress(progress, segments.size());
         this.outcomes = new Outcome[segments.size()];
         this.retries = new int[segments.size()];
         this.carries = new String[segments.size()];
@@ -129,8 +109,8 @@ public final class StreamRun {
                              + options.format().wireName());
         SegmentClient client = connect(uri);
         startNanos = System.nanoTime();
-        for (SegmentSource.Segment s : segments) {
-            queue.add(new Job(s.index(), dueNanos(s.index())));
+        for (Segment s : segments) {
+            queue.add(s.index(), dueNanos(s.index()));
         }
         int failed = 0; // reconnections in a row that got no answer
         while (true) {
@@ -145,8 +125,8 @@ public final class StreamRun {
                                                     + " brought no answer"), null);
                 }
                 reconnects++;
-                say("the server closed the session (" + e.getMessage() + "); reconnecting to resume at segment "
-                    + queue.stream().mapToInt(Job::index).min().orElse(-1));
+                progress.say("the server closed the session (" + e.getMessage() + "); reconnecting to resume at"
+                             + " segment " + queue.first());
                 client = reconnect(uri, e.getMessage());
             }
         }
@@ -214,15 +194,7 @@ public final class StreamRun {
             try {
                 while (true) {
                     slots.acquire();
-                    awaitHold();
-                    Job job = queue.take();
-                    try {
-                        awaitHold(); // a back-off may have come in while this job was due
-                    } catch (InterruptedException e) {
-                        queue.add(job); // not sent: the next connection sends it
-                        throw e;
-                    }
-                    int i = job.index();
+                    int i = queue.take();
                     byte[] bytes = segments.get(i).bytes();
                     inFlight.put(seq[0]++, new Attempt(i, System.nanoTime()));
                     sentHere.add(i);
@@ -258,7 +230,7 @@ public final class StreamRun {
                         sender.interrupt();
                         sender.join(5_000);
                         for (Attempt a : inFlight.values()) {
-                            queue.add(new Job(a.index(), dueNanos(a.index())));
+                            queue.add(a.index(), dueNanos(a.index()));
                         }
                         throw new GoneAway("1001 " + e.closed().get().reason());
                     }
@@ -290,19 +262,19 @@ public final class StreamRun {
                     retries[i]++;
                     long wait = Math.max(1, reply.json().path("retryAfterMs").asLong(100));
                     // Back off as a whole: the next segment would get the same answer.
-                    holdUntilNanos.accumulateAndGet(System.nanoTime() + wait * 1_000_000, Math::max);
-                    queue.add(new Job(i, dueNanos(i)));
+                    queue.holdFor(wait);
+                    queue.add(i, dueNanos(i));
                 } else {
                     outcomes[i] = new Outcome(i, null, 0, reply.code(), reply.json().path("message").asText(),
                                               retries[i], latencyMs, reply.json());
                     done++;
                 }
-                showProgress(done, latencyMs);
+                progress.show(sent.get(), done, java.util.Arrays.stream(retries).sum(), latencyMs);
             }
         } finally {
             sender.interrupt();
             sender.join(5_000);
-            endProgress();
+            progress.end();
         }
     }
 
@@ -310,52 +282,12 @@ public final class StreamRun {
         return options.realtime() ? startNanos + (long) (segments.get(index).startSec() * 1e9) : startNanos;
     }
 
-    private void awaitHold() throws InterruptedException {
-        long left;
-        while ((left = holdUntilNanos.get() - System.nanoTime()) > 0) {
-            TimeUnit.NANOSECONDS.sleep(left);
-        }
-    }
-
-    private int lastShown = -1;
-
-    private void showProgress(int done, long latencyMs) {
-        if (progress == null) {
-            return;
-        }
-        int total = segments.size();
-        int retried = java.util.Arrays.stream(retries).sum();
-        String line = String.format("segments: %d sent, %d/%d answered, %d retries, last latency %d ms",
-                                    sent.get(), done, total, retried, latencyMs);
-        if (System.console() != null) {
-            progress.print("\r" + line + "   ");
-        } else if (done != lastShown && (done == total || done % Math.max(1, total / 10) == 0)) {
-            progress.println(line);
-        }
-        lastShown = done;
-        progress.flush();
-    }
-
-    private void say(String line) {
-        if (progress != null) {
-            endProgress();
-            progress.println(line);
-            progress.flush();
-        }
-    }
-
-    private void endProgress() {
-        if (progress != null && System.console() != null) {
-            progress.println();
-        }
-    }
-
     /** Wall time since the first segment could be sent. */
     public Duration elapsed() {
         return Duration.ofNanos(System.nanoTime() - startNanos);
     }
 
-    static String rootMessage(Throwable t) {
+    public static String rootMessage(Throwable t) {
         Throwable c = t;
         while (c.getCause() != null && c.getCause() != c) {
             c = c.getCause();

@@ -19,6 +19,8 @@ public final class FfmpegCommand {
     /** Opus bit rate for {@link OutputFormat#WEBM}; AAC bit rate when AAC must be encoded. */
     static final String OPUS_BITRATE = "64k";
     static final String AAC_BITRATE = "128k";
+    /** The sample rate Opus is encoded at (its native rate). */
+    static final String OPUS_SAMPLE_RATE = "48000";
     /**
      * The AAC coder of protocol v1.1's encodes: the default ({@code twoloop}) carries rate-control state for seconds,
      * so an encode that starts at a segment stays about twice a single-pass encode's error for its first seconds;
@@ -71,6 +73,9 @@ public final class FfmpegCommand {
                 + ":s=" + CHIRP_RATE;
     }
 
+    /** A 440 Hz tone at 48 kHz (an FFmpeg lavfi source): the audio of generated test segments. */
+    static final String TONE = "sine=frequency=440:sample_rate=48000";
+
     /** The player demo's picture: FFmpeg's moving test pattern with a running clock. */
     static final String DEMO_PICTURE = "testsrc2=size=640x360:rate=30";
 
@@ -111,7 +116,7 @@ public final class FfmpegCommand {
     /** A tiny generated segment (0.5 s of AAC in MPEG-TS) on stdout: what the start-up self-test runs. */
     public static List<String> selfTestSegment(String ffmpeg) {
         return List.of(ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error",
-                       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=0.5",
+                       "-f", "lavfi", "-i", TONE + ":duration=0.5",
                        "-c:a", "aac", "-f", "mpegts", "pipe:1");
     }
 
@@ -164,7 +169,7 @@ public final class FfmpegCommand {
                 // the moov would carry none, which FFmpeg tolerates but Media Source Extensions do not.
                 out.addExtraArgs("-movflags", keepTimestamps ? FMP4_MOVFLAGS_INPUT_TIME : FMP4_MOVFLAGS);
             }
-            case WEBM -> out.setAudioCodec("libopus").addExtraArgs("-b:a", OPUS_BITRATE, "-ar", "48000",
+            case WEBM -> out.setAudioCodec("libopus").addExtraArgs("-b:a", OPUS_BITRATE, "-ar", OPUS_SAMPLE_RATE,
                                                                    "-af", withFirst(firstFilter, OPUS_LAYOUTS));
             case PCM -> out.setAudioCodec("pcm_s16le")
                     .addExtraArgs("-ar", String.valueOf(OutputFormat.PCM_SAMPLE_RATE),

@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import dev.vbuf.media.Mp4Boxes;
-import dev.vbuf.client.AudioProbe;
+import dev.vbuf.tools.AudioProbe;
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.protocol.ErrorCode;

@@ -8,9 +8,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.vbuf.client.BoundaryCheck;
+import dev.vbuf.tools.BoundaryCheck;
+import dev.vbuf.client.Segment;
 import dev.vbuf.client.SegmentClient;
-import dev.vbuf.client.SegmentSource;
+import dev.vbuf.cli.SegmentSource;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.server.VbufServer;
@@ -56,7 +57,7 @@ class GaplessBoundaryTest {
     /** Splits the input like an HLS packager into {@code container} segments and streams them, checking the ids. */
     static List<SegmentClient.Reply> stream(Path input, String format, String dir, SegmentSource.Container container)
             throws Exception {
-        List<SegmentSource.Segment> segments = SegmentSource.of(List.of(input), 6, container,
+        List<Segment> segments = SegmentSource.of(List.of(input), 6, container,
                                                                 Files.createDirectories(work.resolve(dir)),
                                                                 TestMedia.FFMPEG);
         List<SegmentClient.Reply> replies = new ArrayList<>();

@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.vbuf.client.Segment;
 import dev.vbuf.client.SegmentClient;
-import dev.vbuf.client.SegmentSource;
+import dev.vbuf.cli.SegmentSource;
 import dev.vbuf.media.SegmentParser;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.server.VbufServer;
@@ -37,7 +38,7 @@ import static org.hamcrest.Matchers.nullValue;
 class ProtocolV11Test {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static VbufServer server;
-    private static List<SegmentSource.Segment> segments;
+    private static List<Segment> segments;
     private static Path input;
     private static Path work;
 

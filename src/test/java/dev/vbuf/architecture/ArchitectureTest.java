@@ -19,7 +19,8 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 /**
  * The server's packages depend one way along the path of a segment, as README "How a segment flows" draws them: a
  * small vocabulary ({@code core}) at the bottom, then utilities, media and FFmpeg, admission and metrics, the path of
- * one segment, the protocol, the server's wiring, and the client on top. No package may use one above it, and there
+ * one segment, the protocol, the server's wiring, and the commands on top. The reference client stands apart: it
+ * uses the protocol's vocabulary only. No package may use one above it, and there
  * are no cycles. Checked on the compiled classes, so a fully qualified reference counts as much as an import.
  */
 class ArchitectureTest {
@@ -53,6 +54,9 @@ class ArchitectureTest {
                 .layer("player").definedBy("dev.vbuf.player..")
                 .layer("server").definedBy("dev.vbuf.server..")
                 .layer("client").definedBy("dev.vbuf.client..")
+                .layer("release").definedBy("dev.vbuf.release..")
+                .layer("tools").definedBy("dev.vbuf.tools..")
+                .layer("cli").definedBy("dev.vbuf.cli..")
                 .layer("main").definedBy("dev.vbuf")
 
                 // the wire's vocabulary (close codes, error codes, formats, messages): shared by server and clients
@@ -82,10 +86,18 @@ class ArchitectureTest {
                 .whereLayer("server").mayOnlyAccessLayers("protocol", "core", "config", "log", "process", "media", "ffmpeg",
                                                           "admission", "observe", "access", "gapless", "segment",
                                                           "websocket", "api", "player")
-                .whereLayer("client").mayOnlyAccessLayers("protocol", "core", "config", "log", "process", "media", "ffmpeg",
-                                                          "admission", "observe", "access", "gapless", "segment",
-                                                          "websocket", "api", "server", "player")
-                .whereLayer("main").mayOnlyAccessLayers("protocol", "config", "log", "server", "client");
+                // the reference client speaks the protocol and nothing of the server, so it can be published alone
+                .whereLayer("client").mayOnlyAccessLayers("protocol")
+                // the release gate: the reference client against a running revision, FFmpeg for its test segment
+                .whereLayer("release").mayOnlyAccessLayers("protocol", "config", "process", "ffmpeg", "client")
+                // build-time tools: the AOT training run starts a real server and talks to it as a client
+                .whereLayer("tools").mayOnlyAccessLayers("protocol", "core", "config", "log", "process", "ffmpeg",
+                                                         "server", "client")
+                // the commands may use everything; `demo` is the one place that wires a server and a client together
+                .whereLayer("cli").mayOnlyAccessLayers("protocol", "core", "config", "log", "process", "media", "ffmpeg",
+                                                       "admission", "observe", "access", "gapless", "segment",
+                                                       "websocket", "api", "server", "player", "client", "release", "tools")
+                .whereLayer("main").mayOnlyAccessLayers("protocol", "config", "log", "server", "cli");
     }
 
     @Test

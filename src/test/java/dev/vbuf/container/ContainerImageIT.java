@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 
 import dev.vbuf.config.Setting;
 import dev.vbuf.protocol.Protocol;
-import dev.vbuf.client.AudioProbe;
+import dev.vbuf.tools.AudioProbe;
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.observe.MetricNames;
 import dev.vbuf.testing.TestMedia;

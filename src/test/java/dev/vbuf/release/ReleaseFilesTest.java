@@ -18,8 +18,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
-import dev.vbuf.client.ReleaseSlo;
-import dev.vbuf.client.VerifyCommand;
+import dev.vbuf.cli.VerifyCommand;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.testing.Commands;
 

@@ -153,9 +153,9 @@ class ProcessLifecycleTest {
         try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             first.awaitReady(Duration.ofSeconds(60));
             java.net.URI url = java.net.URI.create("ws://127.0.0.1:" + first.port() + "/v1/segments");
-            var running = pool.submit(() -> dev.vbuf.client.StreamCommand.stream(
+            var running = pool.submit(() -> dev.vbuf.cli.StreamCommand.stream(
                     List.of(input), url, java.util.Optional.empty(), dev.vbuf.protocol.OutputFormat.PCM, 3,
-                    dev.vbuf.client.SegmentSource.Container.TS, true, 2, 50, out, TestMedia.FFMPEG,
+                    dev.vbuf.cli.SegmentSource.Container.TS, true, 2, 50, out, TestMedia.FFMPEG,
                     new java.io.PrintStream(console, true, java.nio.charset.StandardCharsets.UTF_8), true));
             awaitReceived(first, 3); // three segments of seven, sent in real time
             first.process().destroy(); // SIGTERM: drain, 1001
@@ -163,13 +163,13 @@ class ProcessLifecycleTest {
                        is(true));
             second = ServerProcess.start(env);
             second.awaitReady(Duration.ofSeconds(60));
-            dev.vbuf.client.StreamCommand.Result result = running.get(2, java.util.concurrent.TimeUnit.MINUTES);
+            dev.vbuf.cli.StreamCommand.Result result = running.get(2, java.util.concurrent.TimeUnit.MINUTES);
             String log = console.toString(java.nio.charset.StandardCharsets.UTF_8);
             System.out.println(log);
-            assertThat(log, result.exitCode(), is(dev.vbuf.client.StreamCommand.EXIT_OK));
+            assertThat(log, result.exitCode(), is(dev.vbuf.cli.StreamCommand.EXIT_OK));
             assertThat(log, containsString("reconnected 1 time(s)"));
             assertThat(log, containsString("bit-identical"));
-            byte[] single = dev.vbuf.client.BoundaryCheck.decodeBytes(TestMedia.FFMPEG, input, List.of("-f", "mpegts"),
+            byte[] single = dev.vbuf.tools.BoundaryCheck.decodeBytes(TestMedia.FFMPEG, input, List.of("-f", "mpegts"),
                                                                       16_000, 1);
             assertThat("pcm after the restart = the single-pass decode",
                        java.util.Arrays.equals(java.nio.file.Files.readAllBytes(out), single), is(true));
@@ -286,7 +286,7 @@ class ProcessLifecycleTest {
         assertThat(output, demo.exitValue(), is(0));
         assertThat(output, containsString("| ok "));
         assertThat(output, containsString("audio written to"));
-        assertThat(new dev.vbuf.client.AudioProbe(TestMedia.FFMPEG).probe(out, List.of()).codec(), is("aac"));
+        assertThat(new dev.vbuf.tools.AudioProbe(TestMedia.FFMPEG).probe(out, List.of()).codec(), is("aac"));
         java.nio.file.Files.deleteIfExists(out);
     }
 

@@ -1,10 +1,11 @@
-package dev.vbuf.client;
+package dev.vbuf.tools;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+
+import dev.vbuf.ffmpeg.FfmpegFileCommand;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -59,15 +60,9 @@ public final class AudioProbe {
     }
 
     public Info probe(Path file, List<String> inputArgs) {
-        List<String> cmd = new ArrayList<>(List.of(ffprobe.toString(), "-v", "error", "-print_format", "json",
-                                                   "-show_format", "-show_streams", "-select_streams", "a:0",
-                                                   "-count_packets", "-show_entries",
-                                                   "format=format_name,duration:stream=codec_name,profile,sample_rate,channels,"
-                                                   + "duration,nb_read_packets,time_base"));
-        cmd.addAll(inputArgs);
-        cmd.add(file.toString());
+        List<String> cmd = FfmpegFileCommand.probeAudio(ffprobe.toString(), inputArgs, file);
         try {
-            JsonNode root = JSON.readTree(SegmentSource.run(cmd, "probe " + file));
+            JsonNode root = JSON.readTree(FfmpegFileCommand.run(cmd, "probe " + file));
             JsonNode stream = root.path("streams").path(0);
             double duration = audioDuration(file, inputArgs);
             return new Info(root.path("format").path("format_name").asText(),
@@ -84,12 +79,8 @@ public final class AudioProbe {
 
     /** Audio duration: end of the last audio packet minus start of the first, read packet by packet. */
     private double audioDuration(Path file, List<String> inputArgs) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(ffprobe.toString(), "-v", "error", "-print_format", "json",
-                                                   "-select_streams", "a:0", "-show_entries",
-                                                   "packet=pts_time,duration_time"));
-        cmd.addAll(inputArgs);
-        cmd.add(file.toString());
-        JsonNode root = JSON.readTree(SegmentSource.run(cmd, "read the audio packets of " + file));
+        List<String> cmd = FfmpegFileCommand.probeAudioPackets(ffprobe.toString(), inputArgs, file);
+        JsonNode root = JSON.readTree(FfmpegFileCommand.run(cmd, "read the audio packets of " + file));
         double first = Double.NaN;
         double end = Double.NaN;
         for (JsonNode pkt : root.path("packets")) {

@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.cli;
 
 import java.net.URI;
 import java.nio.file.Files;
@@ -12,6 +12,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import dev.vbuf.config.Setting;
+import dev.vbuf.release.ReleaseSlo;
+import dev.vbuf.release.VerifyRun;
 import dev.vbuf.testing.ServerProcess;
 import dev.vbuf.testing.TestMedia;
 

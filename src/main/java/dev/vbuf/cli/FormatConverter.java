@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.cli;
 
 import dev.vbuf.protocol.OutputFormat;
 

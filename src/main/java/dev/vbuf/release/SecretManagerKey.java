@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.release;
 
 import java.io.IOException;
 import java.net.URI;
@@ -19,7 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * server's access token): how a Cloud Deploy verify job, which cannot mount secrets, gets the key the service signs
  * with. Works only on Google Cloud; elsewhere give {@code --token} or {@code VBUF_AUTH_SECRET_KEY}.
  */
-final class SecretManagerKey {
+public final class SecretManagerKey {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final URI METADATA_TOKEN = URI.create(
@@ -29,7 +29,7 @@ final class SecretManagerKey {
     }
 
     /** @param version e.g. {@code projects/my-project/secrets/vbuf-secret-key/versions/latest} */
-    static Secret read(String version) throws IOException, InterruptedException {
+    public static Secret read(String version) throws IOException, InterruptedException {
         if (!version.matches("projects/[^/]+/secrets/[^/]+/versions/[^/]+")) {
             throw new IOException("not a secret version name (projects/P/secrets/S/versions/V): " + version);
         }

@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -13,11 +13,16 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
+import dev.vbuf.client.Segment;
+import dev.vbuf.client.StreamReport;
+import dev.vbuf.client.StreamRun;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.tools.AudioProbe;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -42,14 +47,11 @@ public final class StreamCommand implements Callable<Integer> {
     @Option(names = "--url", required = true, description = "Server WebSocket URL, e.g. ws://localhost:8080/v1/segments")
     URI url;
 
-    @Option(names = "--token", defaultValue = "${env:VBUF_TOKEN}",
-            description = "Access token for a server with VBUF_AUTH_SECRET_KEY (or SECRET_KEY) set (sent as Authorization: Bearer; default:"
-                          + " the VBUF_TOKEN environment variable). `vbuf token` makes one.")
-    String token;
+    @Mixin
+    TokenOption token;
 
-    @Option(names = "--format", defaultValue = "fmp4", converter = FormatConverter.class,
-            description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
-    OutputFormat format;
+    @Mixin
+    FormatOption format;
 
     @Option(names = "--segment-seconds", defaultValue = "6", description = "Segment length when splitting (default: ${DEFAULT-VALUE})")
     double segmentSeconds;
@@ -90,7 +92,7 @@ public final class StreamCommand implements Callable<Integer> {
             System.err.println("vbuf stream: --protocol must be v1 or v1.1");
             return 2;
         }
-        return stream(inputs, url, Optional.ofNullable(token).filter(t -> !t.isBlank()), format, segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
+        return stream(inputs, url, token.token(), format.format(), segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
                       System.out, protocol.equals("v1.1"), maxReconnects).exitCode();
     }
 
@@ -123,7 +125,7 @@ public final class StreamCommand implements Callable<Integer> {
             throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("vbuf-stream");
         try {
-            List<SegmentSource.Segment> segments;
+            List<Segment> segments;
             try {
                 segments = SegmentSource.of(inputs, segmentSeconds, container, work, ffmpeg);
             } catch (IOException e) {

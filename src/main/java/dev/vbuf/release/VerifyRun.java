@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.release;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -19,8 +19,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.client.Segment;
+import dev.vbuf.client.StreamReport;
+import dev.vbuf.client.StreamRun;
 import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.ffmpeg.FfmpegFileCommand;
+import dev.vbuf.protocol.OutputFormat;
 
 /**
  * One release check of a running vbuf: readiness, then {@code sessions} players streaming a generated test segment in
@@ -69,9 +73,11 @@ public final class VerifyRun {
             return verdict(failures, List.of(), 0, o, out);
         }
         Path work = Files.createTempDirectory("vbuf-verify");
+        Path segment = work.resolve("verify-segment.ts");
         try {
-            Path segment = work.resolve("verify-segment.ts");
-            SegmentSource.run(testSegmentCommand(ffmpeg, o.segmentSeconds(), segment), "make the test segment");
+            FfmpegFileCommand.run(FfmpegFileCommand.testSegment(ffmpeg.executable().toString(), o.segmentSeconds(),
+                                                                segment),
+                                  "make the test segment");
             int perSession = Math.max(1, (int) Math.ceil(o.seconds() / o.segmentSeconds()));
             List<StreamRun.Outcome> outcomes = new ArrayList<>();
             int lost = 0;
@@ -79,9 +85,9 @@ public final class VerifyRun {
                 List<Future<List<StreamRun.Outcome>>> runs = new ArrayList<>();
                 for (int s = 0; s < o.sessions(); s++) {
                     long startDelayMs = (long) (s * o.segmentSeconds() * 1000 / o.sessions()); // spread the sends
-                    List<SegmentSource.Segment> segments = new ArrayList<>();
+                    List<Segment> segments = new ArrayList<>();
                     for (int i = 0; i < perSession; i++) {
-                        segments.add(new SegmentSource.Segment(i, List.of(segment), i * o.segmentSeconds(),
+                        segments.add(new Segment(i, List.of(segment), i * o.segmentSeconds(),
                                                                o.segmentSeconds()));
                     }
                     StreamRun.Options options = new StreamRun.Options(o.url(), o.format(), true, 2, REPLY_TIMEOUT, 3,
@@ -107,7 +113,8 @@ public final class VerifyRun {
             health(o.healthUrl(), out).ifPresent(failures::add);
             return verdict(failures, outcomes, lost, o, out);
         } finally {
-            StreamCommand.deleteRecursively(work);
+            Files.deleteIfExists(segment);
+            Files.deleteIfExists(work);
         }
     }
 
@@ -196,14 +203,5 @@ public final class VerifyRun {
         String path = serviceUrl.getRawPath() == null || serviceUrl.getRawPath().isEmpty()
                       || serviceUrl.getRawPath().equals("/") ? "/v1/segments" : serviceUrl.getRawPath();
         return URI.create(scheme + "://" + host + port + path);
-    }
-
-    /** A {@code seconds}-long MPEG-TS segment (H.264 + stereo AAC, as an HLS rendition) from FFmpeg's test sources. */
-    static List<String> testSegmentCommand(FfmpegBinary ffmpeg, double seconds, Path out) {
-        return List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                       "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
-                       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-                       "-t", String.valueOf(seconds), "-ac", "2", "-c:v", "libopenh264", "-g", "30",
-                       "-c:a", "aac", "-b:a", "128k", "-f", "mpegts", "-y", out.toString());
     }
 }

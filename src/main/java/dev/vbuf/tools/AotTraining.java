@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.tools;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -7,6 +7,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 
+import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.protocol.OutputFormat;
@@ -24,7 +25,7 @@ import dev.vbuf.server.VbufServer;
  * all that loads and links go into the cache, so a later {@code serve} with the cache finds them ready.
  *
  * <p>Run by the build: {@code java -XX:AOTCacheOutput=target/vbuf.aot -cp target/vbuf.jar
- * dev.vbuf.client.AotTraining} (the same class path as {@code java -jar target/vbuf.jar}), and for the image with the
+ * dev.vbuf.tools.AotTraining} (the same class path as {@code java -jar target/vbuf.jar}), and for the image with the
  * image's own Java runtime and class path ({@code src/main/container/aot-cache.sh}). Exits 1 if anything fails.
  */
 public final class AotTraining {

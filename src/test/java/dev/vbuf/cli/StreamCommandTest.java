@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.cli;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,9 +15,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.vbuf.client.StreamReport;
 import dev.vbuf.config.Setting;
+import dev.vbuf.ffmpeg.FfmpegFileCommand;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.server.VbufServer;
+import dev.vbuf.tools.AudioProbe;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
@@ -223,11 +226,11 @@ class StreamCommandTest {
     @Test
     void streamsAnHlsPlaylistOnDisk() throws Exception {
         Path hls = Files.createDirectories(dir.resolve("hls"));
-        SegmentSource.run(List.of(TestMedia.FFMPEG.executable().toString(), "-hide_banner", "-loglevel", "error",
-                                  "-i", video.toString(), "-c", "copy", "-bsf:a", "aac_adtstoasc", "-f", "hls",
-                                  "-hls_time", "4",
-                                  "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4",
-                                  hls.resolve("index.m3u8").toString()), "make an fMP4 HLS rendition");
+        FfmpegFileCommand.run(List.of(TestMedia.FFMPEG.executable().toString(), "-hide_banner", "-loglevel", "error",
+                                      "-i", video.toString(), "-c", "copy", "-bsf:a", "aac_adtstoasc", "-f", "hls",
+                                      "-hls_time", "4",
+                                      "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4",
+                                      hls.resolve("index.m3u8").toString()), "make an fMP4 HLS rendition");
         try (VbufServer server = TestServer.start()) {
             Run run = stream(server, List.of(hls.resolve("index.m3u8")), OutputFormat.AAC, dir.resolve("hls.aac"),
                              false);

@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.cli;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -8,9 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.vbuf.ffmpeg.FfmpegBinary;
-import dev.vbuf.ffmpeg.FfmpegCommand;
+import dev.vbuf.ffmpeg.FfmpegFileCommand;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.gapless.GaplessPlanner;
+import dev.vbuf.tools.AudioProbe;
+import dev.vbuf.tools.BoundaryCheck;
 
 /**
  * Writes the audio of all segments, in order, as one playable file. ADTS AAC and raw PCM are concatenations by
@@ -44,16 +46,8 @@ final class OutputAssembler {
                 }
                 Path listFile = workDir.resolve("parts.txt");
                 Files.write(listFile, list);
-                List<String> cmd = new ArrayList<>(List.of(
-                        ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-                        "-f", "concat", "-safe", "0", "-i", listFile.toString(), "-c", "copy"));
-                if (format == OutputFormat.FMP4) {
-                    cmd.addAll(List.of("-f", "mp4", "-movflags", FfmpegCommand.FMP4_MOVFLAGS));
-                } else {
-                    cmd.addAll(List.of("-f", "webm"));
-                }
-                cmd.add(out.toString());
-                SegmentSource.run(cmd, "join the " + format + " parts into " + out);
+                List<String> cmd = FfmpegFileCommand.concat(ffmpeg.executable().toString(), listFile, format, out);
+                FfmpegFileCommand.run(cmd, "join the " + format + " parts into " + out);
             }
         }
     }
@@ -73,17 +67,9 @@ final class OutputAssembler {
         Trimmed t = trim(parts, placed, format, ffmpeg, workDir);
         Path raw = workDir.resolve("trimmed.s16");
         Files.write(raw, t.bytes());
-        List<String> cmd = new ArrayList<>(List.of(
-                ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-                "-f", "s16le", "-ar", String.valueOf(t.rate()), "-ac", String.valueOf(t.channels()),
-                "-i", raw.toString()));
-        cmd.addAll(switch (format) {
-            case WEBM -> List.of("-c:a", "libopus", "-b:a", "64k", "-f", "webm");
-            case AAC -> List.of("-c:a", "aac", "-b:a", "128k", "-f", "adts");
-            default -> List.of("-c:a", "aac", "-b:a", "128k", "-f", "mp4", "-movflags", FfmpegCommand.FMP4_MOVFLAGS);
-        });
-        cmd.add(out.toString());
-        SegmentSource.run(cmd, "encode the trimmed " + format + " parts into " + out);
+        List<String> cmd = FfmpegFileCommand.encodePcm(ffmpeg.executable().toString(), t.rate(), t.channels(), raw,
+                                                       format, out);
+        FfmpegFileCommand.run(cmd, "encode the trimmed " + format + " parts into " + out);
     }
 
     /** The kept samples of all parts, joined (s16le), and where each part ends. */
@@ -138,17 +124,8 @@ final class OutputAssembler {
             // the same encoder once over the whole input, at the same places, for scale
             boolean opus = format == OutputFormat.WEBM;
             Path single = workDir.resolve(opus ? "single-pass.webm" : "single-pass.aac");
-            List<String> cmd = new ArrayList<>(List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin",
-                                                       "-loglevel", "error", "-y", "-i", input.toString(), "-map",
-                                                       "0:a:0"));
-            if (opus) {
-                cmd.addAll(List.of("-c:a", "libopus", "-b:a", "64k", "-ar", "48000", "-f", "webm"));
-            } else {
-                cmd.addAll(FfmpegCommand.gaplessAacEncoder());
-                cmd.addAll(List.of("-f", "adts"));
-            }
-            cmd.add(single.toString());
-            SegmentSource.run(cmd, "encode " + input + " once");
+            List<String> cmd = FfmpegFileCommand.encodeOnce(ffmpeg.executable().toString(), input, opus, single);
+            FfmpegFileCommand.run(cmd, "encode " + input + " once");
             short[] once = BoundaryCheck.decode(ffmpeg, single, List.of(), t.rate(), t.channels());
             if (!opus) { // ADTS keeps the encoder's priming
                 once = java.util.Arrays.copyOfRange(once, GaplessPlanner.AAC_PRIMING * t.channels(), once.length);

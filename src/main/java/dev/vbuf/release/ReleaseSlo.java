@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.release;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +21,7 @@ import org.yaml.snakeyaml.Yaml;
  */
 public record ReleaseSlo(double maxErrorRatio, double maxP95Seconds) {
     /** Where the build puts the rules file in the jar. */
-    public static final String RULES_RESOURCE = "/dev/vbuf/client/vbuf.rules.yaml";
+    public static final String RULES_RESOURCE = "/dev/vbuf/release/vbuf.rules.yaml";
     /** The rollback alert whose threshold is the error share. */
     public static final String ERROR_RATIO_ALERT = "VbufRollbackErrorRate";
     /** The rollback alert whose threshold is the p95 latency in seconds. */

@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.cli;
 
 import java.net.URI;
 import java.nio.file.Files;
@@ -10,10 +10,12 @@ import java.util.concurrent.Callable;
 
 import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
+import dev.vbuf.ffmpeg.FfmpegFileCommand;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.server.VbufServer;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -24,9 +26,8 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
          description = "Start a server, stream a generated 60-s 720p video through it, write the audio.")
 public final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--format", defaultValue = "fmp4", converter = FormatConverter.class,
-            description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
-    OutputFormat format;
+    @Mixin
+    FormatOption format;
 
     @Option(names = "--seconds", defaultValue = "60", description = "Length of the generated video (default: ${DEFAULT-VALUE})")
     int seconds;
@@ -36,7 +37,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OutputFormat f = format;
+        OutputFormat f = format.format();
         Path target = out != null ? out : Path.of("vbuf-demo." + f.fileExtension());
         Map<String, String> settings = Map.of(Setting.PORT.key(), "0", Setting.HOST.key(), "127.0.0.1",
                                               Setting.LOG_LEVEL.key(), "WARNING");
@@ -47,14 +48,9 @@ public final class DemoCommand implements Callable<Integer> {
             try {
                 Path video = work.resolve("demo-input.mp4");
                 System.out.printf("generating a %d-s 720p H.264 + stereo AAC test video ...%n", seconds);
-                SegmentSource.run(List.of(server.ffmpeg().executable().toString(), "-hide_banner", "-nostdin",
-                                          "-loglevel", "error", "-f", "lavfi", "-i",
-                                          "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i",
-                                          "sine=frequency=440:sample_rate=48000", "-t", String.valueOf(seconds),
-                                          "-ac", "2", "-c:v", "libopenh264", "-b:v", "2500k", "-g", "60",
-                                          "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", "-y",
-                                          video.toString()),
-                                  "generate the demo video");
+                FfmpegFileCommand.run(FfmpegFileCommand.demoVideo(server.ffmpeg().executable().toString(), seconds,
+                                                                  video),
+                                      "generate the demo video");
                 URI url = URI.create("ws://127.0.0.1:" + server.port() + "/v1/segments");
                 return StreamCommand.stream(List.of(video), url, Optional.empty(), f, 6, SegmentSource.Container.TS, false, 2, 20,
                                             target, server.ffmpeg(), System.out).exitCode();

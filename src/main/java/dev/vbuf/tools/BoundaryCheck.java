@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.tools;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.ffmpeg.FfmpegFileCommand;
 import dev.vbuf.process.ProcessRunner;
 
 /**
@@ -52,11 +53,7 @@ public final class BoundaryCheck {
     /** As {@link #decode}, the s16le bytes. */
     public static byte[] decodeBytes(FfmpegBinary ffmpeg, Path file, List<String> inputArgs, int rate, int channels)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin",
-                                                   "-loglevel", "error"));
-        cmd.addAll(inputArgs);
-        cmd.addAll(List.of("-i", file.toString(), "-map", "0:a:0", "-c:a", "pcm_s16le", "-ar", String.valueOf(rate),
-                           "-ac", String.valueOf(channels), "-f", "s16le", "pipe:1"));
+        List<String> cmd = FfmpegFileCommand.decodeS16(ffmpeg.executable().toString(), inputArgs, file, rate, channels);
         ProcessRunner.Result r = ProcessRunner.of(cmd).deadline(Duration.ofMinutes(2)).maxStdoutBytes(1 << 30).run();
         if (!r.succeeded()) {
             throw new IOException("could not decode " + file + ": " + r.stderrTail());
@@ -64,7 +61,7 @@ public final class BoundaryCheck {
         return r.stdout();
     }
 
-    static short[] samples(byte[] s16le) {
+    public static short[] samples(byte[] s16le) {
         short[] s = new short[s16le.length / 2];
         ByteBuffer.wrap(s16le).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(s);
         return s;

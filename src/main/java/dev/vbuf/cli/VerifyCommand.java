@@ -1,4 +1,4 @@
-package dev.vbuf.client;
+package dev.vbuf.cli;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -15,12 +15,16 @@ import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.release.ReleaseSlo;
+import dev.vbuf.release.SecretManagerKey;
+import dev.vbuf.release.VerifyRun;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,7 +34,8 @@ import picocli.CommandLine.Option;
  * call (Flagger's own load tester has no WebSocket client).
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-         description = "Stream a generated segment to a vbuf revision for a while; fail when it breaks the SLO.")
+         description = "Stream a generated segment to a vbuf revision for a while; fail when it breaks the SLO.",
+         footer = "Without a token, one is signed with the server's key when VBUF_AUTH_SECRET_KEY is set.")
 public final class VerifyCommand implements Callable<Integer> {
     public static final int EXIT_PASS = 0;
     public static final int EXIT_FAIL = 1;
@@ -61,14 +66,11 @@ public final class VerifyCommand implements Callable<Integer> {
                           + " ${DEFAULT-VALUE})")
     double segmentSeconds;
 
-    @Option(names = "--format", defaultValue = "aac", converter = FormatConverter.class,
-            description = "aac, fmp4, webm or pcm (default: ${DEFAULT-VALUE})")
-    OutputFormat format;
+    @Mixin
+    FormatOption format = FormatOption.defaultingTo(OutputFormat.AAC);
 
-    @Option(names = "--token", defaultValue = "${env:VBUF_TOKEN}",
-            description = "Access token (default: $VBUF_TOKEN; else one is signed with the server's key when"
-                          + " VBUF_AUTH_SECRET_KEY is set)")
-    String token;
+    @Mixin
+    TokenOption token;
 
     @Option(names = "--secret-key-from", paramLabel = "SECRET_VERSION",
             description = "Sign the token with the key in this Secret Manager secret version, read with the machine's"
@@ -92,7 +94,7 @@ public final class VerifyCommand implements Callable<Integer> {
         ReleaseSlo slo = ReleaseSlo.bundled();
         Optional<dev.vbuf.config.Secret> key = secretKeyFrom != null
                                                ? Optional.of(SecretManagerKey.read(secretKeyFrom)) : config.auth().secretKey();
-        Optional<String> auth = Optional.ofNullable(token).filter(t -> !t.isBlank())
+        Optional<String> auth = token.token()
                 .or(() -> key.map(k -> Authenticator.create(key, config.auth().audience())
                         .mint("vbuf-verify", Duration.ofMinutes(30 + seconds / 60))));
         if (servePort != null) {
@@ -105,7 +107,7 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         VerifyRun.Options options = new VerifyRun.Options(
                 target.get(), healthUrl != null ? healthUrl : VerifyRun.healthUrlFor(target.get()), seconds, sessions,
-                segmentSeconds, format, auth, slo);
+                segmentSeconds, format.format(), auth, slo);
         return VerifyRun.run(options, ffmpeg, System.out).passed() ? EXIT_PASS : EXIT_FAIL;
     }
 
@@ -146,7 +148,7 @@ public final class VerifyCommand implements Callable<Integer> {
                     oneAtATime.lock();
                     try {
                         passed = VerifyRun.run(new VerifyRun.Options(target.get(), VerifyRun.healthUrlFor(target.get()),
-                                                                     s, n, segmentSeconds, format, auth, slo),
+                                                                     s, n, segmentSeconds, format.format(), auth, slo),
                                                ffmpeg, report).passed();
                     } finally {
                         oneAtATime.unlock();

@@ -1,20 +1,18 @@
-package dev.vbuf.client;
+package dev.vbuf.cli;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 
 import dev.vbuf.ffmpeg.FfmpegBinary;
-import dev.vbuf.ffmpeg.FfmpegCommand;
+import dev.vbuf.client.Segment;
+import dev.vbuf.ffmpeg.FfmpegFileCommand;
+import dev.vbuf.tools.AudioProbe;
 import dev.vbuf.media.HlsPlaylist;
 
-import dev.vbuf.process.ProcessRunner;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
@@ -24,20 +22,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 public final class SegmentSource {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** One segment: its bytes on disk (init segment first where there is one), where it starts, how long it is. */
-    public record Segment(int index, List<Path> parts, double startSec, double durationSec) {
-        public byte[] bytes() throws IOException {
-            if (parts.size() == 1) {
-                return Files.readAllBytes(parts.get(0));
-            }
-            var out = new java.io.ByteArrayOutputStream();
-            for (Path p : parts) {
-                out.writeBytes(Files.readAllBytes(p));
-            }
-            return out.toByteArray();
-        }
-    }
 
     private SegmentSource() {
     }
@@ -66,18 +50,14 @@ public final class SegmentSource {
     /** The container a split input's segments are written in. */
     public enum Container {
         /** MPEG-TS, as classic HLS. */
-        TS("mpegts", "ts", List.of()),
+        TS("ts"),
         /** Fragmented MP4, each segment with its own moov (init) in front, as CMAF/HLS-fMP4 with the map inlined. */
-        FMP4("mp4", "mp4", List.of("-segment_format_options", "movflags=+" + FfmpegCommand.FMP4_MOVFLAGS));
+        FMP4("mp4");
 
-        private final String muxer;
         private final String extension;
-        private final List<String> options;
 
-        Container(String muxer, String extension, List<String> options) {
-            this.muxer = muxer;
+        Container(String extension) {
             this.extension = extension;
-            this.options = options;
         }
     }
 
@@ -88,20 +68,13 @@ public final class SegmentSource {
             throw new IOException("--segment-seconds must be > 0");
         }
         Path list = workDir.resolve("segments.csv");
-        List<String> cmd = new ArrayList<>(List.of(
-                ffmpeg.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                "-i", input.toString(), "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy",
-                "-f", "segment", "-segment_time", String.valueOf(seconds),
-                "-segment_format", container.muxer));
-        cmd.addAll(container.options);
-        if (container == Container.FMP4 && "aac".equals(new AudioProbe(ffmpeg).probe(input, List.of()).codec())) {
-            // ADTS AAC (from MPEG-TS) must lose its ADTS headers to go into MP4; FFmpeg would only insert this
-            // filter after the first segment is written, leaving that one malformed. (It passes raw AAC through.)
-            cmd.addAll(List.of("-bsf:a", "aac_adtstoasc"));
-        }
-        cmd.addAll(List.of("-segment_list", list.toString(), "-segment_list_type", "csv",
-                           workDir.resolve("segment-%05d." + container.extension).toString()));
-        run(cmd, "split " + input);
+        // ADTS AAC (from MPEG-TS) must lose its ADTS headers to go into MP4 (FFmpeg passes raw AAC through)
+        boolean adtsToAsc = container == Container.FMP4
+                            && "aac".equals(new AudioProbe(ffmpeg).probe(input, List.of()).codec());
+        List<String> cmd = FfmpegFileCommand.split(ffmpeg.executable().toString(), input, seconds,
+                                                   container == Container.FMP4, adtsToAsc, list,
+                                                   workDir.resolve("segment-%05d." + container.extension));
+        FfmpegFileCommand.run(cmd, "split " + input);
         List<Segment> segments = new ArrayList<>();
         for (String line : Files.readAllLines(list)) {
             String[] f = line.split(",");
@@ -137,32 +110,11 @@ public final class SegmentSource {
         List<Segment> segments = new ArrayList<>();
         double start = 0;
         for (Path f : files) {
-            String out = run(List.of(ffprobe.toString(), "-v", "error", "-print_format", "json", "-show_entries",
-                                     "format=duration", f.toString()), "probe " + f);
+            String out = FfmpegFileCommand.run(FfmpegFileCommand.probeDuration(ffprobe.toString(), f), "probe " + f);
             double duration = JSON.readTree(out).path("format").path("duration").asDouble(0);
             segments.add(new Segment(segments.size(), List.of(f), start, duration));
             start += duration;
         }
         return segments;
-    }
-
-    /** How long one of the client's own FFmpeg/ffprobe runs (splitting, probing, joining) may take. */
-    static final Duration TOOL_DEADLINE = Duration.ofMinutes(10);
-
-    /** Runs an FFmpeg or ffprobe command to its end; its stdout, or an exception that says what failed and why. */
-    static String run(List<String> cmd, String what) throws IOException, InterruptedException {
-        ProcessRunner.Result r = ProcessRunner.of(cmd).deadline(TOOL_DEADLINE).run();
-        if (r.stop() == ProcessRunner.Stop.DEADLINE) {
-            throw new IOException("FFmpeg could not " + what + ": did not finish within " + TOOL_DEADLINE.toMinutes()
-                                  + " min");
-        }
-        if (r.exitCode() != 0) {
-            throw new IOException("FFmpeg could not " + what + ": " + (r.stderrTail() + "\n" + r.stdoutText()).strip());
-        }
-        return r.stdoutText();
-    }
-
-    static JsonNode json(String text) throws IOException {
-        return JSON.readTree(text);
     }
 }
