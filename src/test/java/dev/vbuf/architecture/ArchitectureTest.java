@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
- * The server's packages depend one way along the path of a segment, as README "How a segment flows" draws them: a
+ * The server's packages depend one way along the path of a segment, as docs/architecture.md draws them: a
  * small vocabulary ({@code core}) at the bottom, then utilities, media and FFmpeg, admission and metrics, the path of
  * one segment, the protocol, the server's wiring, and the client on top. No package may use one above it, and there
  * are no cycles. Checked on the compiled classes, so a fully qualified reference counts as much as an import.
