@@ -41,15 +41,16 @@ class ReadmeCommandsTest {
         String testCommand = commandAfter("Run the tests");
         int server = testCommand.indexOf("mvn -B install");
         int perf = testCommand.indexOf("mvn -B -f perf/pom.xml verify");
-        assertThat(testCommand, server >= 0 && perf > server, is(true));
-        assertThat(Files.isRegularFile(Path.of("perf/pom.xml")), is(true));
+        assertThat("the server build, then the perf build: " + testCommand, server >= 0 && perf > server, is(true));
+        assertThat("perf/pom.xml is a file", Files.isRegularFile(Path.of("perf/pom.xml")), is(true));
     }
 
     @Test
     void mainJobCommandRunsTheDemoFromTheJarThatTheBuildProduces() throws Exception {
         String run = commandAfter("Run the main job");
-        assertThat(run, run.contains("mvn") && run.endsWith("java\" -jar target/vbuf.jar demo"), is(true));
+        assertThat("a build, then the jar's demo: " + run,
+                   run.contains("mvn") && run.endsWith("java\" -jar target/vbuf.jar demo"), is(true));
         assertThat("the main job installs no test tools", run, startsWith("export JAVA_HOME=\"$(bash .ci/install)\""));
-        assertThat(Files.isRegularFile(Path.of(".ci/install")), is(true));
+        assertThat(".ci/install is a file", Files.isRegularFile(Path.of(".ci/install")), is(true));
     }
 }

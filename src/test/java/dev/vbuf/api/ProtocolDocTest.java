@@ -1,6 +1,7 @@
 package dev.vbuf.api;
 
 import dev.vbuf.protocol.Protocol;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -14,12 +15,13 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
 
-/** README's protocol tables name exactly the error codes and formats the code defines. */
+/** docs/protocol.md's tables name exactly the error codes and formats the code defines. */
 class ProtocolDocTest {
+    private static final Path PROTOCOL = Path.of("docs/protocol.md");
 
     @Test
     void errorCodeTableMatchesTheSegmentCodes() throws Exception {
-        List<String> documented = ReadmeTables.table("code", "meaning", "what the client should do").stream()
+        List<String> documented = ReadmeTables.table(PROTOCOL, "code", "meaning", "what the client should do").stream()
                 .map(r -> r.get(0)).toList();
         assertThat("the error reply's codes", documented,
                    is(ErrorCode.segmentCodes().stream().map(ErrorCode::wireName).toList()));
@@ -27,7 +29,7 @@ class ProtocolDocTest {
 
     @Test
     void formatTableMatchesOutputFormat() throws Exception {
-        List<List<String>> documented = ReadmeTables.table("name", "what", "Content-Type", "how").stream()
+        List<List<String>> documented = ReadmeTables.table(PROTOCOL, "name", "what", "Content-Type", "how").stream()
                 .map(r -> List.of(r.get(0), r.get(2))).toList();
         assertThat(documented, is(Arrays.stream(OutputFormat.values())
                                           .map(f -> List.of(f.wireName(), f.contentType())).toList()));
@@ -36,7 +38,7 @@ class ProtocolDocTest {
     /** The v1.1 field table names exactly the fields a placed result adds after v1's (the id aside). */
     @Test
     void v11FieldTableMatchesTheResultRecord() throws Exception {
-        List<String> documented = ReadmeTables.table("field", "meaning").stream()
+        List<String> documented = ReadmeTables.table(PROTOCOL, "field", "meaning").stream()
                 .flatMap(r -> Arrays.stream(r.get(0).split(",")).map(String::strip)).toList();
         List<String> components = Arrays.stream(Protocol.Result.class.getRecordComponents())
                 .map(java.lang.reflect.RecordComponent::getName).toList();
@@ -47,7 +49,7 @@ class ProtocolDocTest {
 
     @Test
     void httpStatusTableCoversEveryErrorCodesStatus() throws Exception {
-        List<List<String>> rows = ReadmeTables.table("status", "when", "body");
+        List<List<String>> rows = ReadmeTables.table(PROTOCOL, "status", "when", "body");
         List<String> statuses = rows.stream().map(r -> r.get(0)).toList();
         for (ErrorCode code : ErrorCode.values()) {
             assertThat(code + " -> " + code.httpStatus() + " documented",

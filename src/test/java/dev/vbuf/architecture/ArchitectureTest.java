@@ -17,7 +17,7 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
- * The server's packages depend one way along the path of a segment, as README "How a segment flows" draws them: a
+ * The server's packages depend one way along the path of a segment, as docs/architecture.md draws them: a
  * small vocabulary ({@code core}) at the bottom, then utilities, media and FFmpeg, admission and metrics, the path of
  * one segment, the protocol, the server's wiring, and the commands on top. The reference client stands apart: it
  * uses the protocol's vocabulary only. No package may use one above it, and there

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,7 +34,7 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.is;
 
-/** Metrics and health of a running server, checked against README.md and {@link MetricNames}. */
+/** Metrics and health of a running server, checked against docs/operations.md and {@link MetricNames}. */
 class ObservabilityTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static VbufServer server;
@@ -120,7 +121,7 @@ class ObservabilityTest {
 
     @Test
     void readmeMetricsTableMatchesMetricNames() throws Exception {
-        List<List<String>> rows = ReadmeTables.table("name", "type", "labels", "meaning");
+        List<List<String>> rows = ReadmeTables.table(Path.of("docs/operations.md"), "name", "type", "labels", "meaning");
         List<List<String>> expected = MetricNames.ALL.stream()
                 .map(m -> List.of(m.name(), m.type(), String.join(", ", m.labels())))
                 .toList();

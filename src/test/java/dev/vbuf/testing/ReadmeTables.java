@@ -1,33 +1,56 @@
 package dev.vbuf.testing;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import org.commonmark.ext.gfm.tables.TableBlock;
 import org.commonmark.ext.gfm.tables.TableCell;
 import org.commonmark.ext.gfm.tables.TableRow;
-import org.commonmark.ext.gfm.tables.TablesExtension;
 import org.commonmark.node.AbstractVisitor;
-import org.commonmark.node.Code;
 import org.commonmark.node.CustomBlock;
 import org.commonmark.node.Node;
-import org.commonmark.node.Text;
-import org.commonmark.parser.Parser;
 
-/** The tables of README.md, parsed as GitHub-flavoured Markdown: rows of plain-text cells (code spans unwrapped). */
+/**
+ * The tables of README.md and docs/*.md, parsed as GitHub-flavoured Markdown: rows of plain-text cells (code spans
+ * unwrapped). A table is found by its header row, so a test names the columns it checks.
+ */
 public final class ReadmeTables {
     private ReadmeTables() {
     }
 
-    /** The body rows of the first table whose header row starts with the given cells. */
+    /** The body rows of the first table in {@code file} whose header row starts with the given cells. */
+    public static List<List<String>> table(Path file, String... header) throws IOException {
+        return find(file, header).orElseThrow(
+                () -> new AssertionError(file + " has no table with header " + List.of(header)));
+    }
+
+    /**
+     * The body rows of the one table, anywhere in README.md and docs/*.md, whose header row starts with the given
+     * cells; for tests that do not say which page holds it (prefer {@link #table(Path, String...)}).
+     */
     public static List<List<String>> table(String... header) throws IOException {
-        String md = Files.readString(Path.of("README.md"));
-        Node doc = Parser.builder().extensions(List.of(TablesExtension.create())).build().parse(md);
+        List<Path> holding = new ArrayList<>();
+        List<List<String>> rows = null;
+        for (Path file : Markdown.documentation()) {
+            var found = find(file, header);
+            if (found.isPresent()) {
+                holding.add(file);
+                rows = found.get();
+            }
+        }
+        if (holding.size() != 1) {
+            throw new AssertionError("expected exactly one table with header " + List.of(header)
+                                     + " in README.md and docs/*.md, found it in " + holding);
+        }
+        return rows;
+    }
+
+    private static Optional<List<List<String>>> find(Path file, String... header) throws IOException {
         List<List<List<String>>> tables = new ArrayList<>();
-        doc.accept(new AbstractVisitor() {
+        Markdown.parse(file).accept(new AbstractVisitor() {
             @Override
             public void visit(CustomBlock block) {
                 if (block instanceof TableBlock) {
@@ -37,13 +60,11 @@ public final class ReadmeTables {
                 }
             }
         });
-        for (List<List<String>> t : tables) {
-            if (!t.isEmpty() && t.get(0).size() >= header.length
-                && t.get(0).subList(0, header.length).equals(List.of(header))) {
-                return t.subList(1, t.size());
-            }
-        }
-        throw new AssertionError("README.md has no table with header " + List.of(header));
+        return tables.stream()
+                .filter(t -> !t.isEmpty() && t.get(0).size() >= header.length
+                             && t.get(0).subList(0, header.length).equals(List.of(header)))
+                .findFirst()
+                .map(t -> t.subList(1, t.size()));
     }
 
     private static void collectRows(Node node, List<List<String>> rows) {
@@ -52,7 +73,7 @@ public final class ReadmeTables {
                 List<String> cells = new ArrayList<>();
                 for (Node c = row.getFirstChild(); c != null; c = c.getNext()) {
                     if (c instanceof TableCell cell) {
-                        cells.add(text(cell).strip());
+                        cells.add(Markdown.text(cell).strip());
                     }
                 }
                 rows.add(cells);
@@ -60,21 +81,5 @@ public final class ReadmeTables {
                 collectRows(n, rows);
             }
         }
-    }
-
-    private static String text(Node node) {
-        StringBuilder sb = new StringBuilder();
-        node.accept(new AbstractVisitor() {
-            @Override
-            public void visit(Text text) {
-                sb.append(text.getLiteral());
-            }
-
-            @Override
-            public void visit(Code code) {
-                sb.append(code.getLiteral());
-            }
-        });
-        return sb.toString();
     }
 }

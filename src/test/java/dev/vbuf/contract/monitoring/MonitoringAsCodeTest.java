@@ -1,4 +1,4 @@
-package dev.vbuf.monitoring;
+package dev.vbuf.contract.monitoring;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +31,7 @@ import static org.hamcrest.Matchers.is;
 /**
  * Alerts, dashboard and Terraform as code: promtool checks and unit-tests the rules; the GKE Rules resource holds the
  * same groups; every Terraform alert policy comes from the rules file and has a PromQL condition, a duration, a
- * notification channel and documentation; README's alert table is the rules file's.
+ * notification channel and documentation; the alert table of docs/operations.md is the rules file's.
  */
 class MonitoringAsCodeTest {
     static final Path RULES = Path.of("k8s/monitoring/vbuf.rules.yaml");
@@ -195,7 +195,8 @@ class MonitoringAsCodeTest {
 
     @Test
     void readmeAlertTableIsTheRulesFile() throws Exception {
-        List<List<String>> rows = ReadmeTables.table("alert", "condition", "for", "severity", "runbook");
+        List<List<String>> rows = ReadmeTables.table(Path.of("docs/operations.md"),
+                                                     "alert", "condition", "for", "severity", "runbook");
         List<List<String>> expected = new ArrayList<>();
         for (Map.Entry<String, JsonNode> e : alerts().entrySet()) {
             JsonNode r = e.getValue();

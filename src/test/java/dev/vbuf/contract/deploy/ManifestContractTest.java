@@ -1,4 +1,4 @@
-package dev.vbuf.deploy;
+package dev.vbuf.contract.deploy;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -289,7 +289,7 @@ class ManifestContractTest {
             for (EnvVar e : app(s).getEnv()) {
                 assertThat("env var " + e.getName() + " is not a vbuf setting's canonical name"
                            + Setting.byAnyEnvName(e.getName()).map(a -> " (it is an alias: use " + a.envVar() + ")")
-                                   .orElse(" (see Setting / README configuration)"),
+                                   .orElse(" (see Setting / docs/operations.md, Configuration)"),
                            Setting.byEnvVar(e.getName()).isPresent(), is(true));
                 // no secret as a literal: anything secret-like comes from Secret Manager / a Secret
                 if (e.getName().matches("(?i).*(SECRET|TOKEN|PASSWORD|KEY).*")) {

@@ -1,4 +1,4 @@
-package dev.vbuf.monitoring;
+package dev.vbuf.contract.monitoring;
 
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,4 +1,4 @@
-package dev.vbuf.release;
+package dev.vbuf.contract.release;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

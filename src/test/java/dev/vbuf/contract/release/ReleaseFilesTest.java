@@ -1,4 +1,4 @@
-package dev.vbuf.release;
+package dev.vbuf.contract.release;
 
 import java.io.ByteArrayInputStream;
 import java.io.File;
@@ -62,7 +62,7 @@ class ReleaseFilesTest {
     static final Path SKAFFOLD = Path.of("cloudrun/skaffold.yaml");
     static final Path SERVICE = Path.of("cloudrun/service.yaml");
     static final Path RULES = Path.of("k8s/monitoring/vbuf.rules.yaml");
-    /** The schemas shared beside the project (README "Releasing"): read from there, never copied in. */
+    /** The schemas shared beside the project (docs/releasing.md): read from there, never copied in. */
     static final Path SCHEMAS = Path.of("../shared/schemas");
 
     @TempDir
