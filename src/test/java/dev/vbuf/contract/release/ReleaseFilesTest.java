@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 
 import dev.vbuf.cli.VerifyCommand;
 import dev.vbuf.process.ProcessRunner;
+import dev.vbuf.release.ReleaseSlo;
 import dev.vbuf.testing.Commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
