@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Emergency rollback of vbuf on Cloud Run (README "Releasing"):
+# Emergency rollback of vbuf on Cloud Run (docs/releasing.md):
 #   1. through Cloud Deploy when the target exists: `gcloud deploy targets rollback` (Cloud Deploy then knows the
 #      release it is on, and the next release canaries against it);
 #   2. else, or when that fails, straight to the previous ready revision: `gcloud run services update-traffic

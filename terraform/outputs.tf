@@ -8,6 +8,6 @@ output "dashboard_id" {
 }
 
 output "rollback_alert_policies" {
-  description = "Alert policy names of the automatic-rollback triggers (rollback = \"true\"), by alert name: what cloudrun/clouddeploy.yaml's analysis watches (README \"Releasing\" fills its placeholders from this)."
+  description = "Alert policy names of the automatic-rollback triggers (rollback = \"true\"), by alert name: what cloudrun/clouddeploy.yaml's analysis watches (docs/releasing.md fills its placeholders from this)."
   value       = { for name, policy in google_monitoring_alert_policy.vbuf : name => policy.name if policy.user_labels.rollback == "true" }
 }

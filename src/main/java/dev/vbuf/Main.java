@@ -58,7 +58,7 @@ public final class Main {
         System.out.println("""
                 usage: java -jar target/vbuf.jar [serve | demo | stream ... | token ...]
                   serve   run the segment service (default). Configuration: application.yaml and the
-                          environment variables listed in README.md (VBUF_ + the key, e.g. VBUF_SERVER_PORT).
+                          environment variables listed in docs/operations.md (VBUF_ + the key, e.g. VBUF_SERVER_PORT).
                   demo    start a server, stream a generated 60-s 720p video through it, write the audio
                   stream  INPUT... --url ws://host:port/v1/segments [--format %s]
                           [--segment-seconds 6] [--realtime] [--out FILE] [--token JWT]

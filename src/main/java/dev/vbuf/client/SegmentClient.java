@@ -111,7 +111,7 @@ public final class SegmentClient implements AutoCloseable {
         return client;
     }
 
-    /** Frame size a well-behaved client uses for big messages (see README, "Frames"). */
+    /** Frame size a well-behaved client uses for big messages (see docs/protocol.md, "Frames"). */
     public static final int FRAME_BYTES = 64 * 1024;
 
     /** Sends one segment as one binary message, in frames of {@link #FRAME_BYTES}. */

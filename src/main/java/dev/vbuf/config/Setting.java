@@ -17,7 +17,7 @@ import io.helidon.config.ConfigSources;
  *     {@code VBUF_ADMISSION_MAX_CONCURRENT});</li>
  *     <li>the default, from {@code application.yaml} on the class path, the one place defaults are written.</li>
  * </ul>
- * The README's configuration, alias and limits tables are checked against this enum and that file by a test.
+ * docs/operations.md's configuration, alias and limits tables are checked against this enum and that file by a test.
  */
 public enum Setting {
     PORT("server.port",

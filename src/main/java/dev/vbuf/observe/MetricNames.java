@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * The metrics vbuf exports at {@code /observe/metrics}, defined once. Names are as they appear in the Prometheus text
- * (histograms add {@code _bucket}, {@code _count}, {@code _sum}). The README's metrics table, the alert rules and the
+ * (histograms add {@code _bucket}, {@code _count}, {@code _sum}). docs/operations.md's metrics table, the alert rules and the
  * dashboards refer to these names; tests check that they agree.
  */
 public final class MetricNames {

@@ -18,11 +18,11 @@ public final class Protocol {
     public static final String HEADER_PROCESSING_MS = "X-Vbuf-Processing-Ms";
     /** The one message a refused token ({@link ErrorCode#UNAUTHORIZED}) gets: nothing that tells what was wrong. */
     public static final String UNAUTHORIZED_MESSAGE = "missing or invalid access token";
-    /** WebSocket sub-protocol the server selects when a client offers it (see README, "Access"). */
+    /** WebSocket sub-protocol the server selects when a client offers it (see docs/protocol.md, "Access"). */
     public static final String SUBPROTOCOL = "vbuf.v1";
     /**
-     * The sub-protocol that opts a session into protocol v1.1 (segment messages, placed replies, carries; see README,
-     * "Protocol v1.1"). A client that offers it and gets it selected speaks v1.1; otherwise the session is v1.
+     * The sub-protocol that opts a session into protocol v1.1 (segment messages, placed replies, carries; see
+     * docs/protocol.md, "Protocol v1.1"). A client that offers it and gets it selected speaks v1.1; otherwise the session is v1.
      */
     public static final String SUBPROTOCOL_V11 = "vbuf.v1.1";
     /** {@code type} of the v1.1 text message that describes the binary segment after it. */

@@ -67,7 +67,7 @@ class PlayerBrowserTest {
      * The second-difference step at a join against the same statistic next to it. A single-pass decode of the demo
      * gives 0.90–0.98 at the joins' places; fmp4 (stream copy, one AAC decoder in Chromium) must stay at that level.
      * webm measures up to 2.3 at the first joins (a step of about -52 dBFS at ~600 Hz, below Opus's own error there,
-     * see README "Player"), so it gets a looser bound that still catches a click (the misplaced append gives 49).
+     * see docs/player.md), so it gets a looser bound that still catches a click (the misplaced append gives 49).
      */
     private static final Map<String, Double> MAX_STEP_RATIO = Map.of("fmp4", 1.5, "webm", 3.0);
 
