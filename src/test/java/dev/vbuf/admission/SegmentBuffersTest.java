@@ -37,7 +37,8 @@ class SegmentBuffersTest {
         b.release(one);
         byte[] small = b.acquire(1); // makes room by dropping the kept 2 MiB buffer
         assertThat(small, notNullValue());
-        assertThat(b.inUseBytes() + b.pooledBytes() <= 4L * MIB, is(true));
+        assertThat("in use + pooled stays within the 4 MiB budget",
+                   b.inUseBytes() + b.pooledBytes() <= 4L * MIB, is(true));
         b.release(two);
         b.release(small);
         assertThat(b.inUseBytes(), is(0L));
@@ -47,6 +48,7 @@ class SegmentBuffersTest {
     void aBudgetBelowOneSegmentIsRefusedAtStart() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                                                   () -> new SegmentBuffers(MIB, 2 * MIB));
-        assertThat(e.getMessage().contains("cannot hold one segment"), is(true));
+        assertThat("the refusal says a segment cannot fit",
+                   e.getMessage().contains("cannot hold one segment"), is(true));
     }
 }

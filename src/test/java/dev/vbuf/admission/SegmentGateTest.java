@@ -159,7 +159,7 @@ class SegmentGateTest {
             }
         });
         waiter.join(5_000);
-        assertThat(idle, is(true));
+        assertThat("the gate became idle", idle, is(true));
         assertThat(rounds.size(), greaterThanOrEqualTo(3));
         assertThat("the waiter was refused, not started", waiterGot, is(List.of(SegmentGate.Reason.DRAINING)));
         assertThat(gate.running(), is(0));

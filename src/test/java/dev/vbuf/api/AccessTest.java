@@ -146,7 +146,7 @@ class AccessTest {
                                                     .POST(HttpRequest.BodyPublishers.ofByteArray(segment)).build(),
                                             HttpResponse.BodyHandlers.ofByteArray());
         assertThat(ok.statusCode(), is(200));
-        assertThat(ok.body().length > 0, is(true));
+        assertThat("a request with a valid token gets audio", ok.body().length > 0, is(true));
     }
 
     @Test

@@ -74,7 +74,7 @@ class BadInputTest {
             assertThat(first.toString(), first.type(), is("error"));
             assertThat(first.toString(), first.code(), is(expected.wireName()));
             assertThat(first.seq(), is(0L));
-            assertThat(first.json().path("message").asText().isBlank(), is(false));
+            assertThat("the error reply has a message", first.json().path("message").asText().isBlank(), is(false));
             assertThat("session continues after " + first, second.type(), is("result"));
             assertThat(second.seq(), is(1L));
             return first;
@@ -319,7 +319,7 @@ class BadInputTest {
         void assertUntouched() throws Exception {
             Thread.sleep(200); // a connection attempt would have been accepted by now
             assertThat("connections to the canary listener", connections.get(), is(0));
-            assertThat(Files.exists(secret), is(true));
+            assertThat("the secret file exists", Files.exists(secret), is(true));
         }
 
         @Override
@@ -334,7 +334,7 @@ class BadInputTest {
     void errorRepliesAreWellFormedJson() throws Exception {
         SegmentClient.Reply r = badThenGood(new byte[]{1, 2, 3}, ErrorCode.INVALID_MEDIA);
         assertThat(r.json().path("type").asText(), is("error"));
-        assertThat(r.json().path("seq").isIntegralNumber(), is(true));
+        assertThat("the reply's seq is an integer", r.json().path("seq").isIntegralNumber(), is(true));
         assertThat(r.json().get("code"), notNullValue());
         assertThat("no retryAfterMs on non-overload errors", r.json().has("retryAfterMs"), is(false));
     }

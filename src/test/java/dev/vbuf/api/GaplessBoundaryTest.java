@@ -134,7 +134,8 @@ class GaplessBoundaryTest {
         }
         byte[] single = ffmpeg(List.of("-f", "mpegts", "-i", input.toString(), "-map", "0:a:0", "-c:a", "copy",
                                        "-f", "adts", "pipe:1"));
-        assertThat(Arrays.equals(adts.toByteArray(), single), is(true));
+        assertThat("joined aac replies are byte-identical to one stream copy of the whole input",
+                   Arrays.equals(adts.toByteArray(), single), is(true));
     }
 
     /** Audio codings of the chirp other than AAC: vbuf decodes them (pcm, webm) or encodes them to AAC. */
@@ -292,7 +293,7 @@ class GaplessBoundaryTest {
         BoundaryCheck.Report report = joinedPcm(replies, TestMedia.chirp(20, false));
         System.out.println("pcm from fMP4 input: " + report);
         assertThat(report.lengthDiff(), is(0L));
-        assertThat(report.identical(), is(true));
+        assertThat("joined pcm replies are bit-identical to the single-pass decode", report.identical(), is(true));
     }
 
     @Test
@@ -326,6 +327,6 @@ class GaplessBoundaryTest {
     void segmentMuxerFmp4WithMillisecondStartsIsStillTheSinglePassDecode() throws Exception {
         BoundaryCheck.Report report = pcm(TestMedia.chirp(20, false), "segment-fmp4", SegmentSource.Container.FMP4);
         System.out.println("pcm from segment-muxer fMP4: " + report);
-        assertThat(report.identical(), is(true));
+        assertThat("joined pcm replies are bit-identical to the single-pass decode", report.identical(), is(true));
     }
 }

@@ -149,7 +149,8 @@ class ProtocolV11Test {
                 expected.add("seg-" + i);
             }
             assertThat("nothing skipped or doubled", ids, is(expected));
-            assertThat(java.util.Arrays.equals(pcm.toByteArray(), singlePassPcm(input)), is(true));
+            assertThat("joined v1.1 pcm replies are bit-identical to the single-pass decode",
+                       java.util.Arrays.equals(pcm.toByteArray(), singlePassPcm(input)), is(true));
         } finally {
             first.drainAndStop();
             second.drainAndStop();
@@ -170,7 +171,8 @@ class ProtocolV11Test {
             c.send(segments.get(0).bytes()); // not the segment after 1: a seek back
             SegmentClient.Reply seek = c.reply();
             assertThat(seek.json().path("gapless").asText(), is("cold"));
-            assertThat(seek.json().path("coldReason").asText().contains("not the next segment"), is(true));
+            assertThat("a seek's coldReason says the carry was not for the next segment",
+                       seek.json().path("coldReason").asText().contains("not the next segment"), is(true));
         }
     }
 

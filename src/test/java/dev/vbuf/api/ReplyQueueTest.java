@@ -34,7 +34,7 @@ class ReplyQueueTest {
             ReplyQueue.Outgoing o = q.take();
             assertThat(o, instanceOf(ReplyQueue.Reply.class));
             order.add(((ReplyQueue.Reply) o).seq());
-            assertThat(q.written(), is(true));
+            assertThat("every reply was written", q.written(), is(true));
         }
         return order;
     }
@@ -54,7 +54,7 @@ class ReplyQueueTest {
         assertThat(drainReplies(q, 4), is(List.of(0L, 1L, 2L, 3L)));
         assertThat(q.pending(), is(0));
         assertThat(unanswered.count(), is(0));
-        assertThat(unanswered.awaitZero(Duration.ZERO), is(true));
+        assertThat("nothing left unanswered", unanswered.awaitZero(Duration.ZERO), is(true));
     }
 
     @Test
@@ -75,7 +75,7 @@ class ReplyQueueTest {
         assertThat("waits for a slot", accepted.await(200, TimeUnit.MILLISECONDS), is(false));
         q.complete(reply(0));
         drainReplies(q, 1);
-        assertThat(accepted.await(5, TimeUnit.SECONDS), is(true));
+        assertThat("the segment was accepted within 5 s", accepted.await(5, TimeUnit.SECONDS), is(true));
         assertThat(third.get(), is(2L));
         reader.join();
     }
@@ -115,14 +115,14 @@ class ReplyQueueTest {
             }
         });
         assertThat(unanswered.count(), is(1));
-        assertThat(q.markGone(), is(true));
-        assertThat(q.markGone(), is(false));
+        assertThat("the first markGone marks it", q.markGone(), is(true));
+        assertThat("a second markGone does not", q.markGone(), is(false));
         reader.join(5_000);
         sender.join(5_000);
         assertThat("the waiting reader learns the session is gone", blocked.get(), is(-1L));
         assertThat(unanswered.count(), is(0));
         q.complete(reply(0));
         assertThat(q.take(), is(nullValue()));
-        assertThat(q.written(), is(false));
+        assertThat("nothing written to a gone client", q.written(), is(false));
     }
 }

@@ -74,7 +74,7 @@ class SegmentMemoryTest {
                 while (server.buffers().inUseBytes() == 0 && System.nanoTime() < end) {
                     Thread.sleep(10);
                 }
-                assertThat(server.buffers().inUseBytes() > 0, is(true));
+                assertThat("the stalled segment holds budget memory", server.buffers().inUseBytes() > 0, is(true));
             } // the socket closes mid-message
             long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (server.buffers().inUseBytes() > 0 && System.nanoTime() < end) {

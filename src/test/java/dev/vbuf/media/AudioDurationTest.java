@@ -36,7 +36,8 @@ class AudioDurationTest {
             AudioDuration.adtsMicros(noise);
             AudioDuration.fmp4Micros(noise);
         }
-        assertThat(AudioDuration.fmp4Micros(new byte[0]).isPresent(), is(false));
-        assertThat(AudioDuration.adtsMicros(new byte[]{1, 2, 3, 4, 5, 6, 7, 8}).isPresent(), is(false));
+        assertThat("no fMP4 duration for no bytes", AudioDuration.fmp4Micros(new byte[0]).isPresent(), is(false));
+        assertThat("no ADTS duration for bytes that are no ADTS",
+                   AudioDuration.adtsMicros(new byte[]{1, 2, 3, 4, 5, 6, 7, 8}).isPresent(), is(false));
     }
 }

@@ -110,7 +110,7 @@ class FaultTest {
                 next.send(TestMedia.segment(Kind.TS_AAC, 1.0));
                 SegmentClient.Reply r = next.reply();
                 assertThat(r.toString(), r.type(), is("result"));
-                assertThat(r.json().path("queuedMs").asLong() < 500, is(true));
+                assertThat("queued under 500 ms", r.json().path("queuedMs").asLong() < 500, is(true));
             }
         }
     }

@@ -65,7 +65,8 @@ class ProcessLifecycleTest {
                                 .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(segment)).build(),
                         java.net.http.HttpResponse.BodyHandlers.ofString());
                 assertThat("HTTP POST during the drain: " + post.body(), post.statusCode(), is(503));
-                assertThat(post.headers().firstValue("Retry-After").isPresent(), is(true));
+                assertThat("a refused POST while draining carries Retry-After",
+                           post.headers().firstValue("Retry-After").isPresent(), is(true));
                 // a new session during the drain is refused before the upgrade
                 var upgrade = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
                         .buildAsync(java.net.URI.create("ws://127.0.0.1:" + server.port() + "/v1/segments?format=aac"),
@@ -263,7 +264,8 @@ class ProcessLifecycleTest {
     @Test
     void requiredFfmpegVersionMismatchFailsTheStartWithAClearMessage() throws Exception {
         try (ServerProcess server = ServerProcess.start(Map.of("VBUF_FFMPEG_REQUIRED_VERSION", "4.4.2"))) {
-            assertThat(server.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), is(true));
+            assertThat("the server exits within 60 s of SIGTERM",
+                       server.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), is(true));
             assertThat(server.process().exitValue(), is(1));
             assertThat(server.log(), containsString("VBUF_FFMPEG_REQUIRED_VERSION=4.4.2"));
             assertThat(server.log(), containsString(TestMedia.FFMPEG.version()));
@@ -282,7 +284,7 @@ class ProcessLifecycleTest {
                                                                     out.toString()))
                 .redirectErrorStream(true).start();
         String output = new String(demo.getInputStream().readAllBytes());
-        assertThat(demo.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), is(true));
+        assertThat("the demo exits within 120 s", demo.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), is(true));
         assertThat(output, demo.exitValue(), is(0));
         assertThat(output, containsString("| ok "));
         assertThat(output, containsString("audio written to"));
@@ -293,7 +295,8 @@ class ProcessLifecycleTest {
     @Test
     void missingFfmpegPathFailsTheStartWithAClearMessage() throws Exception {
         try (ServerProcess server = ServerProcess.start(Map.of("VBUF_FFMPEG_PATH", "/nonexistent/ffmpeg"))) {
-            assertThat(server.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), is(true));
+            assertThat("the server exits within 60 s of SIGTERM",
+                       server.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), is(true));
             assertThat(server.process().exitValue(), is(1));
             assertThat(server.log(), containsString("VBUF_FFMPEG_PATH=/nonexistent/ffmpeg is not an executable file"));
         }

@@ -153,12 +153,14 @@ class MonitoringAsCodeTest {
         String locals = alertsTf.path("locals").toString();
         assertThat("policies come from the rules file", locals,
                    containsString("yamldecode(file(\\\"${path.module}/../k8s/monitoring/vbuf.rules.yaml\\\"))"));
-        assertThat(Files.exists(TERRAFORM.resolve("../k8s/monitoring/vbuf.rules.yaml").normalize()), is(true));
+        assertThat("the alert rules file exists next to the Terraform",
+                   Files.exists(TERRAFORM.resolve("../k8s/monitoring/vbuf.rules.yaml").normalize()), is(true));
         JsonNode policy = alertsTf.path("resource").path("google_monitoring_alert_policy").path("vbuf").path(0);
         assertThat(policy.path("for_each").asText(), is("${local.alerts}"));
         JsonNode promql = policy.path("conditions").path(0).path("condition_prometheus_query_language").path(0);
         assertThat("PromQL condition", promql.path("query").asText(), is("${each.value.expr}"));
-        assertThat("duration from the rule's for", promql.path("duration").asText(), containsString("each.value[\"for\"]"));
+        assertThat("duration from the rule's for",
+                   promql.path("duration").asText(), containsString("each.value[\"for\"]"));
         assertThat("notification channel", policy.path("notification_channels").toString(),
                    containsString("google_monitoring_notification_channel.email.id"));
         assertThat("documentation", policy.path("documentation").path(0).path("content").asText(),

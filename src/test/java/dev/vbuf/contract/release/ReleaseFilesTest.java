@@ -162,11 +162,12 @@ class ReleaseFilesTest {
         assertThat("one production target", stages.size(), is(1));
         JsonNode canary = stages.path(0).path("strategy").path("canary");
         JsonNode run = canary.path("runtimeConfig").path("cloudRun");
-        assertThat(run.path("automaticTrafficControl").asBoolean(), is(true));
+        assertThat("the Cloud Run target uses automatic traffic control",
+                   run.path("automaticTrafficControl").asBoolean(), is(true));
         assertThat(run.path("canaryRevisionTags").toString(), is("[\"canary\"]"));
         JsonNode deployment = canary.path("canaryDeployment");
         assertThat(deployment.path("percentages").toString(), is("[10,50]"));
-        assertThat(deployment.path("verify").asBoolean(), is(true));
+        assertThat("the canary runs verify", deployment.path("verify").asBoolean(), is(true));
         JsonNode target = p.path("Target").path(0);
         assertThat(target.path("name").asText(), containsString("/targets/" + stages.path(0).path("targetId").asText()));
         assertThat(target.path("run").path("location").asText(), is("projects/PROJECT_ID/locations/REGION"));
@@ -184,7 +185,7 @@ class ReleaseFilesTest {
         assertThat(advance.path("wait").asText(), is("300s"));
         JsonNode repair = rules.get("repairRolloutRule");
         assertThat(repair.path("jobs").toString(), is("[\"verify\",\"analysis\"]"));
-        assertThat(repair.path("repairPhases").path(0).has("rollback"), is(true));
+        assertThat("the repair rule rolls back", repair.path("repairPhases").path(0).has("rollback"), is(true));
     }
 
     @Test
@@ -272,8 +273,9 @@ class ReleaseFilesTest {
         assertThat("a Skaffold config version Cloud Deploy supports", skaffold.path("apiVersion").asText(),
                    is("skaffold/v4beta13"));
         assertThat(skaffold.path("manifests").path("rawYaml").toString(), is("[\"service.yaml\"]"));
-        assertThat(Files.isRegularFile(SKAFFOLD.resolveSibling("service.yaml")), is(true));
-        assertThat(skaffold.path("deploy").has("cloudrun"), is(true));
+        assertThat("skaffold's service.yaml exists beside it",
+                   Files.isRegularFile(SKAFFOLD.resolveSibling("service.yaml")), is(true));
+        assertThat("skaffold deploys to Cloud Run", skaffold.path("deploy").has("cloudrun"), is(true));
         JsonNode container = skaffold.path("verify").path(0).path("container");
         String serviceImage = YAML.readTree(SERVICE.toFile()).path("spec").path("template").path("spec")
                 .path("containers").path(0).path("image").asText();
