@@ -1,5 +1,6 @@
 package dev.vbuf.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,17 +34,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Configuration: one naming rule for environment variables plus the aliases {@link Setting} lists; defaults only in
- * {@code application.yaml}; README's tables generated from (and checked against) both; typed reads with messages that
+ * {@code application.yaml}; docs/operations.md's tables generated from (and checked against) both; typed reads with messages that
  * name the key and the variable. Defaults are taken from {@code application.yaml} and aliases from {@link Setting},
  * never restated here; {@link TypedSettings} says where each setting lands in {@link VbufConfig}.
  */
 class ConfigTest {
+    private static final Path OPERATIONS = Path.of("docs/operations.md");
 
     private static String readmeDefault(Setting s) {
         return s.defaultValue().isEmpty() ? "(empty)" : s.defaultValue();
     }
 
-    /** A README cell as {@link ReadmeTables} reads it: code spans unwrapped. */
+    /** A docs table cell as {@link ReadmeTables} reads it: code spans unwrapped. */
     private static String plain(String markdown) {
         return markdown.replace("`", "");
     }
@@ -52,7 +54,7 @@ class ConfigTest {
         return s.equals("(empty)") ? s : "`" + s + "`";
     }
 
-    /** The README configuration table as it should be (printed when it is not). */
+    /** The configuration table (docs/operations.md) as it should be (printed when it is not). */
     static String configurationTable() {
         StringBuilder md = new StringBuilder("| key | environment variable | default | meaning |\n|---|---|---|---|\n");
         for (Setting s : Setting.values()) {
@@ -74,12 +76,12 @@ class ConfigTest {
         return md.toString();
     }
 
-    /** A README table's rows; if README has no such table, the failure shows the one it should have. */
+    /** A table of docs/operations.md; if it has no such table, the failure shows the one it should have. */
     private static List<List<String>> table(String expected, String... header) throws Exception {
         try {
-            return ReadmeTables.table(header);
+            return ReadmeTables.table(OPERATIONS, header);
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; README \"Configuration\" should hold:\n" + expected, e);
+            throw new AssertionError(e.getMessage() + "; docs/operations.md \"Configuration\" should hold:\n" + expected, e);
         }
     }
 
@@ -89,7 +91,7 @@ class ConfigTest {
         List<List<String>> expected = Arrays.stream(Setting.values())
                 .map(s -> List.of(s.key(), s.envVar(), readmeDefault(s), plain(s.meaning())))
                 .toList();
-        assertThat("README \"Configuration\" should hold this table:\n" + configurationTable(), rows, is(expected));
+        assertThat("docs/operations.md \"Configuration\" should hold this table:\n" + configurationTable(), rows, is(expected));
     }
 
     @Test
@@ -102,12 +104,12 @@ class ConfigTest {
                                                            ? "supported" : "deprecated: warns at start"));
             }
         }
-        assertThat("README \"Configuration\" should hold this alias table:\n" + aliasTable(), rows, is(expected));
+        assertThat("docs/operations.md \"Configuration\" should hold this alias table:\n" + aliasTable(), rows, is(expected));
     }
 
     @Test
     void securityLimitsTableNamesCanonicalVariablesWithTheirDefaults() throws Exception {
-        List<List<String>> rows = ReadmeTables.table("limit", "environment variable", "default", "when exceeded");
+        List<List<String>> rows = ReadmeTables.table(OPERATIONS, "limit", "environment variable", "default", "when exceeded");
         assertThat("rows of the security limits table", rows, hasSize(greaterThan(10)));
         for (List<String> row : rows) {
             String[] vars = row.get(1).split(",\\s*");
