@@ -27,27 +27,6 @@ public final class ReadmeTables {
                 () -> new AssertionError(file + " has no table with header " + List.of(header)));
     }
 
-    /**
-     * The body rows of the one table, anywhere in README.md and docs/*.md, whose header row starts with the given
-     * cells; for tests that do not say which page holds it (prefer {@link #table(Path, String...)}).
-     */
-    public static List<List<String>> table(String... header) throws IOException {
-        List<Path> holding = new ArrayList<>();
-        List<List<String>> rows = null;
-        for (Path file : Markdown.documentation()) {
-            var found = find(file, header);
-            if (found.isPresent()) {
-                holding.add(file);
-                rows = found.get();
-            }
-        }
-        if (holding.size() != 1) {
-            throw new AssertionError("expected exactly one table with header " + List.of(header)
-                                     + " in README.md and docs/*.md, found it in " + holding);
-        }
-        return rows;
-    }
-
     private static Optional<List<List<String>>> find(Path file, String... header) throws IOException {
         List<List<List<String>>> tables = new ArrayList<>();
         Markdown.parse(file).accept(new AbstractVisitor() {
