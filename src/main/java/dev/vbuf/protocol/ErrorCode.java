@@ -25,6 +25,11 @@ public enum ErrorCode {
     RATE_LIMITED(429, Scope.SEGMENT),
     /** Something failed on the server's side. */
     INTERNAL(500, Scope.SEGMENT),
+    /**
+     * Not taken: this instance is ending the session (draining for a shutdown, or the session's maximum age) and
+     * answers no new segment. Comes with a retry-after; send it again on a new connection.
+     */
+    SHUTTING_DOWN(503, Scope.SEGMENT),
     /** A request the API cannot take: an unknown format, a body it could not read, a GET without an upgrade. */
     BAD_REQUEST(400, Scope.REQUEST),
     /** A missing or invalid access token. */

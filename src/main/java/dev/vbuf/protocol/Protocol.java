@@ -27,6 +27,10 @@ public final class Protocol {
     public static final String SUBPROTOCOL_V11 = "vbuf.v1.1";
     /** {@code type} of the v1.1 text message that describes the binary segment after it. */
     public static final String SEGMENT_MESSAGE = "segment";
+    /** v1.1, client to server: {@code {"type":"end"}}: answer everything pending, then close 1000. */
+    public static final String END_MESSAGE = "end";
+    /** v1.1, server to client: {@link Goaway}. */
+    public static final String GOAWAY_MESSAGE = "goaway";
     /** Longest client segment id. */
     public static final int MAX_ID_CHARS = 256;
 
@@ -81,6 +85,22 @@ public final class Protocol {
 
         public boolean isLast() {
             return Boolean.TRUE.equals(last);
+        }
+    }
+
+    /**
+     * v1.1, server to client: {@code {"type":"goaway","reason":"max_age","reconnectAfterMs":1200}}: the server takes
+     * no new segment on this connection; it answers what it holds, then closes 1001. The client opens a new
+     * connection (after {@code reconnectAfterMs}) and sends there whatever is unanswered.
+     */
+    public record Goaway(String type, String reason, long reconnectAfterMs) {
+        /** {@code reason}: the session reached {@code session.max-age-seconds}. */
+        public static final String MAX_AGE = "max_age";
+        /** {@code reason}: the instance is draining (SIGTERM, a scale-in, a new revision). */
+        public static final String SHUTTING_DOWN = "shutting_down";
+
+        public Goaway(String reason, long reconnectAfterMs) {
+            this(GOAWAY_MESSAGE, reason, reconnectAfterMs);
         }
     }
 

@@ -43,6 +43,17 @@ public interface MessageHandler {
      */
     void onText(String text, long size);
 
+    /**
+     * A frame header arrived (any frame, data or control, before its payload is read): the peer is alive. Called on
+     * the reading thread for every frame, so it must be cheap.
+     */
+    default void onFrame(long nanos) {
+    }
+
+    /** A pong (the answer to a {@link WsChannel#ping}, or an unsolicited one): its payload. */
+    default void onPong(byte[] payload) {
+    }
+
     /** A ping; the handler answers it with {@link WsChannel#pong}. */
     void onPing(byte[] payload);
 

@@ -158,7 +158,9 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     /** Reads one frame; true when it was the client's close frame. */
     private boolean readFrame() throws IOException, ProtocolViolation {
         FrameDecoder.Header h = decoder.readHeader();
-        lastActivityNanos = System.nanoTime();
+        long now = System.nanoTime();
+        lastActivityNanos = now;
+        handler.onFrame(now);
         switch (h.opcode()) {
             case Opcodes.CONTINUATION, Opcodes.TEXT, Opcodes.BINARY -> messages.add(h);
             case Opcodes.CLOSE -> {
@@ -166,7 +168,7 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
                 return true;
             }
             case Opcodes.PING -> handler.onPing(decoder.readControl(h));
-            default -> decoder.readControl(h); // a pong: nothing to do
+            default -> handler.onPong(decoder.readControl(h));
         }
         return false;
     }
@@ -202,6 +204,11 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     @Override
     public void pong(byte[] payload) {
         write(FrameEncoder.frame(Opcodes.PONG, payload));
+    }
+
+    @Override
+    public void ping(byte[] payload) {
+        write(FrameEncoder.frame(Opcodes.PING, payload));
     }
 
     @Override

@@ -17,6 +17,9 @@ public interface WsChannel {
 
     void pong(byte[] payload);
 
+    /** A ping (at most 125 bytes): the server's keep-alive, which the peer answers with a pong. */
+    void ping(byte[] payload);
+
     /** Sends the close frame; afterwards nothing else may be sent. */
     void close(int code, String reason);
 
