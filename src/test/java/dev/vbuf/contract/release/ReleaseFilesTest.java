@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 
 import dev.vbuf.cli.VerifyCommand;
 import dev.vbuf.process.ProcessRunner;
+import dev.vbuf.release.DeployPhase;
 import dev.vbuf.release.ReleaseSlo;
 import dev.vbuf.testing.Commands;
 
@@ -286,7 +287,11 @@ class ReleaseFilesTest {
         assertThat(args.get(0), is("verify"));
         // every option exists: picocli refuses an unknown or misspelled one
         new CommandLine(new VerifyCommand()).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
-        assertThat("the canary's tagged URL", String.join(" ", args), containsString("--tag canary"));
+        assertThat("the phase picks the URL (DeployPhase), not a fixed tag", args, not(hasItem("--tag")));
+        JsonNode cloudRun = YAML.readTree(CLOUD_DEPLOY.toFile()).path("serialPipeline").path("stages").path(0)
+                .path("strategy").path("canary").path("runtimeConfig").path("cloudRun");
+        assertThat("verify addresses the tag Cloud Deploy gives the canary",
+                   cloudRun.path("canaryRevisionTags").toString(), is("[\"" + DeployPhase.CANARY_TAG + "\"]"));
     }
 
     @Test
