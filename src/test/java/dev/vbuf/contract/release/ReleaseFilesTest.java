@@ -40,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
@@ -160,8 +161,11 @@ class ReleaseFilesTest {
     void cloudDeployFileParsesWithTheCloudCliAsACanaryWithAutomaticRollback() throws Exception {
         JsonNode p = parsed("deploy", CLOUD_DEPLOY);
         JsonNode stages = p.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages");
-        assertThat("one production target", stages.size(), is(1));
-        JsonNode canary = stages.path(0).path("strategy").path("canary");
+        List<String> targets = new ArrayList<>();
+        stages.forEach(st -> targets.add(st.path("targetId").asText()));
+        assertThat("staging before production", targets, contains("vbuf-staging", "vbuf-prod"));
+        JsonNode prod = stages.path(1);
+        JsonNode canary = prod.path("strategy").path("canary");
         JsonNode run = canary.path("runtimeConfig").path("cloudRun");
         assertThat("the Cloud Run target uses automatic traffic control",
                    run.path("automaticTrafficControl").asBoolean(), is(true));
@@ -169,18 +173,29 @@ class ReleaseFilesTest {
         JsonNode deployment = canary.path("canaryDeployment");
         assertThat(deployment.path("percentages").toString(), is("[10,50]"));
         assertThat("the canary runs verify", deployment.path("verify").asBoolean(), is(true));
-        JsonNode target = p.path("Target").path(0);
-        assertThat(target.path("name").asText(), containsString("/targets/" + stages.path(0).path("targetId").asText()));
-        assertThat(target.path("run").path("location").asText(), is("projects/PROJECT_ID/locations/REGION"));
+        List<String> targetNames = new ArrayList<>();
+        for (JsonNode target : p.path("Target")) {
+            assertThat(target.path("run").path("location").asText(), is("projects/PROJECT_ID/locations/REGION"));
+            targetNames.add(target.path("name").asText().replaceAll(".*/targets/", ""));
+        }
+        assertThat(targetNames, is(targets));
 
         Map<String, JsonNode> rules = new LinkedHashMap<>();
+        Map<String, List<String>> selected = new LinkedHashMap<>();
         for (JsonNode a : p.path("Automation")) {
+            List<String> on = new ArrayList<>();
+            a.path("selector").path("targets").forEach(t -> on.add(t.path("id").asText()));
             for (JsonNode rule : a.path("rules")) {
-                rule.fields().forEachRemaining(e -> rules.put(e.getKey(), e.getValue()));
+                rule.fields().forEachRemaining(e -> {
+                    rules.put(e.getKey(), e.getValue());
+                    selected.put(e.getKey(), on);
+                });
             }
-            assertThat(a.path("selector").path("targets").path(0).path("id").asText(),
-                       is(stages.path(0).path("targetId").asText()));
         }
+        assertThat("advance on production's canary", selected.get("advanceRolloutRule"), contains("vbuf-prod"));
+        assertThat("repair on both targets", selected.get("repairRolloutRule"), contains("vbuf-staging", "vbuf-prod"));
+        assertThat("promote from staging", selected.get("promoteReleaseRule"), contains("vbuf-staging"));
+        assertThat(rules.get("promoteReleaseRule").path("destinationTargetId").asText(), is("@next"));
         JsonNode advance = rules.get("advanceRolloutRule");
         assertThat(advance.path("sourcePhases").toString(), is("[\"canary-10\",\"canary-50\"]"));
         assertThat(advance.path("wait").asText(), is("300s"));
@@ -192,7 +207,7 @@ class ReleaseFilesTest {
     @Test
     void theAnalysisChecksAreTheRollbackAlertPoliciesThatTerraformCreates() throws Exception {
         JsonNode p = parsed("deploy", CLOUD_DEPLOY);
-        JsonNode checks = p.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages").path(0)
+        JsonNode checks = p.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages").path(1)
                 .path("strategy").path("canary").path("canaryDeployment").path("analysis").path("googleCloud")
                 .path("alertPolicyChecks");
         Set<String> referenced = new TreeSet<>();
@@ -203,14 +218,111 @@ class ReleaseFilesTest {
         assertThat("the analysis watches exactly the rollback: \"true\" alerts", referenced,
                    is(new TreeSet<>(rollbackAlerts().keySet())));
         // Terraform makes one policy per alert, labels the rollback ones and outputs their ids for the placeholders
-        Path tools = Commands.toolsDir();
-        JsonNode tf = JSON.readTree(Commands.run(List.of("node", "terraform/tests/hcl2json.js", "terraform"),
-                                                 Map.of("NODE_PATH", tools + "/node_modules")));
+        JsonNode tf = terraform();
         assertThat(tf.path("alerts.tf").path("resource").path("google_monitoring_alert_policy").path("vbuf").path(0)
                            .path("user_labels").toString(), containsString("rollback"));
         JsonNode output = tf.path("outputs.tf").path("output").path("rollback_alert_policies").path(0);
         assertThat(output.path("value").asText(), containsString("google_monitoring_alert_policy.vbuf"));
         assertThat(output.path("value").asText(), containsString("rollback"));
+        // and fills this file's placeholders itself (no hand-run sed/jq): the pipeline file, each policy by its alert
+        String render = tf.path("deploy.tf").path("locals").path(0).path("clouddeploy_yaml").asText();
+        assertThat(render, containsString("file(\"${path.module}/../cloudrun/clouddeploy.yaml\")"));
+        assertThat(render, containsString("google_monitoring_alert_policy.vbuf[regex(local.alert_policy_line, line)[0]].name"));
+        assertThat(render, containsString("\"PROJECT_ID\", var.project_id"));
+        assertThat(render, containsString("\"REGION\", var.region"));
+        assertThat(tf.path("outputs.tf").path("output").path("clouddeploy_yaml").path(0).path("value").asText(),
+                   is("${local.clouddeploy_yaml}"));
+    }
+
+    /** terraform/ parsed with @cdktf/hcl2json. */
+    static JsonNode terraform() throws Exception {
+        return JSON.readTree(Commands.run(List.of("node", "terraform/tests/hcl2json.js", "terraform"),
+                                          Map.of("NODE_PATH", Commands.toolsDir() + "/node_modules")));
+    }
+
+    @Test
+    void theServiceIsPublicBehindItsOwnTokens() throws Exception {
+        JsonNode service = YAML.readTree(SERVICE.toFile());
+        assertThat("players, verify, the uptime check and rollback.sh reach it without Google identities",
+                   service.path("metadata").path("annotations").path("run.googleapis.com/invoker-iam-disabled")
+                           .asText(), is("true"));
+        assertThat(service.path("metadata").path("annotations").path("run.googleapis.com/ingress").asText(),
+                   is("all"));
+        // turning the invoker check off needs run.services.setIamPolicy: the account that deploys has it
+        assertThat(terraform().path("iam.tf").path("locals").path(0).path("project_roles").path("deploy").toString(),
+                   containsString("roles/run.admin"));
+    }
+
+    @Test
+    void eachJobRunsAsItsOwnAccountWithOnlyWhatItNeeds() throws Exception {
+        JsonNode iam = terraform().path("iam.tf");
+        JsonNode locals = iam.path("locals").path(0);
+        JsonNode roles = locals.path("project_roles");
+        assertThat("the analysis reads alert policies and calls the Monitoring API", roles.path("deploy").toString(),
+                   is(allOf(containsString("roles/monitoring.alertPolicyViewer"),
+                            containsString("roles/serviceusage.serviceUsageConsumer"),
+                            containsString("roles/clouddeploy.jobRunner"))));
+        assertThat("no account reads every secret of the project", roles.toString(),
+                   not(containsString("secretmanager")));
+        JsonNode resources = iam.path("resource");
+        JsonNode pull = resources.path("google_artifact_registry_repository_iam_member").path("pull").path(0);
+        assertThat(pull.path("role").asText(), is("roles/artifactregistry.reader"));
+        assertThat("the deploy and verify jobs pull the image", pull.path("for_each").asText(),
+                   containsString("[\"deploy\", \"verify\"]"));
+        JsonNode key = resources.path("google_secret_manager_secret_iam_member").path("secret_key").path(0);
+        assertThat("the token key, on that one secret", key.path("secret_id").asText(),
+                   is("${var.secret_key_secret}"));
+        assertThat(key.path("for_each").asText(), containsString("[\"run\", \"verify\"]"));
+        // the accounts the release files name are the ones Terraform makes, and verify is not the deployer
+        Map<String, String> accounts = new LinkedHashMap<>();
+        locals.path("accounts").fields().forEachRemaining(e -> accounts.put(e.getKey(), e.getValue().asText()));
+        JsonNode p = parsed("deploy", CLOUD_DEPLOY);
+        for (JsonNode target : p.path("Target")) {
+            Map<String, String> byUsage = new LinkedHashMap<>();
+            for (JsonNode config : target.path("executionConfigs")) {
+                config.path("usages").forEach(u -> byUsage.put(u.asText(), config.path("serviceAccount").asText()));
+            }
+            assertThat(target.path("name").asText(), byUsage, is(Map.of(
+                    "RENDER", accounts.get("deploy") + "@PROJECT_ID.iam.gserviceaccount.com",
+                    "DEPLOY", accounts.get("deploy") + "@PROJECT_ID.iam.gserviceaccount.com",
+                    "ANALYSIS", accounts.get("deploy") + "@PROJECT_ID.iam.gserviceaccount.com",
+                    "VERIFY", accounts.get("verify") + "@PROJECT_ID.iam.gserviceaccount.com")));
+        }
+        for (JsonNode a : p.path("Automation")) {
+            assertThat(a.path("serviceAccount").asText(), is(accounts.get("deploy") + "@PROJECT_ID.iam.gserviceaccount.com"));
+        }
+        assertThat(YAML.readTree(SERVICE.toFile()).path("spec").path("template").path("spec")
+                           .path("serviceAccountName").asText(),
+                   is(accounts.get("run") + "@PROJECT_ID.iam.gserviceaccount.com"));
+    }
+
+    @Test
+    void stagingVerifiesAtTheDesignPointBeforeProduction() throws Exception {
+        JsonNode skaffold = YAML.readTree(SKAFFOLD.toFile());
+        JsonNode profile = skaffold.path("profiles").path(0);
+        assertThat(profile.path("name").asText(), is("staging"));
+        JsonNode stage = parsed("deploy", CLOUD_DEPLOY).path("DeliveryPipeline").path(0).path("serialPipeline")
+                .path("stages").path(0);
+        assertThat(stage.path("profiles").toString(), is("[\"staging\"]"));
+        assertThat(stage.path("strategy").path("standard").path("verify").asBoolean(), is(true));
+        List<String> args = new ArrayList<>();
+        profile.path("verify").path(0).path("container").path("args").forEach(a -> args.add(a.asText()));
+        new CommandLine(new VerifyCommand()).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
+        int concurrency = YAML.readTree(SERVICE.toFile()).path("spec").path("template").path("spec")
+                .path("containerConcurrency").asInt();
+        assertThat("one full instance of players", args.get(args.indexOf("--sessions") + 1),
+                   is(String.valueOf(concurrency)));
+        assertThat("one 6-s segment every 6 s, as players send", args.get(args.indexOf("--segment-seconds") + 1),
+                   is("6"));
+        assertThat(Integer.parseInt(args.get(args.indexOf("--seconds") + 1)) >= 300, is(true));
+        assertThat("the job's timeout leaves room for the run",
+                   profile.path("verify").path(0).path("timeout").asInt() > 300 + 120, is(true));
+        // the deploy parameters the targets set are placeholders service.yaml has
+        String service = Files.readString(SERVICE);
+        for (JsonNode target : parsed("deploy", CLOUD_DEPLOY).path("Target")) {
+            target.path("deployParameters").fieldNames().forEachRemaining(
+                    k -> assertThat(service, containsString("# from-param: ${" + k + "}")));
+        }
     }
 
     @Test
@@ -288,7 +400,7 @@ class ReleaseFilesTest {
         // every option exists: picocli refuses an unknown or misspelled one
         new CommandLine(new VerifyCommand()).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
         assertThat("the phase picks the URL (DeployPhase), not a fixed tag", args, not(hasItem("--tag")));
-        JsonNode cloudRun = YAML.readTree(CLOUD_DEPLOY.toFile()).path("serialPipeline").path("stages").path(0)
+        JsonNode cloudRun = YAML.readTree(CLOUD_DEPLOY.toFile()).path("serialPipeline").path("stages").path(1)
                 .path("strategy").path("canary").path("runtimeConfig").path("cloudRun");
         assertThat("verify addresses the tag Cloud Deploy gives the canary",
                    cloudRun.path("canaryRevisionTags").toString(), is("[\"" + DeployPhase.CANARY_TAG + "\"]"));
