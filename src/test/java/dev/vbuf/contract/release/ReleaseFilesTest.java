@@ -48,6 +48,7 @@ import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.isOneOf;
 import static org.hamcrest.Matchers.startsWith;
 
 /**
@@ -339,21 +340,32 @@ class ReleaseFilesTest {
         JsonNode build = parsed("build", CLOUD_BUILD);
         List<String> ids = new ArrayList<>();
         build.path("steps").forEach(s -> ids.add(s.path("id").asText()));
-        assertThat(ids, contains("ffmpeg-version", "test", "image", "image-ffmpeg-version", "load-test", "release"));
+        assertThat(ids, contains("check-substitutions", "ffmpeg-version", "test", "image", "image-ffmpeg-version",
+                                 "load-test", "release"));
         String text = Files.readString(CLOUD_BUILD);
         String steps = build.path("steps").toString();
         assertThat("Jib builds the image", steps, containsString("jib:build"));
         assertThat("on the digest-pinned base", steps, containsString("-Dvbuf.image.base=${_BASE_IMAGE}"));
         assertThat(build.path("substitutions").path("_BASE_IMAGE").asText(), containsString("@${_BASE_DIGEST}"));
-        assertThat(build.path("substitutions").path("_BASE_DIGEST").asText(), startsWith("sha256:"));
+        assertThat("no made-up digest anywhere", text, not(containsString("sha256:0000")));
+        assertThat("the image tag never depends on $SHORT_SHA (empty under gcloud builds submit)", steps,
+                   not(containsString("SHORT_SHA")));
+        assertThat(steps, containsString("/vbuf:build-$BUILD_ID"));
+        for (JsonNode step : build.path("steps")) {
+            String name = step.path("name").asText();
+            if (!step.path("id").asText().equals("check-substitutions")) {
+                assertThat("every builder image is an operator-pinned substitution",
+                           name, isOneOf("${_MAVEN_IMAGE}", "${_DOCKER_IMAGE}", "${_CLOUD_SDK_IMAGE}"));
+            }
+        }
         assertThat("no Kaniko, no Dockerfile", steps.toLowerCase(), not(containsString("kaniko")));
         assertThat(steps, not(containsString("Dockerfile")));
         assertThat(text, containsString("substitutions:"));
-        assertThat("FFmpeg checked inside the pushed image, by digest", build.path("steps").path(3).toString(),
+        assertThat("FFmpeg checked inside the pushed image, by digest", build.path("steps").path(4).toString(),
                    containsString("vbuf@$$(cat /workspace/image.digest)"));
-        assertThat("the load test is vbuf's verify mode", build.path("steps").path(4).toString(),
+        assertThat("the load test is vbuf's verify mode", build.path("steps").path(5).toString(),
                    containsString(" verify --url "));
-        assertThat("the release carries the digest", build.path("steps").path(5).toString(),
+        assertThat("the release carries the digest", build.path("steps").path(6).toString(),
                    containsString("--images \\\"$$repo=$$repo@$$(cat /workspace/image.digest)\\\""));
         // substitutions, not literals: the project is $PROJECT_ID, region and versions are _SUBSTITUTIONS
         for (String literal : List.of("my-project", "europe-west1-docker", "8.0.1 ")) {
@@ -363,10 +375,49 @@ class ReleaseFilesTest {
         assertThat(steps, containsString("${_FFMPEG_VERSION}"));
     }
 
+    /** Runs the build's first step here with bash, as Cloud Build would after substituting {@code values}. */
+    ProcessRunner.Result checkSubstitutions(Map<String, String> values) throws Exception {
+        JsonNode build = parsed("build", CLOUD_BUILD);
+        JsonNode step = build.path("steps").path(0);
+        assertThat(step.path("id").asText(), is("check-substitutions"));
+        String script = step.path("args").path(1).asText();
+        Map<String, String> all = new LinkedHashMap<>();
+        build.path("substitutions").fields().forEachRemaining(e -> all.put(e.getKey(), e.getValue().asText()));
+        all.putAll(values);
+        for (Map.Entry<String, String> e : all.entrySet()) {
+            script = script.replace("${" + e.getKey() + "}", e.getValue());
+        }
+        return exec(List.of("bash", "-c", script.replace("$$", "$")), Map.of());
+    }
+
+    @Test
+    void theFirstStepRefusesBuilderImagesNotPinnedByTheOperator() throws Exception {
+        String digest = "sha256:" + "3f".repeat(32);
+        Map<String, String> pinned = Map.of("_MAVEN_IMAGE", "maven@" + digest,
+                                            "_DOCKER_IMAGE", "gcr.io/cloud-builders/docker@" + digest,
+                                            "_CLOUD_SDK_IMAGE", "gcr.io/google.com/cloudsdktool/cloud-sdk@" + digest,
+                                            "_BASE_DIGEST", digest);
+        ProcessRunner.Result ok = checkSubstitutions(pinned);
+        assertThat(ok.stderrTail(), ok.exitCode(), is(0));
+        ProcessRunner.Result none = checkSubstitutions(Map.of());
+        assertThat(none.exitCode(), is(1));
+        assertThat(none.stderrTail(), containsString("cloudbuild: substitution _MAVEN_IMAGE is 'unset': set it to a"
+                                                     + " Maven + Temurin 21 image by digest"));
+        assertThat(none.stderrTail(), containsString("substitution _BASE_DIGEST is 'unset'"));
+        Map<String, String> tagged = new LinkedHashMap<>(pinned);
+        tagged.put("_MAVEN_IMAGE", "maven:3-eclipse-temurin-21");
+        tagged.put("_BASE_DIGEST", "sha256:" + "0".repeat(64));
+        ProcessRunner.Result byTag = checkSubstitutions(tagged);
+        assertThat(byTag.exitCode(), is(1));
+        assertThat(byTag.stderrTail(), containsString("_MAVEN_IMAGE is 'maven:3-eclipse-temurin-21'"));
+        assertThat("a made-up all-zero digest is refused too", byTag.stderrTail(),
+                   containsString("_BASE_DIGEST is 'sha256:000"));
+    }
+
     @Test
     void aMisspelledCloudBuildFieldFails() throws Exception {
         assertThat(typoMessage("build", CLOUD_BUILD, "  waitFor: [test]", "  waitforTypo: [test]"),
-                   containsString(".steps[2].waitforTypo: unused"));
+                   containsString(".steps[3].waitforTypo: unused"));
     }
 
     // ------------------------------------------------------------------ skaffold
@@ -682,14 +733,18 @@ class ReleaseFilesTest {
     Path stubGcloud(boolean cloudDeployTarget) throws IOException {
         Path bin = Files.createDirectories(tmp.resolve("bin"));
         Path stub = bin.resolve("gcloud");
+        // a canary in progress: the bad vbuf-00004 at 10 %, vbuf-00002 (the one that served before) at 90 %, and a
+        // canary rolled back earlier, vbuf-00003, newer than vbuf-00002 but serving nothing
         Files.writeString(stub, """
                 #!/usr/bin/env bash
                 echo "$*" >> "%s"
                 case "$*" in
                   "deploy targets describe"*) %s ;;
-                  "run services describe"*latestCreatedRevisionName*) echo vbuf-00003-bad ;;
+                  "deploy automations export"*) printf 'name: vbuf/x\\nsuspended: false\\nrules: []\\n' ;;
+                  "deploy rollouts list"*IN_PROGRESS*) echo projects/p/locations/r/deliveryPipelines/vbuf/releases/vbuf-b4/rollouts/vbuf-b4-to-vbuf-prod-0001 ;;
+                  "run services describe"*latestCreatedRevisionName*) echo vbuf-00004-bad ;;
+                  "run services describe"*status.traffic*) printf '{\\n "status": {\\n  "traffic": [\\n   {"percent": 90, "revisionName": "vbuf-00002-good", "tag": "prior"},\\n   {"percent": 10, "revisionName": "vbuf-00004-bad", "tag": "canary"},\\n   {"revisionName": "vbuf-00003-rolled-back", "tag": "old"}\\n  ]\\n }\\n}\\n' ;;
                   "run services describe"*status.url*) echo https://vbuf-abc-ew.a.run.app ;;
-                  "run revisions list"*) printf 'vbuf-00003-bad\\nvbuf-00002-good\\nvbuf-00001-old\\n' ;;
                   *) echo "stub gcloud: unexpected call: $*" >&2; exit 9 ;;
                 esac
                 """.formatted(tmp.resolve("gcloud.log"), cloudDeployTarget
@@ -706,37 +761,63 @@ class ReleaseFilesTest {
     }
 
     @Test
-    void rollbackDryRunGoesThroughCloudDeployFirstAndChangesNothing() throws Exception {
+    void rollbackDryRunSuspendsTheAutomationsRollsBackThroughCloudDeployAndWaitsOnTheRollout() throws Exception {
         ProcessRunner.Result r = rollbackDryRun(true);
         String out = r.stdoutText() + r.stderrTail();
         assertThat(out, r.exitCode(), is(0));
-        List<String> commands = out.lines().filter(l -> l.startsWith("+ ")).toList();
+        List<String> commands = out.lines().filter(l -> l.startsWith("+ "))
+                .map(l -> l.replaceAll("/tmp/[^ ]+", "FILE").replaceAll("rollback-[0-9]{8}-[0-9]{6}", "ID")).toList();
         assertThat(commands, contains(
-                "+ gcloud deploy targets rollback vbuf-prod --delivery-pipeline vbuf --project p --region r --quiet",
+                "+ gcloud deploy apply --file FILE --project p --region r",
+                "+ gcloud deploy apply --file FILE --project p --region r",
+                "+ gcloud deploy rollouts cancel projects/p/locations/r/deliveryPipelines/vbuf/releases/vbuf-b4/rollouts/"
+                + "vbuf-b4-to-vbuf-prod-0001 --project p --region r --quiet",
+                "+ gcloud deploy targets rollback vbuf-prod --delivery-pipeline vbuf --rollout-id ID --project p"
+                + " --region r --quiet",
+                "+ (poll) gcloud deploy rollouts list --delivery-pipeline vbuf --release - --project p --region r"
+                + " --filter name~/rollouts/ID$ --format value(state)   until SUCCEEDED",
                 "+ gcloud run services update-traffic vbuf --project p --region r --to-revisions vbuf-00002-good=100",
                 "+ curl -fsS --retry 5 --retry-delay 3 --retry-all-errors"
                 + " https://vbuf-abc-ew.a.run.app/observe/health/ready"));
+        assertThat(out, containsString("rollback.sh: suspending the advance automation"));
+        assertThat(out, containsString("rollback.sh: suspending the repair automation"));
+        assertThat(out, containsString("rollback.sh: waiting for rollout rollback-"));
         assertThat(out, containsString("(if the Cloud Deploy rollback fails, then:)"));
         assertThat(out, containsString("stay there until they close (at most the request timeout, 3600 s)"));
         List<String> calls = Files.readAllLines(tmp.resolve("gcloud.log"));
-        assertThat("a dry run only looks", calls, everyItem(not(containsString("rollback"))));
+        assertThat("a dry run only looks", calls, everyItem(not(containsString("targets rollback"))));
         assertThat(calls, everyItem(not(containsString("update-traffic"))));
+        assertThat(calls, everyItem(not(containsString("deploy apply"))));
+        assertThat(calls, everyItem(not(containsString("rollouts cancel"))));
     }
 
     @Test
-    void rollbackDryRunWithoutCloudDeployGoesStraightToThePreviousRevision() throws Exception {
+    void rollbackDryRunWithoutCloudDeployGoesToTheRevisionThatServedBefore() throws Exception {
         ProcessRunner.Result r = rollbackDryRun(false);
         String out = r.stdoutText() + r.stderrTail();
         assertThat(out, r.exitCode(), is(0));
-        assertThat(out.lines().filter(l -> l.startsWith("+ ")).toList(), contains(
+        assertThat("not the newest older revision (a canary rolled back earlier) but the one serving beside it",
+                   out.lines().filter(l -> l.startsWith("+ ")).toList(), contains(
                 "+ gcloud run services update-traffic vbuf --project p --region r --to-revisions vbuf-00002-good=100",
                 "+ curl -fsS --retry 5 --retry-delay 3 --retry-all-errors"
                 + " https://vbuf-abc-ew.a.run.app/observe/health/ready"));
+    }
+
+    @Test
+    void dotCiInstallSucceedsInAFreshRootOfTheBuildersOs() throws Exception {
+        boolean root = "0".equals(Commands.run(List.of("id", "-u"), Map.of()).strip());
+        Assumptions.assumeTrue(root && onPath("debootstrap"),
+                               "needs root and debootstrap (.ci/install --with-containers): skipping the builder-OS"
+                               + " check of .ci/install");
+        ProcessRunner.Result r = ProcessRunner.of(List.of("bash", ".ci/install-in-builder-root", "bookworm"))
+                .deadline(Duration.ofMinutes(8)).run();
+        assertThat(r.stderrTail(), r.exitCode(), is(0));
+        assertThat(r.stdoutText(), containsString("install-in-builder-root: .ci/install succeeded in bookworm"));
     }
 
     @Test
     void shellcheckPassesOnEveryScript() throws Exception {
-        List<String> scripts = new ArrayList<>(List.of(".ci/install", ".ci/run"));
+        List<String> scripts = new ArrayList<>(List.of(".ci/install", ".ci/run", ".ci/install-in-builder-root"));
         try (Stream<Path> files = Files.walk(Path.of("."))) {
             files.filter(p -> p.toString().endsWith(".sh"))
                     .filter(p -> !p.toString().contains("/target/") && !p.toString().contains("/.git/")
