@@ -27,12 +27,12 @@ public final class TokenOption {
 
     /** Where each connect gets its token: the command when given, else the fixed token. */
     public TokenSource source() {
-        return tokenCommand != null && !tokenCommand.isBlank() ? TokenSource.command(tokenCommand)
+        return tokenCommandGiven() ? TokenSource.command(tokenCommand)
                 : TokenSource.fixed(token());
     }
 
-    /** Whether a token comes from anywhere. */
-    public boolean given() {
-        return token().isPresent() || (tokenCommand != null && !tokenCommand.isBlank());
+    /** Whether {@code --token-command} is given. */
+    public boolean tokenCommandGiven() {
+        return tokenCommand != null && !tokenCommand.isBlank();
     }
 }

@@ -128,9 +128,11 @@ final class Leg {
         } finally {
             stopSending = true;
             sender.interrupt();
+            connection.abort(); // a send blocked on a stalled connection fails now
             sender.join(5_000);
+            // a segment the sender took as the leg ended (it raced the goaway, the cut) goes to the next connection
+            requeueInFlight();
             state.progress.end();
-            connection.abort();
         }
     }
 
@@ -150,6 +152,11 @@ final class Leg {
 
     /** The segments in flight go back on the queue: the next connection sends them (first, in media order). */
     private StreamRun.Ending lost(StreamRun.Ending ending) {
+        requeueInFlight();
+        return ending;
+    }
+
+    private void requeueInFlight() {
         for (Attempt a : inFlight.values()) {
             if (state.outcomes[a.index()] == null) {
                 state.queue.add(a.index(), state.dueNanos(a.index()));
@@ -157,7 +164,6 @@ final class Leg {
             }
         }
         inFlight.clear();
-        return ending;
     }
 
     /** Every segment answered: after {@code end}, the server's close (1000 from a server that knows it). */

@@ -13,6 +13,8 @@ import dev.vbuf.protocol.CloseCodes;
 import dev.vbuf.protocol.Reconnect;
 import dev.vbuf.testing.ReadmeTables;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import org.junit.jupiter.api.Test;
 
 import static org.hamcrest.MatcherAssert.assertThat;
@@ -36,6 +38,16 @@ class ReconnectContractTest {
         assertThat(text, containsString("min(" + Reconnect.MAX_BACKOFF_MS + " ms, " + Reconnect.FIRST_BACKOFF_MS
                                         + " ms × 2^n)"));
         assertThat(text, containsString("After " + Reconnect.DEFAULT_ATTEMPTS + " such attempts in a row"));
+    }
+
+    /** The player page carries its own copy of the table (player/reconnect.js): the same rows and figures. */
+    @Test
+    void playerPagesTableIsTheCodesTable() throws Exception {
+        String js = Files.readString(Path.of("src/main/resources/player/reconnect.js"));
+        String start = "/* contract: start */";
+        String copy = js.substring(js.indexOf(start) + start.length(), js.indexOf("/* contract: end */"));
+        ObjectMapper json = new ObjectMapper();
+        assertThat(json.readTree(copy), is(json.readTree(Reconnect.json())));
     }
 
     @Test
