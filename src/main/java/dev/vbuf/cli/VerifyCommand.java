@@ -114,8 +114,13 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         VerifyRun.Options options = new VerifyRun.Options(
                 target.get(), healthUrl != null ? healthUrl : VerifyRun.healthUrlFor(target.get()), seconds, sessions,
-                segmentSeconds, format.format(), auth, slo);
+                segmentSeconds, format.format(), auth, slo).withTokens(tokens(auth));
         return VerifyRun.run(options, ffmpeg, System.out).passed() ? EXIT_PASS : EXIT_FAIL;
+    }
+
+    /** {@code --token-command} when given (run before each connect), else the one token. */
+    private dev.vbuf.client.TokenSource tokens(Optional<String> auth) {
+        return token.tokenCommandGiven() ? token.source() : dev.vbuf.client.TokenSource.fixed(auth);
     }
 
     /** The segments URL from {@code --url}, else the first service URL Cloud Deploy gives; with the tag applied. */
@@ -161,7 +166,8 @@ public final class VerifyCommand implements Callable<Integer> {
                     oneAtATime.lock();
                     try {
                         passed = VerifyRun.run(new VerifyRun.Options(target.get(), VerifyRun.healthUrlFor(target.get()),
-                                                                     s, n, segmentSeconds, format.format(), auth, slo),
+                                                                     s, n, segmentSeconds, format.format(), auth, slo)
+                                                       .withTokens(tokens(auth)),
                                                ffmpeg, report).passed();
                     } finally {
                         oneAtATime.unlock();
