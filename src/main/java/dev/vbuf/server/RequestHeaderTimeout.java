@@ -1,5 +1,6 @@
 package dev.vbuf.server;
 
+import dev.vbuf.websocket.UpgradeHeaders;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
@@ -11,6 +12,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+
 
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.concurrency.limits.Limit;
@@ -80,6 +82,8 @@ final class RequestHeaderTimeout {
         Http1ConnectionListener receive = new Http1ConnectionListener() {
             @Override
             public void headers(ConnectionContext ctx, Headers headers) {
+                // here, as Helidon 4.2 calls only a listener that is alone in its list
+                UpgradeHeaders.normalise(headers);
                 Watched w = watched.get(ctx);
                 if (w != null) {
                     w.state.set(IN_REQUEST);
