@@ -168,9 +168,8 @@ public final class VbufServer implements AutoCloseable {
 
     /**
      * The SIGTERM path: readiness goes down and new segments are refused at once; segments already accepted get up to
-     * the grace period to finish and be answered (new ones are answered {@code shutting_down}); v1.1 sessions get a
-     * {@code goaway} at once and close with 1001 when theirs are; then every other session is closed with 1001, the
-     * server stops, and no FFmpeg process is left.
+     * the grace period to finish and be answered (new ones are answered {@code shutting_down}); then every session is
+     * closed with 1001, the server stops, and no FFmpeg process is left.
      */
     public void drainAndStop() {
         if (stopped || !parts.gate().beginDrain()) {
@@ -180,7 +179,6 @@ public final class VbufServer implements AutoCloseable {
         Duration grace = parts.config().shutdown().grace();
         LOG.log(Level.INFO, "draining: " + api.unanswered().count() + " segments to answer, grace "
                             + grace.toMillis() + " ms");
-        parts.sessions().goawayAll(); // v1.1 sessions: goaway, their segments answered, then 1001
         if (!api.unanswered().awaitZeroUninterruptibly(grace)) {
             LOG.log(Level.WARNING, "grace period over with " + api.unanswered().count()
                                    + " segments unanswered; stopping their FFmpeg processes");
