@@ -168,8 +168,8 @@ public final class VbufServer implements AutoCloseable {
 
     /**
      * The SIGTERM path: readiness goes down and new segments are refused at once; segments already accepted get up to
-     * the grace period to finish and be answered; then every session is closed with 1001, the server stops, and no
-     * FFmpeg process is left.
+     * the grace period to finish and be answered (new ones are answered {@code shutting_down}); then every session is
+     * closed with 1001, the server stops, and no FFmpeg process is left.
      */
     public void drainAndStop() {
         if (stopped || !parts.gate().beginDrain()) {

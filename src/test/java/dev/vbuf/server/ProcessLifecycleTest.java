@@ -91,7 +91,7 @@ class ProcessLifecycleTest {
                     assertThat(replies.toString(), replies.get(i).type(), is("result"));
                 }
                 SegmentClient.Reply late = replies.get(before);
-                assertThat(replies.toString(), late.code(), is(ErrorCode.OVERLOADED.wireName()));
+                assertThat(replies.toString(), late.code(), is(ErrorCode.SHUTTING_DOWN.wireName()));
                 assertThat(late.json().path("message").asText(), containsString("shutting down"));
                 SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
                 assertThat(closed.toString(), closed.code(), is(CloseCodes.GOING_AWAY));
