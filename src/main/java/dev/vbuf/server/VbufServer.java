@@ -179,6 +179,9 @@ public final class VbufServer implements AutoCloseable {
         Duration grace = parts.config().shutdown().grace();
         LOG.log(Level.INFO, "draining: " + api.unanswered().count() + " segments to answer, grace "
                             + grace.toMillis() + " ms");
+        // v1.1 sessions learn it first (goaway: no new segments here; reconnect after reconnectAfterMs), then each
+        // closes 1001 once its accepted segments are answered
+        parts.sessions().goawayAll();
         if (!api.unanswered().awaitZeroUninterruptibly(grace)) {
             LOG.log(Level.WARNING, "grace period over with " + api.unanswered().count()
                                    + " segments unanswered; stopping their FFmpeg processes");
