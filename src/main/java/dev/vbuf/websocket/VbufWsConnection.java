@@ -60,8 +60,6 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     private final CountDownLatch closeWritten = new CountDownLatch(1);
     /** The reading thread has ended (Helidon's virtual thread waits on it: a latch, not a join, see handle). */
     private final CountDownLatch readerDone = new CountDownLatch(1);
-    /** Data frames after the server's close frame have been seen (the message in progress was dropped once). */
-    private boolean discarding;
     private volatile boolean closeSent;
     private volatile boolean stopped;
     private volatile Thread readerThread;
@@ -179,10 +177,7 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         lastActivityNanos = now;
         handler.onFrame(now);
         if (closeSent && h.opcode() != Opcodes.CLOSE) { // RFC 6455 1.4: after our close frame, only theirs matters
-            if (!discarding) {
-                discarding = true;
-                messages.abandon();
-            }
+            messages.abandon(); // the message in progress, if any, is dropped (a no-op after the first time)
             decoder.skipPayload(h);
             return false;
         }
