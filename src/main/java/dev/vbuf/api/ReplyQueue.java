@@ -7,18 +7,32 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The replies of one WebSocket session, in segment order. Each accepted segment takes one of {@code perSession} slots
- * from arrival until its reply has been written (the pipelining limit: the connection's reading thread waits in
- * {@link #accept} while all are taken, so a client is slowed by TCP, never buffered without bound). Replies finished
- * out of order wait until every earlier one is out; the session's {@link ReplySender} takes them, pongs and the final
- * close frame from {@link #take} in that order.
+ * What the sender of one WebSocket session writes, and in which order. Each accepted segment takes one of
+ * {@code perSession} slots from arrival until its reply has been written (the pipelining limit: the connection's
+ * reading thread waits in {@link #accept} while all are taken, so a client is slowed by TCP, never buffered without
+ * bound). Replies finished out of order wait until every earlier one is out. The session's {@link ReplySender} takes
+ * from {@link #take}: a pong, the goaway, a ping, the next reply, and last the close frame.
+ * <p>
+ * Control frames are bounded: at most the latest pong is pending (RFC 6455 5.5.3 allows answering only the most
+ * recent ping), so a client that pings without reading holds one pong, not one per ping; at most one server ping.
+ * <p>
+ * The end of a session ({@link #end}) is decided once. From then on every segment that arrives is still numbered and
+ * answered, with the refusal its {@link Accepted#refusedBy()} names (at most {@value #MAX_REFUSED_WHEN_ENDING} of
+ * them), and the close frame goes out only once every accepted segment is answered; a segment read after the close
+ * frame was handed to the sender is not accepted (the client sees the close and resends it elsewhere).
  * <p>
  * This is the one owner of the session's count of unanswered segments; it reports every change to the server-wide
  * {@link Unanswered}. One lock, never held during I/O.
  */
 final class ReplyQueue {
-    /** What the sender writes: a reply, a pong, or the close frame. */
-    sealed interface Outgoing permits Reply, Pong, Close {
+    /**
+     * Segments answered {@code shutting_down} after the end was decided; past these none is accepted, so a client that
+     * keeps sending cannot hold the close back (an honest one stops at the goaway and has a few in flight).
+     */
+    static final int MAX_REFUSED_WHEN_ENDING = 64;
+
+    /** What the sender writes. */
+    sealed interface Outgoing permits Reply, Pong, Ping, Goaway, Close {
     }
 
     /** One segment's reply and when the segment arrived (its latency is measured to the moment it is written). */
@@ -29,7 +43,28 @@ final class ReplyQueue {
     record Pong(byte[] payload) implements Outgoing {
     }
 
+    /** The server's keep-alive ping. */
+    record Ping(byte[] payload) implements Outgoing {
+    }
+
+    /** Protocol v1.1's goaway message, ahead of the replies still due. */
+    record Goaway(String text) implements Outgoing {
+    }
+
     record Close(int code, String reason) implements Outgoing {
+    }
+
+    /**
+     * A segment taken in: its number, and when the session's end was decided before it, that end (the segment is
+     * then answered at once with a refusal and never processed).
+     */
+    record Accepted(long seq, SessionEnd refusedBy) {
+        /** Nobody is left to answer, or the close frame is on its way: the segment is dropped unanswered. */
+        static final Accepted NONE = new Accepted(-1, null);
+
+        boolean taken() {
+            return seq >= 0;
+        }
     }
 
     private final int perSession;
@@ -39,12 +74,18 @@ final class ReplyQueue {
     private final Condition outgoing = lock.newCondition();
     // guarded by lock
     private final TreeMap<Long, Reply> finished = new TreeMap<>();
-    private final Deque<Outgoing> outbox = new ArrayDeque<>();
+    private final Deque<Reply> outbox = new ArrayDeque<>();
+    private byte[] pong;
+    private byte[] ping;
+    private String goaway;
+    /** The last thing taken was a control frame: a reply waiting goes next, so pongs cannot starve replies. */
+    private boolean controlLast;
     private long nextSeq;
     private long nextToQueue;
     private int pending;
-    private Close closeWanted;
-    private boolean closeQueued;
+    private SessionEnd ending;
+    private int refusedWhenEnding;
+    private boolean closeTaken;
     private boolean gone;
 
     ReplyQueue(int perSession, Unanswered unanswered) {
@@ -53,22 +94,26 @@ final class ReplyQueue {
     }
 
     /**
-     * Waits for a free slot and numbers the next segment.
+     * Waits for a free slot and numbers the next segment. Once the end is decided no slot is waited for: the segment
+     * is numbered and refused.
      *
-     * @return its sequence number, or -1 when the session is gone (nobody to answer)
+     * @return the segment's number and whether it is refused; {@link Accepted#NONE} when it cannot be answered
      */
-    long accept() throws InterruptedException {
+    Accepted accept() throws InterruptedException {
         lock.lock();
         try {
-            while (!gone && pending >= perSession) {
+            while (!gone && ending == null && pending >= perSession) {
                 slotFree.await();
             }
-            if (gone) {
-                return -1;
+            if (gone || closeTaken || (ending != null && refusedWhenEnding >= MAX_REFUSED_WHEN_ENDING)) {
+                return Accepted.NONE;
+            }
+            if (ending != null) {
+                refusedWhenEnding++;
             }
             pending++;
             unanswered.add(1);
-            return nextSeq++;
+            return new Accepted(nextSeq++, ending);
         } finally {
             lock.unlock();
         }
@@ -92,11 +137,12 @@ final class ReplyQueue {
         }
     }
 
+    /** A ping arrived: its pong replaces any pong not yet written. */
     void pong(byte[] payload) {
         lock.lock();
         try {
-            if (!gone) {
-                outbox.add(new Pong(payload));
+            if (!gone && !closeTaken) {
+                pong = payload;
                 outgoing.signal();
             }
         } finally {
@@ -104,17 +150,68 @@ final class ReplyQueue {
         }
     }
 
-    /** For the sender: the next thing to write, waiting for one; null once the session is gone. */
-    Outgoing take() throws InterruptedException {
+    /** Queues a server ping unless one is still waiting to be written. */
+    void ping(byte[] payload) {
         lock.lock();
         try {
-            while (!gone && outbox.isEmpty()) {
-                outgoing.await();
+            if (!gone && !closeTaken && ping == null) {
+                ping = payload;
+                outgoing.signal();
             }
-            return gone ? null : outbox.poll();
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * For the sender: the next thing to write, waiting for one; null once the session is gone. The close frame comes
+     * when the end is decided and every accepted segment has been answered.
+     */
+    Outgoing take() throws InterruptedException {
+        lock.lock();
+        try {
+            while (!gone) {
+                Outgoing next = next();
+                if (next != null) {
+                    controlLast = !(next instanceof Reply);
+                    return next;
+                }
+                outgoing.await();
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Outgoing next() {
+        if (controlLast && !outbox.isEmpty()) {
+            return outbox.poll();
+        }
+        if (pong != null) {
+            byte[] p = pong;
+            pong = null;
+            return new Pong(p);
+        }
+        if (goaway != null) {
+            String g = goaway;
+            goaway = null;
+            return new Goaway(g);
+        }
+        if (ping != null) {
+            byte[] p = ping;
+            ping = null;
+            return new Ping(p);
+        }
+        if (!outbox.isEmpty()) {
+            return outbox.poll();
+        }
+        if (ending != null && pending == 0 && !closeTaken) {
+            closeTaken = true;
+            slotFree.signalAll();
+            return new Close(ending.closeCode(), ending.closeReason());
+        }
+        return null;
     }
 
     /**
@@ -131,31 +228,48 @@ final class ReplyQueue {
             pending--;
             unanswered.add(-1);
             slotFree.signal();
-            queueCloseIfDue();
+            outgoing.signal(); // the close may be due now
             return true;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Closes the session with the given code as soon as every accepted segment has been answered (first call wins). */
-    void closeWhenAnswered(int code, String reason) {
+    /**
+     * Decides how the session ends (the first decision wins): the goaway, when given, goes out next; the close frame
+     * once every accepted segment is answered.
+     *
+     * @param goawayText the v1.1 goaway message, or null (v1, or an end without one)
+     * @return true for the call that decided it
+     */
+    boolean end(SessionEnd end, String goawayText) {
         lock.lock();
         try {
-            if (closeWanted == null) {
-                closeWanted = new Close(code, reason);
+            if (ending != null || gone) {
+                return false;
             }
-            queueCloseIfDue();
+            ending = end;
+            goaway = goawayText;
+            slotFree.signalAll(); // a reader waiting for a slot now takes the segment as a refusal
+            outgoing.signal();
+            return true;
         } finally {
             lock.unlock();
         }
     }
 
-    private void queueCloseIfDue() {
-        if (closeWanted != null && !closeQueued && !gone && pending == 0) {
-            closeQueued = true;
-            outbox.add(closeWanted);
-            outgoing.signal();
+    /** Closes the session with the given code as soon as every accepted segment has been answered, without a goaway. */
+    void closeWhenAnswered(int code, String reason) {
+        end(SessionEnd.closing(code, reason), null);
+    }
+
+    /** How the session ends, once decided; null before. */
+    SessionEnd ending() {
+        lock.lock();
+        try {
+            return ending;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -176,6 +290,9 @@ final class ReplyQueue {
             pending = 0;
             finished.clear();
             outbox.clear();
+            pong = null;
+            ping = null;
+            goaway = null;
             slotFree.signalAll();
             outgoing.signalAll();
             return true;

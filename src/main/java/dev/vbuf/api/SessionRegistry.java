@@ -1,6 +1,5 @@
 package dev.vbuf.api;
 
-import dev.vbuf.protocol.CloseCodes;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -10,36 +9,56 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import java.util.stream.LongStream;
+
 
 /**
  * The open WebSocket sessions of one server (the one owner of that count: the metrics gauge and the session cap read
- * it here), and the sweep that closes idle sessions and notices vanished or stalled clients. Each session is held by
- * its {@link SessionLiveness}, which answers the sweep.
+ * it here), the sweep that ends idle and aged sessions and notices vanished, stalled or silent clients, and the slots:
+ * at the cap, the longest-idle session with nothing in progress yields its slot to a new upgrade. Each session is held
+ * by its {@link SessionLiveness}, which answers the sweep.
  */
 public final class SessionRegistry implements AutoCloseable {
+    /** The sweep runs at least this often, and at most every {@value #MIN_SWEEP_MS} ms. */
+    static final long MAX_SWEEP_MS = 1_000;
+    static final long MIN_SWEEP_MS = 50;
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition empty = lock.newCondition();
     private final Set<SessionLiveness> sessions = new HashSet<>();
     private final ScheduledExecutorService sweeper;
-    private final Duration idleTimeout;
+    private final SessionPolicy policy;
 
-    public SessionRegistry(Duration idleTimeout) {
-        this.idleTimeout = idleTimeout;
+    public SessionRegistry(SessionPolicy policy) {
+        this.policy = policy;
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "vbuf-idle-sweep");
+            Thread t = new Thread(r, "vbuf-session-sweep");
             t.setDaemon(true);
             return t;
         });
-        long period = Math.max(50, Math.min(1_000, idleTimeout.toMillis() / 4));
+        long period = sweepMillis(policy);
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
     }
 
-    /** Adds a session; returns the number of sessions open now, this one included. */
+    /** A quarter of the shortest time the sweep watches for, within [{@value #MIN_SWEEP_MS}, {@value #MAX_SWEEP_MS}] ms. */
+    static long sweepMillis(SessionPolicy c) {
+        long shortest = LongStream.of(c.idleTimeout().toMillis(), c.sendStall().toMillis(), c.pingInterval().toMillis(),
+                                      c.maxAge().toMillis())
+                .filter(ms -> ms > 0).min().orElse(MAX_SWEEP_MS * 4);
+        return Math.max(MIN_SWEEP_MS, Math.min(MAX_SWEEP_MS, shortest / 4));
+    }
+
+    SessionPolicy policy() {
+        return policy;
+    }
+
+    /** Adds a session; returns the number of sessions that count against the cap now, this one included. */
     int add(SessionLiveness s) {
         lock.lock();
         try {
             sessions.add(s);
-            return sessions.size();
+            return holding();
         } finally {
             lock.unlock();
         }
@@ -56,10 +75,46 @@ public final class SessionRegistry implements AutoCloseable {
         }
     }
 
+    /** Open sessions, those on their way out included. */
     public int size() {
         lock.lock();
         try {
             return sessions.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int holding() {
+        return (int) sessions.stream().filter(s -> !s.yielded()).count();
+    }
+
+    /**
+     * For an upgrade: whether a session slot is free under {@code maxSessions}. At the cap, the longest-idle session
+     * that may yield ({@code session.yield-idle-seconds}, nothing in progress) gives its slot up and ends when
+     * {@code take} is set; the upgrade then takes it. Without {@code take} nothing changes (a check).
+     */
+    boolean roomFor(int maxSessions, boolean take) {
+        lock.lock();
+        try {
+            if (holding() < maxSessions) {
+                return true;
+            }
+            if (!policy.yields()) {
+                return false;
+            }
+            long now = System.nanoTime();
+            SessionLiveness longest = null;
+            for (SessionLiveness s : sessions) {
+                if (s.mayYield(now, policy.yieldIdle())
+                    && (longest == null || s.idleNanos(now) > longest.idleNanos(now))) {
+                    longest = s;
+                }
+            }
+            if (longest != null && take) {
+                longest.yieldSlot(now);
+            }
+            return longest != null;
         } finally {
             lock.unlock();
         }
@@ -74,11 +129,16 @@ public final class SessionRegistry implements AutoCloseable {
         }
     }
 
-    /** Asks every session to close with the given code once its accepted segments are answered. */
-    public void closeAll(int code, String reason) {
+    /** Ends every open session the same way (each gets its own {@link SessionEnd}, e.g. its own reconnect delay). */
+    public void endAll(Supplier<SessionEnd> end) {
         for (SessionLiveness s : snapshot()) {
-            s.closeWhenAnswered(code, reason);
+            s.end(end.get());
         }
+    }
+
+    /** SIGTERM: every session is told (v1.1: goaway {@code shutting_down}) and closes with 1001 once answered. */
+    public void drainAll() {
+        endAll(SessionEnd::draining);
     }
 
     /** Waits until no session is open, or the timeout passes; true when none is. */
@@ -103,10 +163,15 @@ public final class SessionRegistry implements AutoCloseable {
 
     private void sweep() {
         long now = System.nanoTime();
+        Duration idleTimeout = policy.idleTimeout();
         for (SessionLiveness s : snapshot()) {
-            s.checkConnection(now);
-            if (s.idleNanos(now) > idleTimeout.toNanos()) {
-                s.closeWhenAnswered(CloseCodes.GOING_AWAY, "idle for more than " + idleTimeout.toSeconds() + " s");
+            try {
+                s.checkConnection(now);
+                if (s.idleNanos(now) > idleTimeout.toNanos() && !s.ending()) {
+                    s.end(SessionEnd.idle("idle for more than " + idleTimeout.toSeconds() + " s"));
+                }
+            } catch (RuntimeException e) { // one session's failure must not stop the sweep of all the others
+                s.failed("the session sweep", e);
             }
         }
     }

@@ -44,7 +44,7 @@ class ReplyQueueTest {
         Unanswered unanswered = new Unanswered();
         ReplyQueue q = new ReplyQueue(4, unanswered);
         for (int i = 0; i < 4; i++) {
-            assertThat(q.accept(), is((long) i));
+            assertThat(q.accept().seq(), is((long) i));
         }
         assertThat(unanswered.count(), is(4));
         q.complete(reply(2));
@@ -66,7 +66,7 @@ class ReplyQueueTest {
         CountDownLatch accepted = new CountDownLatch(1);
         Thread reader = Thread.ofVirtual().start(() -> {
             try {
-                third.set(q.accept());
+                third.set(q.accept().seq());
                 accepted.countDown();
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
@@ -102,7 +102,7 @@ class ReplyQueueTest {
         AtomicLong blocked = new AtomicLong(-2);
         Thread reader = Thread.ofVirtual().start(() -> {
             try {
-                blocked.set(q.accept());
+                blocked.set(q.accept().seq());
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }

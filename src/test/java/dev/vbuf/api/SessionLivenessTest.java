@@ -17,12 +17,14 @@ import static org.hamcrest.Matchers.is;
 
 /** Idleness, and the end of a session whose client went away: its segments stop and it leaves the registry. */
 class SessionLivenessTest {
+    private static final SessionPolicy CONFIG = new SessionPolicy(Duration.ofMinutes(1), Duration.ZERO, Duration.ZERO,
+                                                                  Duration.ofSeconds(30), Duration.ZERO);
 
     @Test
     void aSessionIsNotIdleWhileASegmentIsInProgress() throws Exception {
-        try (SessionRegistry registry = new SessionRegistry(Duration.ofMinutes(1))) {
+        try (SessionRegistry registry = new SessionRegistry(CONFIG)) {
             ReplyQueue replies = new ReplyQueue(2, new Unanswered());
-            SessionLiveness liveness = new SessionLiveness("t", replies, ConcurrentHashMap.newKeySet(), registry);
+            SessionLiveness liveness = new SessionLiveness("t", replies, ConcurrentHashMap.newKeySet(), registry, CONFIG);
             long arrival = System.nanoTime();
             liveness.messageArrived(arrival);
             assertThat("idle since the last message", liveness.idleNanos(arrival + 5_000), is(5_000L));
@@ -33,11 +35,11 @@ class SessionLivenessTest {
 
     @Test
     void goneStopsTheWorkersReleasesTheQueueAndLeavesTheRegistry() throws Exception {
-        try (SessionRegistry registry = new SessionRegistry(Duration.ofMinutes(1))) {
+        try (SessionRegistry registry = new SessionRegistry(CONFIG)) {
             Unanswered unanswered = new Unanswered();
             ReplyQueue replies = new ReplyQueue(1, unanswered);
             Set<Thread> workers = ConcurrentHashMap.newKeySet();
-            SessionLiveness liveness = new SessionLiveness("t", replies, workers, registry);
+            SessionLiveness liveness = new SessionLiveness("t", replies, workers, registry, CONFIG);
             assertThat("sessions open", registry.add(liveness), is(1));
             replies.accept();
             CountDownLatch interrupted = new CountDownLatch(1);
@@ -54,7 +56,7 @@ class SessionLivenessTest {
             assertThat("the worker was interrupted", interrupted.await(10, TimeUnit.SECONDS), is(true));
             assertThat("sessions open after gone()", registry.size(), is(0));
             assertThat("unanswered segments after gone()", unanswered.count(), is(0));
-            assertThat("a segment accepted after gone() gets no sequence number", replies.accept(), is(-1L));
+            assertThat("a segment accepted after gone() gets no sequence number", replies.accept().seq(), is(-1L));
             assertThat("the close handshake's wait ends at once", liveness.awaitEnd(Duration.ZERO), is(true));
             liveness.gone(); // a second call is harmless
             assertThat("sessions open after a second gone()", registry.size(), is(0));
