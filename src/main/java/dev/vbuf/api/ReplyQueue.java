@@ -18,8 +18,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>
  * The end of a session ({@link #end}) is decided once. From then on every segment that arrives is still numbered and
  * answered, with the refusal its {@link Accepted#refusedBy()} names (at most {@value #MAX_REFUSED_WHEN_ENDING} of
- * them), and the close frame goes out only once every accepted segment is answered; a segment read after the close
- * frame was handed to the sender is not accepted (the client sees the close and resends it elsewhere).
+ * them), and the close frame goes out only once every accepted segment is answered, and no sooner than
+ * {@link #GOAWAY_LINGER_NANOS} after a goaway; a segment read after the close frame was handed to the sender is not
+ * accepted (the client sees the close and resends it elsewhere).
  * <p>
  * This is the one owner of the session's count of unanswered segments; it reports every change to the server-wide
  * {@link Unanswered}. One lock, never held during I/O.
@@ -30,6 +31,11 @@ final class ReplyQueue {
      * keeps sending cannot hold the close back (an honest one stops at the goaway and has a few in flight).
      */
     static final int MAX_REFUSED_WHEN_ENDING = 64;
+    /**
+     * After a goaway, the close frame waits at least this long: segments the client sent before it read the goaway
+     * (one round trip) still arrive on an open connection and are answered {@code shutting_down}, not lost.
+     */
+    static final long GOAWAY_LINGER_NANOS = 500_000_000L;
 
     /** What the sender writes. */
     sealed interface Outgoing permits Reply, Pong, Ping, Goaway, Close {
@@ -84,6 +90,8 @@ final class ReplyQueue {
     private long nextToQueue;
     private int pending;
     private SessionEnd ending;
+    /** When the goaway was handed to the sender ({@link System#nanoTime()}), or 0 for none. */
+    private long goawayNanos;
     private int refusedWhenEnding;
     private boolean closeTaken;
     private boolean gone;
@@ -176,7 +184,12 @@ final class ReplyQueue {
                     controlLast = !(next instanceof Reply);
                     return next;
                 }
-                outgoing.await();
+                long linger = lingerLeftNanos();
+                if (linger > 0) {
+                    outgoing.awaitNanos(linger);
+                } else {
+                    outgoing.await();
+                }
             }
             return null;
         } finally {
@@ -196,6 +209,7 @@ final class ReplyQueue {
         if (goaway != null) {
             String g = goaway;
             goaway = null;
+            goawayNanos = System.nanoTime() | 1; // never 0
             return new Goaway(g);
         }
         if (ping != null) {
@@ -206,12 +220,17 @@ final class ReplyQueue {
         if (!outbox.isEmpty()) {
             return outbox.poll();
         }
-        if (ending != null && pending == 0 && !closeTaken) {
+        if (ending != null && pending == 0 && !closeTaken && goaway == null && lingerLeftNanos() <= 0) {
             closeTaken = true;
             slotFree.signalAll();
             return new Close(ending.closeCode(), ending.closeReason());
         }
         return null;
+    }
+
+    /** How much longer the close must wait for segments in flight when the goaway went out; 0 when it need not. */
+    private long lingerLeftNanos() {
+        return goawayNanos == 0 ? 0 : GOAWAY_LINGER_NANOS - (System.nanoTime() - goawayNanos);
     }
 
     /**

@@ -200,4 +200,8 @@ final class SessionLiveness {
     boolean yielded() {
         return yielded;
     }
+
+    ReplyQueue replies() {
+        return replies;
+    }
 }
