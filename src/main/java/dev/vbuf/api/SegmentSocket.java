@@ -266,10 +266,21 @@ final class SegmentSocket implements WsListener, MessageHandler {
         }
     }
 
-    /** Answered by the sender, in line with the replies, so a pong never interleaves with a reply's frames. */
+    /**
+     * Answered by the sender, in line with the replies, so a pong never interleaves with a reply's frames; only the
+     * latest unanswered ping is answered. A flood of pings drops the connection.
+     */
     @Override
     public void onPing(byte[] payload) {
-        replies.pong(payload);
+        if (liveness.controlFrameArrived(System.nanoTime())) {
+            replies.pong(payload);
+        }
+    }
+
+    /** A pong is a sign of life ({@link #onFrame}) and nothing more; a flood of them drops the connection. */
+    @Override
+    public void onPong(byte[] payload) {
+        liveness.controlFrameArrived(System.nanoTime());
     }
 
     @Override

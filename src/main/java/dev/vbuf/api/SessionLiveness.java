@@ -24,6 +24,11 @@ import dev.vbuf.websocket.WsChannel;
 final class SessionLiveness {
     /** The session's logger: every log line of a session under one name (the JSON logs' {@code logger}). */
     private static final System.Logger LOG = System.getLogger(SegmentSocket.class.getName());
+    /**
+     * Pings and pongs a client may send in one second. A keep-alive is one every few seconds; a client sending more
+     * than this is flooding (each one read costs the server an allocation), and is dropped.
+     */
+    static final int MAX_CONTROL_FRAMES_PER_SECOND = 100;
 
     private final String id;
     private final ReplyQueue replies;
@@ -45,6 +50,9 @@ final class SessionLiveness {
     /** Its slot went to a new session (at the cap): it no longer counts against the cap. */
     private volatile boolean yielded;
     private long pings; // sweep thread only
+    // connection thread only: control frames in the current one-second window
+    private long controlWindowNanos;
+    private int controlFrames;
 
     SessionLiveness(String id, ReplyQueue replies, Set<Thread> workers, SessionRegistry registry,
                     SessionPolicy policy) {
@@ -72,6 +80,24 @@ final class SessionLiveness {
     /** A frame of any kind arrived (data, ping, pong, close): the client is there. */
     void frameArrived(long nanos) {
         lastFrameNanos = nanos;
+    }
+
+    /**
+     * A ping or a pong arrived (connection thread). Past {@link #MAX_CONTROL_FRAMES_PER_SECOND} in a second the client
+     * is flooding: the connection is dropped at once, so the server stops reading it.
+     *
+     * @return false when the connection was dropped
+     */
+    boolean controlFrameArrived(long nanos) {
+        if (nanos - controlWindowNanos > 1_000_000_000L) {
+            controlWindowNanos = nanos;
+            controlFrames = 0;
+        }
+        if (++controlFrames <= MAX_CONTROL_FRAMES_PER_SECOND) {
+            return true;
+        }
+        drop("the client sent more than " + MAX_CONTROL_FRAMES_PER_SECOND + " pings and pongs in a second");
+        return false;
     }
 
     /**
