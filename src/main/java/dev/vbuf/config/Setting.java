@@ -66,7 +66,9 @@ public enum Setting {
     SESSION_TIMEOUT_MINUTES("session.timeout-minutes",
                             "A WebSocket session with no message for this long (and nothing in progress) is closed"
                             + " with 1001 (v1.1: after a `goaway`). Decimals allowed (`0.5` = 30 s). Pings and pongs"
-                            + " are not messages: a paused player is closed, and reconnects when it resumes.",
+                            + " are not messages: a paused player is closed, and reconnects when it resumes. In"
+                            + " minutes, as before, so `DUBBING_SESSION_TIMEOUT_MINUTES` and deployments keep"
+                            + " working.",
                             Alias.supported("DUBBING_SESSION_TIMEOUT_MINUTES")),
     SESSION_MAX_AGE_SECONDS("session.max-age-seconds",
                             "The longest a WebSocket session lives, kept below the platform's request timeout"
