@@ -216,6 +216,8 @@ public final class SegmentProcessor {
      * stack trace (its input, not a server error; the trace is at DEBUG), a server's at ERROR with its trace.
      */
     public static final class FaultLog {
+        private static final String ONCE = " (logged once per session; later ones at DEBUG)";
+
         private final String session;
         private final Set<String> seen = ConcurrentHashMap.newKeySet();
 
@@ -241,8 +243,6 @@ public final class SegmentProcessor {
                 Logs.log(logger, Level.ERROR, session, seq, what + ": " + e + ONCE, e);
             }
         }
-
-        private static final String ONCE = " (logged once per session; later ones at DEBUG)";
 
         /** True the first time {@code what} happens in the session; later times are logged here, at DEBUG. */
         private boolean firstTime(System.Logger logger, long seq, String what, Throwable e) {
