@@ -78,6 +78,24 @@ public final class Authenticator {
         }
     }
 
+    /**
+     * The expiry ({@code exp}) of the token a request carries, when it is one this server accepts; empty when
+     * authentication is off or the token is refused. Tokens are checked at the upgrade only: a session must end
+     * before its token expires.
+     */
+    public Optional<Instant> expiry(Optional<String> authorization, Optional<String> queryToken,
+                                    List<String> webSocketProtocols) {
+        if (verifier.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return token(authorization, queryToken, webSocketProtocols)
+                    .map(t -> verifier.get().verify(t).getExpiresAtAsInstant());
+        } catch (JWTVerificationException e) {
+            return Optional.empty();
+        }
+    }
+
     static Optional<String> token(Optional<String> authorization, Optional<String> queryToken,
                                   List<String> webSocketProtocols) {
         if (authorization.isPresent()) {

@@ -2,6 +2,7 @@ package dev.vbuf.api;
 
 import dev.vbuf.protocol.Protocol;
 import java.lang.System.Logger.Level;
+import java.time.Instant;
 import java.util.Optional;
 
 import dev.vbuf.access.AccessPolicy;
@@ -49,19 +50,37 @@ final class Access {
         return Optional.empty();
     }
 
-    /** Token, origin, shutdown and the session cap: for a WebSocket upgrade. */
+    /**
+     * Token, origin, shutdown and the session cap: for a WebSocket upgrade, checked only (a refused upgrade's plain
+     * GET says why with this); no session yields its slot here.
+     */
     static Optional<Refusal> upgradeRefusal(ApiContext ctx, Headers headers, UriQuery query) {
+        return upgradeRefusal(ctx, headers, query, false);
+    }
+
+    /**
+     * As {@link #upgradeRefusal(ApiContext, Headers, UriQuery)}; with {@code takeSlot}, at the session cap the
+     * longest-idle session yields its slot to this upgrade ({@link SessionRegistry#roomFor}).
+     */
+    static Optional<Refusal> upgradeRefusal(ApiContext ctx, Headers headers, UriQuery query, boolean takeSlot) {
         AccessPolicy policy = ctx.access();
         Optional<Refusal> refusal = requestRefusal(policy, headers, query, "WebSocket upgrade");
         if (refusal.isEmpty() && ctx.draining().getAsBoolean()) {
-            refusal = Optional.of(new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.OVERLOADED,
+            refusal = Optional.of(new Refusal(Status.SERVICE_UNAVAILABLE_503, ErrorCode.SHUTTING_DOWN,
                                               "server is shutting down; connect again (another instance will take "
                                               + "the session)", SegmentGate.SHUTDOWN_RETRY_AFTER.toMillis()));
         }
-        if (refusal.isEmpty() && ctx.sessions().size() >= policy.maxSessions()) {
+        if (refusal.isEmpty() && !ctx.sessions().roomFor(policy.maxSessions(), takeSlot)) {
             refusal = Optional.of(sessionLimit(policy));
         }
         return refusal;
+    }
+
+    /** The {@code exp} of the (accepted) access token a request carries; empty without one or without auth. */
+    static Optional<Instant> tokenExpiry(AccessPolicy policy, Headers headers, UriQuery query) {
+        return policy.auth().expiry(headers.first(HeaderNames.AUTHORIZATION),
+                                    query.first(Authenticator.QUERY_PARAM).asOptional(),
+                                    headers.values(SEC_WEBSOCKET_PROTOCOL));
     }
 
     private static Refusal sessionLimit(AccessPolicy policy) {

@@ -7,22 +7,38 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The replies of one WebSocket session, in segment order. Each accepted segment takes one of {@code perSession} slots
- * from arrival until its reply has been written (the pipelining limit: the connection's reading thread waits in
- * {@link #accept} while all are taken, so a client is slowed by TCP, never buffered without bound). Replies finished
- * out of order wait until every earlier one is out; the session's {@link ReplySender} takes them, pongs, notices
- * (v1.1's {@code goaway}) and the final close frame from {@link #take} in that order.
+ * What the sender of one WebSocket session writes, and in which order. Each accepted segment takes one of
+ * {@code perSession} slots from arrival until its reply has been written (the pipelining limit: the connection's
+ * reading thread waits in {@link #accept} while all are taken, so a client is slowed by TCP, never buffered without
+ * bound). Replies finished out of order wait until every earlier one is out. The session's {@link ReplySender} takes
+ * from {@link #take}: a pong, the goaway, a ping, the next reply, and last the close frame.
  * <p>
- * The close is decided first ({@link #closeWhenAnswered}) and handed out only once nothing is pending: a segment that
- * arrives in between is still accepted (the caller sees {@link #closing} and answers it {@code shutting_down}), so
- * every segment read before the close frame goes out is answered; once it is out, {@link #accept} takes none.
+ * Control frames are bounded: at most the latest pong is pending (RFC 6455 5.5.3 allows answering only the most
+ * recent ping), so a client that pings without reading holds one pong, not one per ping; at most one server ping.
+ * <p>
+ * The end of a session ({@link #end}) is decided once. From then on every segment that arrives is still numbered and
+ * answered, with the refusal its {@link Accepted#refusedBy()} names (at most {@value #MAX_REFUSED_WHEN_ENDING} of
+ * them), and the close frame goes out only once every accepted segment is answered, and no sooner than
+ * {@link #GOAWAY_LINGER_NANOS} after a goaway; a segment read after the close frame was handed to the sender is not
+ * accepted (the client sees the close and resends it elsewhere).
  * <p>
  * This is the one owner of the session's count of unanswered segments; it reports every change to the server-wide
  * {@link Unanswered}. One lock, never held during I/O.
  */
 final class ReplyQueue {
-    /** What the sender writes: a reply, a pong, or the close frame. */
-    sealed interface Outgoing permits Reply, Pong, Notice, Close {
+    /**
+     * Segments answered {@code shutting_down} after the end was decided; past these none is accepted, so a client that
+     * keeps sending cannot hold the close back (an honest one stops at the goaway and has a few in flight).
+     */
+    static final int MAX_REFUSED_WHEN_ENDING = 64;
+    /**
+     * After a goaway, the close frame waits at least this long: segments the client sent before it read the goaway
+     * (one round trip) still arrive on an open connection and are answered {@code shutting_down}, not lost.
+     */
+    static final long GOAWAY_LINGER_NANOS = 500_000_000L;
+
+    /** What the sender writes. */
+    sealed interface Outgoing permits Reply, Pong, Ping, Goaway, Close {
     }
 
     /** One segment's reply and when the segment arrived (its latency is measured to the moment it is written). */
@@ -33,18 +49,29 @@ final class ReplyQueue {
     record Pong(byte[] payload) implements Outgoing {
     }
 
-    /** A text message of the session's own, e.g. v1.1's {@code goaway}. */
-    record Notice(String text) implements Outgoing {
+    /** The server's keep-alive ping. */
+    record Ping(byte[] payload) implements Outgoing {
+    }
+
+    /** Protocol v1.1's goaway message, ahead of the replies still due. */
+    record Goaway(String text) implements Outgoing {
     }
 
     record Close(int code, String reason) implements Outgoing {
     }
 
     /**
-     * After a notice, how long the close waits at least: segments the client sent before it read the notice still
-     * arrive, and are answered ({@code shutting_down}) rather than met by a close frame.
+     * A segment taken in: its number, and when the session's end was decided before it, that end (the segment is
+     * then answered at once with a refusal and never processed).
      */
-    static final long NOTICE_LINGER_NANOS = 500_000_000L;
+    record Accepted(long seq, SessionEnd refusedBy) {
+        /** Nobody is left to answer, or the close frame is on its way: the segment is dropped unanswered. */
+        static final Accepted NONE = new Accepted(-1, null);
+
+        boolean taken() {
+            return seq >= 0;
+        }
+    }
 
     private final int perSession;
     private final Unanswered unanswered;
@@ -53,15 +80,20 @@ final class ReplyQueue {
     private final Condition outgoing = lock.newCondition();
     // guarded by lock
     private final TreeMap<Long, Reply> finished = new TreeMap<>();
-    private final Deque<Outgoing> outbox = new ArrayDeque<>();
+    private final Deque<Reply> outbox = new ArrayDeque<>();
+    private byte[] pong;
+    private byte[] ping;
+    private String goaway;
+    /** The last thing taken was a control frame: a reply waiting goes next, so pongs cannot starve replies. */
+    private boolean controlLast;
     private long nextSeq;
     private long nextToQueue;
     private int pending;
-    private Close closeWanted;
+    private SessionEnd ending;
+    /** When the goaway was handed to the sender ({@link System#nanoTime()}), or 0 for none. */
+    private long goawayNanos;
+    private int refusedWhenEnding;
     private boolean closeTaken;
-    /** A notice is queued and the close waits {@link #NOTICE_LINGER_NANOS} after it; set when it is taken. */
-    private boolean noticeQueued;
-    private long closeNotBeforeNanos = System.nanoTime();
     private boolean gone;
 
     ReplyQueue(int perSession, Unanswered unanswered) {
@@ -70,22 +102,26 @@ final class ReplyQueue {
     }
 
     /**
-     * Waits for a free slot and numbers the next segment.
+     * Waits for a free slot and numbers the next segment. Once the end is decided no slot is waited for: the segment
+     * is numbered and refused.
      *
-     * @return its sequence number, or -1 when the session is gone (nobody to answer) or its close frame is out
+     * @return the segment's number and whether it is refused; {@link Accepted#NONE} when it cannot be answered
      */
-    long accept() throws InterruptedException {
+    Accepted accept() throws InterruptedException {
         lock.lock();
         try {
-            while (!gone && !closeTaken && pending >= perSession) {
+            while (!gone && ending == null && pending >= perSession) {
                 slotFree.await();
             }
-            if (gone || closeTaken) {
-                return -1;
+            if (gone || closeTaken || (ending != null && refusedWhenEnding >= MAX_REFUSED_WHEN_ENDING)) {
+                return Accepted.NONE;
+            }
+            if (ending != null) {
+                refusedWhenEnding++;
             }
             pending++;
             unanswered.add(1);
-            return nextSeq++;
+            return new Accepted(nextSeq++, ending);
         } finally {
             lock.unlock();
         }
@@ -109,11 +145,25 @@ final class ReplyQueue {
         }
     }
 
+    /** A ping arrived: its pong replaces any pong not yet written. */
     void pong(byte[] payload) {
         lock.lock();
         try {
-            if (!gone) {
-                outbox.add(new Pong(payload));
+            if (!gone && !closeTaken) {
+                pong = payload;
+                outgoing.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Queues a server ping unless one is still waiting to be written. */
+    void ping(byte[] payload) {
+        lock.lock();
+        try {
+            if (!gone && !closeTaken && ping == null) {
+                ping = payload;
                 outgoing.signal();
             }
         } finally {
@@ -122,61 +172,65 @@ final class ReplyQueue {
     }
 
     /**
-     * Sends {@code text} next (between replies), then closes as {@link #closeWhenAnswered} does; nothing when a close
-     * was decided already (the first reason wins, and a notice says why the session ends).
-     */
-    void noticeThenClose(String text, int code, String reason) {
-        lock.lock();
-        try {
-            if (gone || closeWanted != null) {
-                return;
-            }
-            outbox.add(new Notice(text));
-            noticeQueued = true;
-            closeWanted = new Close(code, reason);
-            outgoing.signal();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * For the sender: the next thing to write, waiting for one; the close once nothing else is left and nothing is
-     * pending; null once the session is gone.
+     * For the sender: the next thing to write, waiting for one; null once the session is gone. The close frame comes
+     * when the end is decided and every accepted segment has been answered.
      */
     Outgoing take() throws InterruptedException {
         lock.lock();
         try {
-            while (!gone && outbox.isEmpty() && !closeDue()) {
-                long linger = closeNotBeforeNanos - System.nanoTime();
-                if (closeWanted != null && !noticeQueued && pending == 0 && linger > 0) {
+            while (!gone) {
+                Outgoing next = next();
+                if (next != null) {
+                    controlLast = !(next instanceof Reply);
+                    return next;
+                }
+                long linger = lingerLeftNanos();
+                if (linger > 0) {
                     outgoing.awaitNanos(linger);
                 } else {
                     outgoing.await();
                 }
             }
-            if (gone) {
-                return null;
-            }
-            if (!outbox.isEmpty()) {
-                Outgoing next = outbox.poll();
-                if (next instanceof Notice) {
-                    noticeQueued = false;
-                    closeNotBeforeNanos = System.nanoTime() + NOTICE_LINGER_NANOS;
-                }
-                return next;
-            }
-            closeTaken = true;
-            slotFree.signalAll(); // a reader waiting for a slot takes no segment now
-            return closeWanted;
+            return null;
         } finally {
             lock.unlock();
         }
     }
 
-    private boolean closeDue() {
-        return closeWanted != null && !closeTaken && pending == 0 && !noticeQueued
-               && System.nanoTime() - closeNotBeforeNanos >= 0;
+    private Outgoing next() {
+        if (controlLast && !outbox.isEmpty()) {
+            return outbox.poll();
+        }
+        if (pong != null) {
+            byte[] p = pong;
+            pong = null;
+            return new Pong(p);
+        }
+        if (goaway != null) {
+            String g = goaway;
+            goaway = null;
+            goawayNanos = System.nanoTime() | 1; // never 0
+            return new Goaway(g);
+        }
+        if (ping != null) {
+            byte[] p = ping;
+            ping = null;
+            return new Ping(p);
+        }
+        if (!outbox.isEmpty()) {
+            return outbox.poll();
+        }
+        if (ending != null && pending == 0 && !closeTaken && goaway == null && lingerLeftNanos() <= 0) {
+            closeTaken = true;
+            slotFree.signalAll();
+            return new Close(ending.closeCode(), ending.closeReason());
+        }
+        return null;
+    }
+
+    /** How much longer the close must wait for segments in flight when the goaway went out; 0 when it need not. */
+    private long lingerLeftNanos() {
+        return goawayNanos == 0 ? 0 : GOAWAY_LINGER_NANOS - (System.nanoTime() - goawayNanos);
     }
 
     /**
@@ -200,24 +254,39 @@ final class ReplyQueue {
         }
     }
 
-    /** Closes the session with the given code as soon as every accepted segment has been answered (first call wins). */
-    void closeWhenAnswered(int code, String reason) {
+    /**
+     * Decides how the session ends (the first decision wins): the goaway, when given, goes out next; the close frame
+     * once every accepted segment is answered.
+     *
+     * @param goawayText the v1.1 goaway message, or null (v1, or an end without one)
+     * @return true for the call that decided it
+     */
+    boolean end(SessionEnd end, String goawayText) {
         lock.lock();
         try {
-            if (closeWanted == null) {
-                closeWanted = new Close(code, reason);
+            if (ending != null || gone) {
+                return false;
             }
+            ending = end;
+            goaway = goawayText;
+            slotFree.signalAll(); // a reader waiting for a slot now takes the segment as a refusal
             outgoing.signal();
+            return true;
         } finally {
             lock.unlock();
         }
     }
 
-    /** The close is decided: a segment accepted now is answered {@code shutting_down}, not processed. */
-    boolean closing() {
+    /** Closes the session with the given code as soon as every accepted segment has been answered, without a goaway. */
+    void closeWhenAnswered(int code, String reason) {
+        end(SessionEnd.closing(code, reason), null);
+    }
+
+    /** How the session ends, once decided; null before. */
+    SessionEnd ending() {
         lock.lock();
         try {
-            return closeWanted != null;
+            return ending;
         } finally {
             lock.unlock();
         }
@@ -240,6 +309,9 @@ final class ReplyQueue {
             pending = 0;
             finished.clear();
             outbox.clear();
+            pong = null;
+            ping = null;
+            goaway = null;
             slotFree.signalAll();
             outgoing.signalAll();
             return true;

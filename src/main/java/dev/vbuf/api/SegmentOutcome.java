@@ -1,7 +1,6 @@
 package dev.vbuf.api;
 
 import dev.vbuf.protocol.Protocol;
-import java.lang.System.Logger.Level;
 import java.time.Duration;
 
 import dev.vbuf.protocol.ErrorCode;
@@ -9,7 +8,6 @@ import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.core.AudioPlacement;
 import dev.vbuf.core.SegmentAudio;
 import dev.vbuf.core.SegmentException;
-import dev.vbuf.log.Logs;
 import dev.vbuf.observe.MetricNames;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.segment.PlannedSegment;
@@ -37,19 +35,27 @@ record SegmentOutcome(SegmentAudio audio, SegmentException error, String id) {
     }
 
     /**
-     * Runs one segment through the processor; a failure nobody foresaw is logged and answered {@code internal}.
+     * Runs one segment through the processor; a failure nobody foresaw is logged (with its trace) and answered
+     * {@code internal}.
      *
      * @throws InterruptedException the caller went away (its FFmpeg process has been killed)
      */
     static SegmentOutcome process(SegmentProcessor processor, byte[] segment, int length, OutputFormat format,
                                   long arrivalNanos, String session, long seq) throws InterruptedException {
-        return run(() -> processor.process(segment, length, format, arrivalNanos), session, seq);
+        return process(processor, segment, length, format, arrivalNanos, new SegmentProcessor.FaultLog(session), seq);
+    }
+
+    /** As {@link #process(SegmentProcessor, byte[], int, OutputFormat, long, String, long)}, logged once a session. */
+    static SegmentOutcome process(SegmentProcessor processor, byte[] segment, int length, OutputFormat format,
+                                  long arrivalNanos, SegmentProcessor.FaultLog log, long seq)
+            throws InterruptedException {
+        return run(() -> processor.process(segment, length, format, arrivalNanos), log, seq);
     }
 
     /** As {@link #process(SegmentProcessor, byte[], int, OutputFormat, long, String, long)}, a v1.1 segment. */
     static SegmentOutcome process(SegmentProcessor processor, PlannedSegment segment, long arrivalNanos,
-                                  String session, long seq) throws InterruptedException {
-        return run(() -> processor.process(segment, arrivalNanos), session, seq);
+                                  SegmentProcessor.FaultLog log, long seq) throws InterruptedException {
+        return run(() -> processor.process(segment, arrivalNanos), log, seq);
     }
 
     /** One segment's way through the processor. */
@@ -58,15 +64,40 @@ record SegmentOutcome(SegmentAudio audio, SegmentException error, String id) {
         SegmentAudio run() throws SegmentException, InterruptedException;
     }
 
-    private static SegmentOutcome run(Processing processing, String session, long seq) throws InterruptedException {
+    private static SegmentOutcome run(Processing processing, SegmentProcessor.FaultLog log, long seq)
+            throws InterruptedException {
         try {
             return of(processing.run());
         } catch (SegmentException e) {
             return failed(e);
         } catch (RuntimeException e) {
-            Logs.log(LOG, Level.ERROR, session, seq, "segment failed unexpectedly: " + e, e);
+            log.serverFault(LOG, seq, "segment failed unexpectedly (answered internal)", e);
             return failed(new SegmentException(ErrorCode.INTERNAL, "internal error"));
         }
+    }
+
+    /**
+     * The answer to a segment that arrived after its session's end was decided: not processed, to be sent again on a
+     * new connection. {@code shutting_down}, or for v1 (which predates that code) {@code overloaded}.
+     */
+    static SegmentOutcome refused(SessionEnd end, boolean v11) {
+        SegmentOutcome o = failed(new SegmentException(ErrorCode.SHUTTING_DOWN, "this session is ending ("
+                                                                                + end.closeReason() + "); send the"
+                                                                                + " segment again on a new connection",
+                                                       end.retryAfterMs()));
+        return v11 ? o : o.forV1();
+    }
+
+    /**
+     * The outcome as a v1 session says it: {@code shutting_down}, a code v1 clients do not know, becomes
+     * {@code overloaded} with the same message and retry-after (what v1 always answered while draining).
+     */
+    SegmentOutcome forV1() {
+        if (ok() || error.code() != ErrorCode.SHUTTING_DOWN) {
+            return this;
+        }
+        return new SegmentOutcome(null, new SegmentException(ErrorCode.OVERLOADED, error.getMessage(),
+                                                             error.retryAfterMs()), id);
     }
 
     /** The same outcome answering the client's segment {@code id}. */

@@ -3,6 +3,7 @@ package dev.vbuf.api;
 import dev.vbuf.protocol.CloseCodes;
 import dev.vbuf.protocol.Protocol;
 import java.lang.System.Logger.Level;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -16,6 +17,7 @@ import dev.vbuf.core.SegmentException;
 import dev.vbuf.log.Logs;
 import dev.vbuf.gapless.SessionCarries;
 import dev.vbuf.segment.PlannedSegment;
+import dev.vbuf.segment.SegmentProcessor;
 
 import dev.vbuf.websocket.MessageHandler;
 import dev.vbuf.websocket.ProtocolViolation;
@@ -30,9 +32,11 @@ import io.helidon.websocket.WsUpgradeException;
  * One WebSocket session of protocol v1 (one instance per connection), its intake: what vbuf's WebSocket connection
  * ({@link MessageHandler}: whole messages, already checked against RFC 6455) hands in. Each segment takes a slot in
  * the session's {@link ReplyQueue} (which keeps replies in order and limits pipelining), passes the session's rate
- * limit and is processed on its own virtual thread. The rest of the session has rooms of its own: the upgrade
- * ({@link SessionUpgrade}; Helidon's {@link WsListener} is only used for it), the sender ({@link ReplySender}) and
- * whether the client is still there ({@link SessionLiveness}).
+ * limit and is processed on its own virtual thread. Once the session's end is decided ({@link SessionEnd}: a drain,
+ * its maximum age, the client's {@code end}, …) a segment that still arrives is answered at once with a refusal and
+ * not processed. The rest of the session has rooms of its own: the upgrade ({@link SessionUpgrade}; Helidon's
+ * {@link WsListener} is only used for it), the sender ({@link ReplySender}) and whether the client is still there
+ * ({@link SessionLiveness}). An unexpected failure in the session's own code ends it with 1011.
  */
 final class SegmentSocket implements WsListener, MessageHandler {
     private static final System.Logger LOG = System.getLogger(SegmentSocket.class.getName());
@@ -44,10 +48,12 @@ final class SegmentSocket implements WsListener, MessageHandler {
     /** Segment workers, interrupted (which kills their FFmpeg) when the client goes away. */
     private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
     private final SessionLiveness liveness;
+    private final SegmentProcessor.FaultLog faults = new SegmentProcessor.FaultLog(id);
 
     private volatile OutputFormat format = OutputFormat.DEFAULT;
     /** The client asked for protocol v1.1 (sub-protocol {@link Protocol#SUBPROTOCOL_V11}). */
     private volatile boolean v11;
+    private volatile Optional<Instant> tokenExpiry = Optional.empty();
     /** v1.1: the segment message for the next binary message (connection thread only). */
     private Protocol.SegmentMessage pending;
     /** v1.1: the carries of the last few segments, by the PTS their successor starts at (connection thread only). */
@@ -57,7 +63,7 @@ final class SegmentSocket implements WsListener, MessageHandler {
         this.ctx = ctx;
         this.rate = ctx.access().newRateLimiter(System.nanoTime());
         this.replies = new ReplyQueue(ctx.perSession(), ctx.unanswered());
-        this.liveness = new SessionLiveness(id, replies, workers, ctx.sessions());
+        this.liveness = new SessionLiveness(id, replies, workers, ctx.sessions(), ctx.sessions().policy());
     }
 
     @Override
@@ -65,20 +71,26 @@ final class SegmentSocket implements WsListener, MessageHandler {
         SessionUpgrade upgrade = SessionUpgrade.negotiate(ctx, prologue, headers);
         format = upgrade.format();
         v11 = upgrade.v11();
+        tokenExpiry = upgrade.tokenExpiry();
         return upgrade.responseHeaders();
     }
 
     @Override
     public void onOpen(WsChannel channel) {
-        ReplySender sender = new ReplySender(id, replies, channel, ctx.metrics(), format, liveness);
-        liveness.opened(channel, sender, v11);
-        sender.start();
-        int open = ctx.sessions().add(liveness);
-        Logs.log(LOG, Level.DEBUG, id, -1, "session opened, format=" + format);
-        if (open > ctx.access().maxSessions()) {
-            // upgrades that raced past the check in onHttpUpgrade: the cap is strict
-            closeWhenAnswered(CloseCodes.TRY_AGAIN_LATER, "session limit reached; retry");
-        }
+        guarded("opening the session", () -> {
+            ReplySender sender = new ReplySender(id, replies, channel, ctx.metrics(), format, liveness);
+            liveness.opened(channel, sender, v11, SessionDeadline.of(ctx.sessions().policy(), tokenExpiry,
+                                                                     System.nanoTime(), Instant.now()));
+            sender.start();
+            int open = ctx.sessions().add(liveness);
+            Logs.log(LOG, Level.DEBUG, id, -1, "session opened, format=" + format + (v11 ? ", v1.1" : ", v1"));
+            if (open > ctx.access().maxSessions()) {
+                // upgrades that raced past the check in onHttpUpgrade: the cap is strict
+                liveness.end(SessionEnd.closing(CloseCodes.TRY_AGAIN_LATER, "session limit reached; retry"));
+            } else if (ctx.draining().getAsBoolean()) {
+                liveness.end(SessionEnd.draining()); // opened while the drain told the others
+            }
+        });
     }
 
     @Override
@@ -97,29 +109,32 @@ final class SegmentSocket implements WsListener, MessageHandler {
         ctx.buffers().release(buffer);
     }
 
+    /** Any frame is a sign of life (pings and pongs too); only messages count against idleness. */
+    @Override
+    public void onFrame(long nanos) {
+        liveness.frameArrived(nanos);
+    }
+
     @Override
     public void onBinary(byte[] buffer, int length) {
+        guarded("a segment's intake", () -> segment(buffer, length));
+    }
+
+    private void segment(byte[] buffer, int length) {
         long arrival = System.nanoTime();
         liveness.messageArrived(arrival);
         ctx.metrics().messageIn(length);
         Protocol.SegmentMessage meta = pending;
         pending = null;
-        long seq = accept();
-        if (seq < 0) {
-            ctx.buffers().release(buffer);
-            return;
-        }
         String clientId = meta == null ? null : meta.id();
-        Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + length + " bytes");
-        if (replies.closing()) {
-            // read after the session's close was decided (end, goaway, drain) and before its close frame: an
-            // answer instead of silence, so the client knows to send it again elsewhere
+        ReplyQueue.Accepted accepted = accept();
+        if (!accepted.taken() || accepted.refusedBy() != null) {
             ctx.buffers().release(buffer);
-            answer(seq, SegmentOutcome.failed(new SegmentException(ErrorCode.SHUTTING_DOWN,
-                    "shutting_down: this session is closing; send the segment again on a new connection",
-                    SessionLiveness.RECONNECT_AFTER_MS)).withId(clientId), arrival);
+            refuseIfEnding(accepted, clientId, arrival);
             return;
         }
+        long seq = accepted.seq();
+        Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + length + " bytes");
         long waitMs = rate.tryAcquire(arrival);
         if (waitMs > 0) {
             ctx.buffers().release(buffer);
@@ -131,14 +146,14 @@ final class SegmentSocket implements WsListener, MessageHandler {
         }
         // planned on this thread, so the next segment finds this one's carry even while this one is still being
         // processed (pipelining); not for a refused segment: it is sent again
-        PlannedSegment planned = v11 ? ctx.processor().plan(buffer, length, format, meta, carries, id) : null;
+        PlannedSegment planned = v11 ? ctx.processor().plan(buffer, length, format, meta, carries, faults) : null;
         Thread worker = Thread.ofVirtual().name("segment-" + id + "-" + seq).unstarted(() -> {
             try {
                 SegmentOutcome outcome;
                 try {
                     outcome = v11
-                            ? SegmentOutcome.process(ctx.processor(), planned, arrival, id, seq)
-                            : SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, id, seq);
+                            ? SegmentOutcome.process(ctx.processor(), planned, arrival, faults, seq)
+                            : SegmentOutcome.process(ctx.processor(), buffer, length, format, arrival, faults, seq);
                 } finally {
                     // FFmpeg has read it (or never will): back before the answer goes out, so a client that sends
                     // its next segment on reading this answer finds the memory free again
@@ -158,9 +173,19 @@ final class SegmentSocket implements WsListener, MessageHandler {
         }
     }
 
+    /** A segment that came after the session's end was decided: answered at once, if it was taken at all. */
+    private void refuseIfEnding(ReplyQueue.Accepted accepted, String clientId, long arrival) {
+        if (accepted.taken()) {
+            Logs.log(LOG, Level.DEBUG, id, accepted.seq(), "segment refused: the session is ending");
+            answer(accepted.seq(), SegmentOutcome.refused(accepted.refusedBy(), v11).withId(clientId), arrival);
+        } else {
+            Logs.log(LOG, Level.DEBUG, id, -1, "segment dropped unanswered: the session is closing");
+        }
+    }
+
     @Override
     public void onTooLarge(long size) {
-        answerDropped(size, " (over the limit)", ctx.processor().tooLarge(size));
+        guarded("a segment's intake", () -> answerDropped(size, " (over the limit)", ctx.processor().tooLarge(size)));
     }
 
     /**
@@ -169,10 +194,10 @@ final class SegmentSocket implements WsListener, MessageHandler {
      */
     @Override
     public void onRefused(long size) {
-        answerDropped(size, " (no memory for it)", new SegmentException(
+        guarded("a segment's intake", () -> answerDropped(size, " (no memory for it)", new SegmentException(
                 ErrorCode.OVERLOADED, "overloaded: the server's memory for segments in flight is full ("
                                       + (ctx.buffers().budgetBytes() >> 20) + " MiB); retry shortly",
-                Protocol.MEMORY_RETRY_AFTER_MS));
+                Protocol.MEMORY_RETRY_AFTER_MS)));
     }
 
     /** A segment whose bytes were dropped as they arrived: it takes its place in order and is answered {@code why}. */
@@ -182,62 +207,80 @@ final class SegmentSocket implements WsListener, MessageHandler {
         ctx.metrics().messageIn(size);
         String clientId = pending == null ? null : pending.id();
         pending = null;
-        long seq = accept();
-        if (seq >= 0) {
-            Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + size + " bytes" + note);
-            answer(seq, SegmentOutcome.failed(why).withId(clientId), arrival);
+        ReplyQueue.Accepted accepted = accept();
+        if (!accepted.taken() || accepted.refusedBy() != null) {
+            refuseIfEnding(accepted, clientId, arrival);
+            return;
         }
+        Logs.log(LOG, Level.DEBUG, id, accepted.seq(), "segment received: " + size + " bytes" + note);
+        answer(accepted.seq(), SegmentOutcome.failed(why).withId(clientId), arrival);
     }
 
-    /** Takes a pipelining slot for the next segment (the reading thread waits here); -1 when nobody is left. */
-    private long accept() {
+    /** Takes a pipelining slot for the next segment (the reading thread waits here). */
+    private ReplyQueue.Accepted accept() {
         try {
             return replies.accept();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return -1; // the connection is closing; the segment was never accepted
+            return ReplyQueue.Accepted.NONE; // the connection is closing; the segment was never accepted
         }
     }
 
+    /** Files a segment's answer; a v1 session says {@code shutting_down} (a drain's refusal) as {@code overloaded}. */
     private void answer(long seq, SegmentOutcome outcome, long arrival) {
-        if (!outcome.ok() && outcome.error().code() != ErrorCode.OVERLOADED) {
-            Logs.log(LOG, Level.DEBUG, id, seq, outcome.error().code() + ": " + outcome.error().getMessage());
+        SegmentOutcome said = v11 ? outcome : outcome.forV1();
+        if (!said.ok() && !said.error().code().refusal()) {
+            Logs.log(LOG, Level.DEBUG, id, seq, said.error().code() + ": " + said.error().getMessage());
         }
-        replies.complete(new ReplyQueue.Reply(seq, outcome, arrival));
+        replies.complete(new ReplyQueue.Reply(seq, said, arrival));
     }
 
     @Override
     public void onText(String text, long size) {
+        guarded("a text message's intake", () -> text(text));
+    }
+
+    private void text(String text) {
         liveness.messageArrived(System.nanoTime());
         if (!v11) {
-            closeWhenAnswered(CloseCodes.UNSUPPORTED_DATA,
-                              "text messages are not part of protocol v1: send each segment as one binary message");
+            closing(CloseCodes.UNSUPPORTED_DATA,
+                    "text messages are not part of protocol v1: send each segment as one binary message");
+            return;
+        }
+        Protocol.ClientMessage message;
+        try {
+            message = Protocol.ClientMessage.parse(text);
+        } catch (IllegalArgumentException e) {
+            closing(CloseCodes.UNSUPPORTED_DATA, e.getMessage());
             return;
         }
         if (pending != null) {
-            closeWhenAnswered(CloseCodes.UNSUPPORTED_DATA,
-                              "two segment messages in a row: each describes the binary segment right after it");
+            closing(CloseCodes.UNSUPPORTED_DATA, message instanceof Protocol.End
+                    ? "end right after a segment message: the segment it describes must come first"
+                    : "two segment messages in a row: each describes the binary segment right after it");
             return;
         }
-        Protocol.SegmentMessage m;
-        try {
-            m = Protocol.SegmentMessage.parse(text);
-        } catch (IllegalArgumentException e) {
-            closeWhenAnswered(CloseCodes.UNSUPPORTED_DATA, e.getMessage());
-            return;
-        }
-        if (m.isEnd()) {
-            Logs.log(LOG, Level.DEBUG, id, -1, "client sent end: closing once every segment is answered");
-            closeWhenAnswered(CloseCodes.NORMAL, "end: every segment answered");
-        } else {
-            pending = m;
+        switch (message) {
+            case Protocol.End end -> liveness.end(SessionEnd.endRequested());
+            case Protocol.SegmentMessage m -> pending = m;
         }
     }
 
-    /** Answered by the sender, in line with the replies, so a pong never interleaves with a reply's frames. */
+    /**
+     * Answered by the sender, in line with the replies, so a pong never interleaves with a reply's frames; only the
+     * latest unanswered ping is answered. A flood of pings drops the connection.
+     */
     @Override
     public void onPing(byte[] payload) {
-        replies.pong(payload);
+        if (liveness.controlFrameArrived(System.nanoTime())) {
+            replies.pong(payload);
+        }
+    }
+
+    /** A pong is a sign of life ({@link #onFrame}) and nothing more; a flood of them drops the connection. */
+    @Override
+    public void onPong(byte[] payload) {
+        liveness.controlFrameArrived(System.nanoTime());
     }
 
     @Override
@@ -251,11 +294,20 @@ final class SegmentSocket implements WsListener, MessageHandler {
     public void onProtocolViolation(ProtocolViolation violation) {
         Logs.log(LOG, Level.DEBUG, id, -1, "WebSocket protocol violation, closing with " + violation.closeCode()
                                            + ": " + violation.getMessage());
-        closeWhenAnswered(violation.closeCode(), violation.getMessage());
+        closing(violation.closeCode(), violation.getMessage());
     }
 
     /** Closes the session with the given code as soon as every accepted segment has been answered. */
-    private void closeWhenAnswered(int code, String reason) {
-        replies.closeWhenAnswered(code, reason);
+    private void closing(int code, String reason) {
+        liveness.end(SessionEnd.closing(code, reason));
+    }
+
+    /** Runs one of the session's own steps; an unexpected failure there ends the session with 1011. */
+    private void guarded(String where, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            liveness.failed(where, e);
+        }
     }
 }

@@ -1,56 +1,64 @@
 package dev.vbuf.api;
 
-import dev.vbuf.protocol.CloseCodes;
-import dev.vbuf.protocol.Protocol;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import java.util.stream.LongStream;
+
 
 /**
  * The open WebSocket sessions of one server (the one owner of that count: the metrics gauge and the session cap read
- * it here), and the sweep that closes idle sessions and notices vanished or stalled clients. Each session is held by
- * its {@link SessionLiveness}, which answers the sweep.
+ * it here), the sweep that ends idle and aged sessions and notices vanished, stalled or silent clients, and the slots:
+ * at the cap, the longest-idle session with nothing in progress yields its slot to a new upgrade. Each session is held
+ * by its {@link SessionLiveness}, which answers the sweep.
  */
 public final class SessionRegistry implements AutoCloseable {
+    /** The sweep runs at least this often, and at most every {@value #MIN_SWEEP_MS} ms. */
+    static final long MAX_SWEEP_MS = 1_000;
+    static final long MIN_SWEEP_MS = 50;
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition empty = lock.newCondition();
     private final Set<SessionLiveness> sessions = new HashSet<>();
     private final ScheduledExecutorService sweeper;
-    /** Each session's maximum age is this, less a random part of up to a tenth, so a fleet does not reconnect at once. */
-    static final double MAX_AGE_JITTER = 0.1;
+    private final SessionPolicy policy;
 
-    private final Duration idleTimeout;
-    private final Duration maxAge;
-
-    /**
-     * @param idleTimeout a session with no message (and nothing in progress) for this long is closed
-     * @param maxAge      a session this old (less its jitter) is told to go away, answers what it holds and closes
-     */
-    public SessionRegistry(Duration idleTimeout, Duration maxAge) {
-        this.idleTimeout = idleTimeout;
-        this.maxAge = maxAge;
+    public SessionRegistry(SessionPolicy policy) {
+        this.policy = policy;
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "vbuf-idle-sweep");
+            Thread t = new Thread(r, "vbuf-session-sweep");
             t.setDaemon(true);
             return t;
         });
-        long period = Math.max(50, Math.min(1_000, Math.min(idleTimeout.toMillis(), maxAge.toMillis()) / 4));
+        long period = sweepMillis(policy);
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
     }
 
-    /** Adds a session; returns the number of sessions open now, this one included. */
+    /** A quarter of the shortest time the sweep watches for, within [{@value #MIN_SWEEP_MS}, {@value #MAX_SWEEP_MS}] ms. */
+    static long sweepMillis(SessionPolicy c) {
+        long shortest = LongStream.of(c.idleTimeout().toMillis(), c.sendStall().toMillis(), c.pingInterval().toMillis(),
+                                      c.maxAge().toMillis())
+                .filter(ms -> ms > 0).min().orElse(MAX_SWEEP_MS * 4);
+        return Math.max(MIN_SWEEP_MS, Math.min(MAX_SWEEP_MS, shortest / 4));
+    }
+
+    SessionPolicy policy() {
+        return policy;
+    }
+
+    /** Adds a session; returns the number of sessions that count against the cap now, this one included. */
     int add(SessionLiveness s) {
         lock.lock();
         try {
             sessions.add(s);
-            return sessions.size();
+            return holding();
         } finally {
             lock.unlock();
         }
@@ -67,10 +75,46 @@ public final class SessionRegistry implements AutoCloseable {
         }
     }
 
+    /** Open sessions, those on their way out included. */
     public int size() {
         lock.lock();
         try {
             return sessions.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int holding() {
+        return (int) sessions.stream().filter(s -> !s.yielded()).count();
+    }
+
+    /**
+     * For an upgrade: whether a session slot is free under {@code maxSessions}. At the cap, the longest-idle session
+     * that may yield ({@code session.yield-idle-seconds}, nothing in progress) gives its slot up and ends when
+     * {@code take} is set; the upgrade then takes it. Without {@code take} nothing changes (a check).
+     */
+    boolean roomFor(int maxSessions, boolean take) {
+        lock.lock();
+        try {
+            if (holding() < maxSessions) {
+                return true;
+            }
+            if (!policy.yields()) {
+                return false;
+            }
+            long now = System.nanoTime();
+            SessionLiveness longest = null;
+            for (SessionLiveness s : sessions) {
+                if (s.mayYield(now, policy.yieldIdle())
+                    && (longest == null || s.idleNanos(now) > longest.idleNanos(now))) {
+                    longest = s;
+                }
+            }
+            if (longest != null && take) {
+                longest.yieldSlot(now);
+            }
+            return longest != null;
         } finally {
             lock.unlock();
         }
@@ -85,30 +129,16 @@ public final class SessionRegistry implements AutoCloseable {
         }
     }
 
-    /** One session's maximum age: {@code maxAge} less a random part of up to {@link #MAX_AGE_JITTER}. */
-    Duration jitteredMaxAge() {
-        return Duration.ofNanos(Math.round(maxAge.toNanos()
-                                           * (1 - MAX_AGE_JITTER * ThreadLocalRandom.current().nextDouble())));
-    }
-
-    /**
-     * The drain has begun: every v1.1 session is told to go away ({@code goaway}, reason {@code shutting_down}),
-     * answers what it holds and closes with 1001; v1 sessions have no such message and are closed by
-     * {@link #closeAll}.
-     */
-    public void goawayAll() {
+    /** Ends every open session the same way (each gets its own {@link SessionEnd}, e.g. its own reconnect delay). */
+    public void endAll(Supplier<SessionEnd> end) {
         for (SessionLiveness s : snapshot()) {
-            if (s.v11()) {
-                s.goaway(Protocol.Goaway.SHUTTING_DOWN, "server shutting down");
-            }
+            s.end(end.get());
         }
     }
 
-    /** Asks every session to close with the given code once its accepted segments are answered. */
-    public void closeAll(int code, String reason) {
-        for (SessionLiveness s : snapshot()) {
-            s.closeWhenAnswered(code, reason);
-        }
+    /** SIGTERM: every session is told (v1.1: goaway {@code shutting_down}) and closes with 1001 once answered. */
+    public void drainAll() {
+        endAll(SessionEnd::draining);
     }
 
     /** Waits until no session is open, or the timeout passes; true when none is. */
@@ -133,11 +163,15 @@ public final class SessionRegistry implements AutoCloseable {
 
     private void sweep() {
         long now = System.nanoTime();
+        Duration idleTimeout = policy.idleTimeout();
         for (SessionLiveness s : snapshot()) {
-            s.checkConnection(now);
-            s.checkAge(now);
-            if (s.idleNanos(now) > idleTimeout.toNanos()) {
-                s.closeWhenAnswered(CloseCodes.GOING_AWAY, "idle for more than " + idleTimeout.toSeconds() + " s");
+            try {
+                s.checkConnection(now);
+                if (s.idleNanos(now) > idleTimeout.toNanos() && !s.ending()) {
+                    s.end(SessionEnd.idle("idle for more than " + idleTimeout.toSeconds() + " s"));
+                }
+            } catch (RuntimeException e) { // one session's failure must not stop the sweep of all the others
+                s.failed("the session sweep", e);
             }
         }
     }

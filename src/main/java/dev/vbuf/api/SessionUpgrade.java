@@ -1,5 +1,6 @@
 package dev.vbuf.api;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,30 +14,38 @@ import io.helidon.http.WritableHeaders;
 import io.helidon.websocket.WsUpgradeException;
 
 /**
- * The opening handshake of one WebSocket session, as the session agreed it: the output format of its replies and the
- * sub-protocol chosen from the client's offer, which decides between protocol v1 and v1.1.
+ * The opening handshake of one WebSocket session, as the session agreed it: the output format of its replies, the
+ * sub-protocol chosen from the client's offer, which decides between protocol v1 and v1.1, and when the access token
+ * it came with expires.
  *
  * @param format      the format the session's audio is sent in
  * @param subProtocol the sub-protocol the server selects, or empty when the client offered none of vbuf's
+ * @param tokenExpiry the {@code exp} of the upgrade's access token; empty when authentication is off
  */
-record SessionUpgrade(OutputFormat format, Optional<String> subProtocol) {
+record SessionUpgrade(OutputFormat format, Optional<String> subProtocol, Optional<Instant> tokenExpiry) {
+
+    SessionUpgrade(OutputFormat format, Optional<String> subProtocol) {
+        this(format, subProtocol, Optional.empty());
+    }
 
     /**
-     * Runs the access checks and reads the format. A refused upgrade falls through to the plain HTTP route, which runs
-     * the same checks and answers 401 (token), 403 (origin), 503 (session cap) or 400 (format) with a JSON body.
+     * Reads the format and runs the access checks; at the session cap the longest-idle session may yield its slot to
+     * this upgrade (after the format is known to be good, so a bad request takes nobody's slot). A refused upgrade
+     * falls through to the plain HTTP route, which runs the same checks and answers 401 (token), 403 (origin), 503
+     * (draining, session cap) or 400 (format) with a JSON body.
      *
      * @throws WsUpgradeException the upgrade is refused
      */
     static SessionUpgrade negotiate(ApiContext ctx, HttpPrologue prologue, Headers headers)
             throws WsUpgradeException {
-        Optional<Access.Refusal> refusal = Access.upgradeRefusal(ctx, headers, prologue.query());
+        RequestedFormat requested = RequestedFormat.of(prologue.query());
+        OutputFormat format = requested.format().orElseThrow(() -> new WsUpgradeException(requested.unknownMessage()));
+        Optional<Access.Refusal> refusal = Access.upgradeRefusal(ctx, headers, prologue.query(), true);
         if (refusal.isPresent()) {
             throw new WsUpgradeException(refusal.get().message());
         }
-        RequestedFormat requested = RequestedFormat.of(prologue.query());
-        OutputFormat format = requested.format().orElseThrow(() -> new WsUpgradeException(requested.unknownMessage()));
-        return new SessionUpgrade(format, choose(Authenticator.protocols(
-                headers.values(Access.SEC_WEBSOCKET_PROTOCOL))));
+        return new SessionUpgrade(format, choose(Authenticator.protocols(headers.values(Access.SEC_WEBSOCKET_PROTOCOL))),
+                                  Access.tokenExpiry(ctx.access(), headers, prologue.query()));
     }
 
     /**

@@ -65,13 +65,28 @@ public enum Setting {
                          + " two thirds in the benchmark (perf/README.md). `0` = the kernel's autotuning."),
     SESSION_TIMEOUT_MINUTES("session.timeout-minutes",
                             "A WebSocket session with no message for this long (and nothing in progress) is closed"
-                            + " with 1001. Decimals allowed.",
+                            + " with 1001 (v1.1: after a `goaway`). Decimals allowed (`0.5` = 30 s). Pings and pongs"
+                            + " are not messages: a paused player is closed, and reconnects when it resumes. In"
+                            + " minutes, as before, so `DUBBING_SESSION_TIMEOUT_MINUTES` and deployments keep"
+                            + " working.",
                             Alias.supported("DUBBING_SESSION_TIMEOUT_MINUTES")),
     SESSION_MAX_AGE_SECONDS("session.max-age-seconds",
-                            "A WebSocket session this old is ended: a v1.1 client gets a `goaway` (reason `max_age`),"
-                            + " every segment it sent is answered, then the session closes with 1001. Each session's"
-                            + " age is jittered down by up to 10 %. Keep it below the platform's request timeout"
-                            + " (Cloud Run's `timeoutSeconds`, 3600)."),
+                            "The longest a WebSocket session lives, kept below the platform's request timeout"
+                            + " (Cloud Run's `timeoutSeconds`): v1.1 gets a `goaway`, then every accepted segment is"
+                            + " answered and the session closes with 1001. Each session draws its own limit from up to"
+                            + " 10 % below this, so a fleet does not reconnect at once. `0` = no limit."),
+    SESSION_PING_INTERVAL_SECONDS("session.ping-interval-seconds",
+                                  "How often the server pings each session. Any frame from the client counts as a"
+                                  + " sign of life; a client that sends none for twice this long is dropped (a peer"
+                                  + " gone behind a NAT, a silent connection). `0` = no pings."),
+    SESSION_SEND_STALL_SECONDS("session.send-stall-seconds",
+                               "How long one write to a client (a reply, a pong, a ping, the close frame) may take;"
+                               + " past it the client counts as not reading, the connection is dropped and its"
+                               + " segments' FFmpeg processes are killed."),
+    SESSION_YIELD_IDLE_SECONDS("session.yield-idle-seconds",
+                               "At `limits.max-sessions`, an upgrade takes the slot of the longest-idle session"
+                               + " (idle at least this long, nothing in progress), which is closed with 1001 (v1.1:"
+                               + " after a `goaway`). `0` = never: upgrades at the cap get 503."),
     FFMPEG_PATH("ffmpeg.path",
                 "FFmpeg executable. Empty: the bundled, pinned build next to the jar (`ffmpeg/ffmpeg`), else"
                 + " `ffmpeg` on `PATH`.",

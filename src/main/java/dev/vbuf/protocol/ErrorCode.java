@@ -20,16 +20,16 @@ public enum ErrorCode {
     /** FFmpeg did not finish within its deadline. */
     TIMEOUT(504, Scope.SEGMENT),
     /** Not admitted: it could not start in time to meet the latency budget. Comes with a retry-after. */
-    OVERLOADED(429, Scope.SEGMENT),
+    OVERLOADED(429, Scope.SEGMENT, true),
     /** The session sends segments faster than its rate limit allows. Comes with a retry-after. */
-    RATE_LIMITED(429, Scope.SEGMENT),
+    RATE_LIMITED(429, Scope.SEGMENT, true),
     /** Something failed on the server's side. */
     INTERNAL(500, Scope.SEGMENT),
     /**
      * Not taken: this instance is ending the session (draining for a shutdown, or the session's maximum age) and
      * answers no new segment. Comes with a retry-after; send it again on a new connection.
      */
-    SHUTTING_DOWN(503, Scope.SEGMENT),
+    SHUTTING_DOWN(503, Scope.SEGMENT, true),
     /** A request the API cannot take: an unknown format, a body it could not read, a GET without an upgrade. */
     BAD_REQUEST(400, Scope.REQUEST),
     /** A missing or invalid access token. */
@@ -50,10 +50,16 @@ public enum ErrorCode {
 
     private final int httpStatus;
     private final Scope scope;
+    private final boolean refusal;
 
     ErrorCode(int httpStatus, Scope scope) {
+        this(httpStatus, scope, false);
+    }
+
+    ErrorCode(int httpStatus, Scope scope, boolean refusal) {
         this.httpStatus = httpStatus;
         this.scope = scope;
+        this.refusal = refusal;
     }
 
     /** The codes a segment can be answered with, in declaration order. */
@@ -72,6 +78,15 @@ public enum ErrorCode {
 
     public Scope scope() {
         return scope;
+    }
+
+    /**
+     * A segment not taken (now, or here) rather than one that failed: it carries a retry-after and the client sends
+     * it again. The error-rate alerts count every segment code but these (k8s/monitoring/vbuf.rules.yaml), so a
+     * drain, a full instance or a fast client is never read as a broken service.
+     */
+    public boolean refusal() {
+        return refusal;
     }
 
     @Override

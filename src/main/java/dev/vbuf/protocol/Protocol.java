@@ -3,6 +3,7 @@ package dev.vbuf.protocol;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
@@ -57,38 +58,64 @@ public final class Protocol {
     public record Error(String type, long seq, String id, String code, String message, Long retryAfterMs) {
     }
 
-    /**
-     * Protocol v1.1, client to server: {@code {"type":"segment","id":"…","carry":"…","last":false}} right before a
-     * binary segment. Every field but {@code type} is optional; unknown fields are ignored (later versions may add).
-     * {@link #parse} also reads {@code {"type":"end"}} (see {@link #isEnd}): no segment follows; answer every one
-     * pending, then close 1000.
-     */
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    public record SegmentMessage(String type, String id, String carry, Boolean last) {
-        /** Reads and checks one; the exception's message is the close reason. */
-        public static SegmentMessage parse(String text) throws IllegalArgumentException {
+    /** Protocol v1.1, a text message from the client: a {@link SegmentMessage} or an {@link End}. */
+    public sealed interface ClientMessage permits SegmentMessage, End {
+        /** Reads and checks one; the exception's message is the close reason (1003). */
+        static ClientMessage parse(String text) throws IllegalArgumentException {
             if (text == null) {
                 throw new IllegalArgumentException("segment message over 64 KiB");
             }
-            SegmentMessage m;
+            JsonNode tree;
             try {
-                m = JSON.readValue(text, SegmentMessage.class);
+                tree = JSON.readTree(text);
             } catch (JsonProcessingException e) {
                 throw new IllegalArgumentException("a text message must be a JSON segment message");
             }
-            if (m == null || !(SEGMENT_MESSAGE.equals(m.type()) || END_MESSAGE.equals(m.type()))) {
+            String type = tree == null ? null : tree.path("type").asText(null);
+            if (END_MESSAGE.equals(type)) {
+                return new End();
+            }
+            if (!SEGMENT_MESSAGE.equals(type)) {
                 throw new IllegalArgumentException("a text message must be {\"type\":\"segment\",...} or"
                                                    + " {\"type\":\"end\"}");
+            }
+            SegmentMessage m;
+            try {
+                m = JSON.treeToValue(tree, SegmentMessage.class);
+            } catch (JsonProcessingException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("a segment message's fields must be strings (id, carry) and a"
+                                                   + " boolean (last)");
             }
             if (m.id() != null && m.id().length() > MAX_ID_CHARS) {
                 throw new IllegalArgumentException("segment id longer than " + MAX_ID_CHARS + " characters");
             }
             return m;
         }
+    }
 
-        /** {@code {"type":"end"}}: the client sends nothing more; the session ends once every segment is answered. */
-        public boolean isEnd() {
-            return END_MESSAGE.equals(type);
+    /**
+     * Protocol v1.1, client to server: {@code {"type":"end"}}: no segment follows; the server answers every segment
+     * it has, then closes 1000.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record End(String type) implements ClientMessage {
+        public End() {
+            this(END_MESSAGE);
+        }
+    }
+
+    /**
+     * Protocol v1.1, client to server: {@code {"type":"segment","id":"…","carry":"…","last":false}} right before a
+     * binary segment. Every field but {@code type} is optional; unknown fields are ignored (later versions may add).
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record SegmentMessage(String type, String id, String carry, Boolean last) implements ClientMessage {
+        /** Reads and checks one (an {@code end} message is refused here); the exception's message is the reason. */
+        public static SegmentMessage parse(String text) throws IllegalArgumentException {
+            if (ClientMessage.parse(text) instanceof SegmentMessage m) {
+                return m;
+            }
+            throw new IllegalArgumentException("a text message must be {\"type\":\"segment\",...}");
         }
 
         public boolean isLast() {
@@ -106,6 +133,12 @@ public final class Protocol {
         public static final String MAX_AGE = "max_age";
         /** {@code reason}: the instance is draining (SIGTERM, a scale-in, a new revision). */
         public static final String SHUTTING_DOWN = "shutting_down";
+        /**
+         * {@code reason}: the session was idle (no segment, nothing in progress) past {@code session.timeout-minutes},
+         * or at the session cap its slot went to a new session. Nothing is unanswered; reconnect when there is
+         * something to send. Clients treat every reason alike (reconnect, resend what is unanswered): more may come.
+         */
+        public static final String IDLE = "idle";
 
         public Goaway(String reason, long reconnectAfterMs) {
             this(GOAWAY_MESSAGE, reason, reconnectAfterMs);

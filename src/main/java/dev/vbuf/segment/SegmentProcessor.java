@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 import dev.vbuf.admission.SegmentGate;
@@ -112,10 +113,10 @@ public final class SegmentProcessor {
      * {@link #process(PlannedSegment, long)}, and a segment that cannot be planned is processed as in v1.
      *
      * @param message the segment message that came before it, or null
-     * @param session the session's id, for the log
+     * @param log     the session's fault log
      */
     public PlannedSegment plan(byte[] buffer, int length, OutputFormat format, Protocol.SegmentMessage message,
-                               SessionCarries carries, String session) {
+                               SessionCarries carries, FaultLog log) {
         if (length > maxSegmentBytes) {
             return new PlannedSegment(buffer, length, format, null, null, null);
         }
@@ -129,7 +130,8 @@ public final class SegmentProcessor {
         try {
             plan = parsed.audio().map(a -> GaplessPlanner.plan(a, format, message, carries)).orElse(null);
         } catch (RuntimeException e) {
-            Logs.log(LOG, Level.WARNING, session, -1, "could not plan the segment's placement: " + e, e);
+            // a crafted segment can get here: a client's fault, logged once per session and without a trace
+            log.clientFault(LOG, "could not plan a segment's placement (it is answered as in v1)", e);
         }
         return new PlannedSegment(buffer, length, format, parsed, null, plan);
     }
@@ -197,16 +199,59 @@ public final class SegmentProcessor {
     }
 
     /**
-     * The answer to a segment the gate refused: {@code overloaded}, or {@code shutting_down} while the server drains
-     * (a client must tell a draining instance, which it leaves, from a busy one, which it waits for).
+     * The answer to a segment the gate refused: {@code shutting_down} while the server drains (a v1 session says it
+     * as {@code overloaded}), {@code overloaded} otherwise; both with a retry-after.
      */
     public static SegmentException overloaded(SegmentGate.Refused r) {
         if (r.reason() == SegmentGate.Reason.DRAINING) {
-            return new SegmentException(ErrorCode.SHUTTING_DOWN, "shutting_down: server is shutting down; reconnect"
-                                                                 + " and send the segment again",
-                                        r.retryAfter().toMillis());
+            return new SegmentException(ErrorCode.SHUTTING_DOWN, "server is shutting down; reconnect and send the"
+                                                                 + " segment again", r.retryAfter().toMillis());
         }
         return new SegmentException(ErrorCode.OVERLOADED, "overloaded: " + r.getMessage(), r.retryAfter().toMillis());
+    }
+
+    /**
+     * One session's log of faults in its segments' path. A client can send any number of crafted segments, so each
+     * kind of fault is logged once per session and every later one at DEBUG: a client's fault at WARNING without a
+     * stack trace (its input, not a server error; the trace is at DEBUG), a server's at ERROR with its trace.
+     */
+    public static final class FaultLog {
+        private static final String ONCE = " (logged once per session; later ones at DEBUG)";
+
+        private final String session;
+        private final Set<String> seen = ConcurrentHashMap.newKeySet();
+
+        public FaultLog(String session) {
+            this.session = session;
+        }
+
+        public String session() {
+            return session;
+        }
+
+        /** A fault of the client's input: {@code what} and the failure's class and message. */
+        public void clientFault(System.Logger logger, String what, Throwable e) {
+            if (firstTime(logger, -1, what, e)) {
+                Logs.log(logger, Level.WARNING, session, -1, what + ": " + e + ONCE);
+                Logs.log(logger, Level.DEBUG, session, -1, what, e);
+            }
+        }
+
+        /** A fault on the server's side while it worked on segment {@code seq}: logged with its trace. */
+        public void serverFault(System.Logger logger, long seq, String what, Throwable e) {
+            if (firstTime(logger, seq, what, e)) {
+                Logs.log(logger, Level.ERROR, session, seq, what + ": " + e + ONCE, e);
+            }
+        }
+
+        /** True the first time {@code what} happens in the session; later times are logged here, at DEBUG. */
+        private boolean firstTime(System.Logger logger, long seq, String what, Throwable e) {
+            if (seen.add(what)) {
+                return true;
+            }
+            Logs.log(logger, Level.DEBUG, session, seq, what + " again: " + e);
+            return false;
+        }
     }
 
     private SegmentAudio toAudio(OutputFormat format, FfmpegProcess.Result r, Duration queued, long knownAudioUs)

@@ -9,7 +9,9 @@ import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.admission.SegmentBuffers;
 import dev.vbuf.admission.SegmentGate;
 import dev.vbuf.api.SegmentApi;
+import dev.vbuf.api.SessionPolicy;
 import dev.vbuf.api.SessionRegistry;
+import dev.vbuf.config.SessionConfig;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.observe.VbufHealth;
@@ -42,7 +44,9 @@ public record ServerParts(VbufConfig config, FfmpegBinary ffmpeg, SegmentGate ga
                                                     config.segments().maxBytes());
         VbufHealth health = new VbufHealth(ffmpeg.version(), gate::draining,
                                            () -> readinessDetails(config, ffmpeg, gate, buffers));
-        SessionRegistry sessions = new SessionRegistry(config.session().timeout(), config.session().maxAge());
+        SessionConfig s = config.session();
+        SessionRegistry sessions = new SessionRegistry(new SessionPolicy(s.timeout(), s.maxAge(), s.pingInterval(),
+                                                                         s.sendStall(), s.yieldIdle()));
         VbufMetrics metrics = new VbufMetrics(ffmpeg.version(), new VbufMetrics.Sources(
                 gate::running, gate::queued, sessions::size, health::ready, buffers::inUseBytes));
         SegmentProcessor processor = new SegmentProcessor(ffmpeg, gate, config.admission().targetLatency(),

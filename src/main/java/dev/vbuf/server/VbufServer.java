@@ -12,7 +12,6 @@ import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.player.PlayerService;
-import dev.vbuf.protocol.CloseCodes;
 
 import io.helidon.common.socket.SocketOptions;
 import io.helidon.http.DirectHandler;
@@ -167,9 +166,10 @@ public final class VbufServer implements AutoCloseable {
     }
 
     /**
-     * The SIGTERM path: readiness goes down and new segments are refused at once; segments already accepted get up to
-     * the grace period to finish and be answered (new ones are answered {@code shutting_down}); then every session is
-     * closed with 1001, the server stops, and no FFmpeg process is left.
+     * The SIGTERM path: readiness goes down and new upgrades and segments are refused at once; every session is told
+     * (v1.1: a goaway {@code shutting_down}) and closes with 1001 as soon as the segments it had accepted are
+     * answered (segments it reads after that are answered {@code shutting_down}, v1 {@code overloaded}); those
+     * segments get up to the grace period; then the server stops, and no FFmpeg process is left.
      */
     public void drainAndStop() {
         if (stopped || !parts.gate().beginDrain()) {
@@ -177,19 +177,18 @@ public final class VbufServer implements AutoCloseable {
         }
         SegmentApi api = parts.api();
         Duration grace = parts.config().shutdown().grace();
-        LOG.log(Level.INFO, "draining: " + api.unanswered().count() + " segments to answer, grace "
-                            + grace.toMillis() + " ms");
-        // v1.1 sessions learn it first (goaway: no new segments here; reconnect after reconnectAfterMs), then each
-        // closes 1001 once its accepted segments are answered
-        parts.sessions().goawayAll();
+        LOG.log(Level.INFO, "draining: " + parts.sessions().size() + " sessions told to go, "
+                            + api.unanswered().count() + " segments to answer, grace " + grace.toMillis() + " ms");
+        parts.sessions().drainAll();
         if (!api.unanswered().awaitZeroUninterruptibly(grace)) {
             LOG.log(Level.WARNING, "grace period over with " + api.unanswered().count()
                                    + " segments unanswered; stopping their FFmpeg processes");
             parts.processor().killAll(); // their segments are answered `internal`
             api.unanswered().awaitZeroUninterruptibly(AFTER_GRACE);
         }
-        parts.sessions().closeAll(CloseCodes.GOING_AWAY, "server shutting down");
-        parts.sessions().awaitEmpty(AFTER_GRACE);
+        if (!parts.sessions().awaitEmpty(AFTER_GRACE)) {
+            LOG.log(Level.INFO, parts.sessions().size() + " sessions still open after their close frames; stopping");
+        }
         close();
         LOG.log(Level.INFO, "stopped");
     }

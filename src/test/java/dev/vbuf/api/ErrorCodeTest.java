@@ -36,6 +36,13 @@ class ErrorCodeTest {
                               "internal", "shutting_down")));
     }
 
+    /** The codes that ask for the same segment again: the error-rate alerts leave exactly these out. */
+    @Test
+    void theRefusalsAreTheCodesWithARetry() {
+        assertThat(Arrays.stream(ErrorCode.values()).filter(ErrorCode::refusal).map(ErrorCode::wireName).toList(),
+                   is(List.of("overloaded", "rate_limited", "shutting_down")));
+    }
+
     @Test
     void aSegmentCannotFailWithARequestsCode() {
         for (ErrorCode code : ErrorCode.values()) {

@@ -31,6 +31,16 @@ public final class HonestSession implements AutoCloseable {
             return sorted.get(Math.max(0, (int) Math.ceil(sorted.size() * 0.95) - 1));
         }
 
+        /**
+         * What every hostile-client test asserts of the honest session beside it: it sent segments, every one was
+         * answered with audio (nothing lost, no error), and its p95 latency kept the {@link #BUDGET}.
+         */
+        public void assertUnharmed() {
+            if (sent == 0 || answered != sent || !failures.isEmpty() || p95Ms() >= BUDGET.toMillis()) {
+                throw new AssertionError("the honest session was harmed: " + this);
+            }
+        }
+
         @Override
         public String toString() {
             return "honest session: " + sent + " sent, " + answered + " answered with audio, p95 " + p95Ms() + " ms"

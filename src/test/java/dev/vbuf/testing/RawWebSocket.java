@@ -181,6 +181,11 @@ public final class RawWebSocket implements AutoCloseable {
         }
     }
 
+    /** The socket itself, for tests that shape it (e.g. a small receive buffer for a slow reader). */
+    public Socket socket() {
+        return socket;
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.testing.Commands;
 import dev.vbuf.testing.ReadmeTables;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.is;
 
@@ -209,6 +211,26 @@ class MonitoringAsCodeTest {
         }
         assertThat(rows.stream().map(row -> row.stream().map(c -> c.replaceAll("\\s+", " ").strip()).toList())
                            .toList(), is(expected));
+    }
+
+    /**
+     * Every query that leaves outcomes out of an error rate leaves out exactly {@code ok} and the codes that are
+     * refusals ({@link ErrorCode#refusal()}: the client sends the segment again), so a new refusal such as
+     * {@code shutting_down} (every drain answers some) never reads as a failing service or rolls a canary back.
+     */
+    @Test
+    void errorRatesLeaveOutExactlyOkAndTheRefusals() throws Exception {
+        Set<String> expected = new HashSet<>(List.of("ok"));
+        ErrorCode.segmentCodes().stream().filter(ErrorCode::refusal).forEach(c -> expected.add(c.wireName()));
+        int found = 0;
+        for (String q : allQueries()) {
+            Matcher m = Pattern.compile("outcome\\s*!~\\s*\"([^\"]*)\"").matcher(q);
+            while (m.find()) {
+                found++;
+                assertThat(q, Set.of(m.group(1).split("\\|")), is(expected));
+            }
+        }
+        assertThat("error-rate queries in the rules and the dashboard", found, greaterThanOrEqualTo(4));
     }
 
     // ---------------------------------------------------------------- what the queries reference
