@@ -3,6 +3,7 @@ package dev.vbuf.api;
 import dev.vbuf.protocol.CloseCodes;
 import dev.vbuf.protocol.Protocol;
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -95,6 +96,17 @@ final class SegmentSocket implements WsListener, MessageHandler {
     @Override
     public void releaseBuffer(byte[] buffer) {
         ctx.buffers().release(buffer);
+    }
+
+    @Override
+    public byte[] growBuffer(byte[] buffer, int used, int minBytes) {
+        return ctx.buffers().grow(buffer, used, minBytes);
+    }
+
+    /** A segment holds budget memory while it arrives: for at most this long. */
+    @Override
+    public Optional<Duration> messageDeadline() {
+        return ctx.buffers().arrivalDeadline();
     }
 
     @Override

@@ -11,6 +11,7 @@ import dev.vbuf.testing.RawWebSocket;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.hamcrest.MatcherAssert.assertThat;
@@ -149,6 +150,35 @@ class FrameDecoderTest {
                       CloseCodes.MESSAGE_TOO_BIG, "exceeds the frame limit of " + MAX_FRAME);
         byte[] over63 = {(byte) 0x82, (byte) (0x80 | 127), (byte) 0x80, 0, 0, 0, 0, 0, 0, 0};
         assertRefused("64-bit length with its top bit set", over63, CloseCodes.PROTOCOL_ERROR, "over 2^63");
+    }
+
+    /** RFC 6455 5.2: the length must be sent in the fewest bytes; Netty refuses the longer encodings too. */
+    @ParameterizedTest(name = "{0} bytes in {1} bits")
+    @CsvSource({"0, 16", "125, 16", "0, 64", "125, 64", "126, 64", "65535, 64"})
+    void aLengthInALongerEncodingThanItNeedsIs1002(int length, int bits) {
+        byte[] wire = new byte[2 + bits / 8 + 4];
+        wire[0] = (byte) 0x82;
+        wire[1] = (byte) (0x80 | (bits == 16 ? 126 : 127));
+        for (int i = 0; i < bits / 8; i++) {
+            wire[2 + i] = (byte) ((long) length >>> (bits - 8 - 8 * i));
+        }
+        assertRefused(length + " in " + bits + " bits", wire, CloseCodes.PROTOCOL_ERROR,
+                      "a length of " + length + " sent in " + bits + " bits");
+    }
+
+    @Test
+    void aPayloadReadInPiecesIsUnmaskedAsIfReadWhole() throws Exception {
+        byte[] sent = payload(1001);
+        FrameDecoder d = decoder(masked(0x80 | Opcodes.BINARY, sent), 17);
+        FrameDecoder.Header h = d.readHeader();
+        byte[] into = new byte[sent.length];
+        int at = 0;
+        for (int piece : new int[] {1, 2, 3, 5, 8, 13, 500}) {
+            d.readPayload(h, at, into, at, piece);
+            at += piece;
+        }
+        d.readPayload(h, at, into, at, sent.length - at);
+        assertThat("pieces starting at every place in the mask", into, is(sent));
     }
 
     @Test
