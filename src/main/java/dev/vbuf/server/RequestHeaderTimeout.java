@@ -74,9 +74,10 @@ final class RequestHeaderTimeout {
      * configurations enable, found as Helidon finds them), each of its connections watched by this timeout. It must
      * be the listener's only selector (protocol discovery off, no {@link Http1Config} among the protocols): Helidon
      * then hands every accepted socket to it at once, before reading a byte, so a connection that sends nothing is
-     * watched too.
+     * watched too. {@code alsoOnReceive} are further listeners Helidon calls with each request's prologue and headers.
      */
-    ServerConnectionSelector http1(String listenerName, List<ProtocolConfig> upgrades) {
+    ServerConnectionSelector http1(String listenerName, List<ProtocolConfig> upgrades,
+                                   List<Http1ConnectionListener> alsoOnReceive) {
         Http1ConnectionListener receive = new Http1ConnectionListener() {
             @Override
             public void headers(ConnectionContext ctx, Headers headers) {
@@ -95,7 +96,9 @@ final class RequestHeaderTimeout {
                 }
             }
         };
-        Http1Config config = Http1Config.builder().addReceiveListener(receive).addSendListener(send).build();
+        Http1Config.Builder http1 = Http1Config.builder().addReceiveListener(receive).addSendListener(send);
+        alsoOnReceive.forEach(http1::addReceiveListener);
+        Http1Config config = http1.build();
         ServerConnectionSelector helidons = helidonHttp1().create(listenerName, config, ProtocolConfigs.create(upgrades));
         return new ServerConnectionSelector() {
             @Override

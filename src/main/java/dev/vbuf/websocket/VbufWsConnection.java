@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,12 @@ final class VbufWsConnection implements ServerConnection, WsChannel, MessageAggr
     private static final Duration VIOLATION_CLOSE_WAIT = Duration.ofSeconds(35);
     /** Stack of the reading thread: frame parsing and the handler's calls are shallow. */
     static final long READER_STACK_BYTES = 512 * 1024;
+    /**
+     * A binary payload up to this size is copied behind its header and written with it (one write, one packet: a
+     * payload written on its own behind a small header would wait for the header's ACK where Nagle's algorithm is on);
+     * a larger one is written from the caller's array as it is.
+     */
+    static final int COPIED_PAYLOAD_BYTES = 16 * 1024;
     /** Name of the reading threads (then the client's port). */
     static final String READER_THREAD_PREFIX = "ws-read-";
     /** {@link #messageSince} between messages. */
@@ -356,12 +363,23 @@ final class VbufWsConnection implements ServerConnection, WsChannel, MessageAggr
 
     @Override
     public void sendBinary(byte[] data) {
-        write(FrameEncoder.header(Opcodes.BINARY, data.length), data);
+        if (data.length <= COPIED_PAYLOAD_BYTES) {
+            write(FrameEncoder.frame(Opcodes.BINARY, data), null);
+        } else {
+            write(FrameEncoder.header(Opcodes.BINARY, data.length), data);
+        }
     }
 
     @Override
     public void sendTextThenBinary(String text, byte[] data) {
-        write(FrameEncoder.textThenBinaryHead(text, data.length), data);
+        byte[] head = FrameEncoder.textThenBinaryHead(text, data.length);
+        if (data.length <= COPIED_PAYLOAD_BYTES) {
+            byte[] both = Arrays.copyOf(head, head.length + data.length);
+            System.arraycopy(data, 0, both, head.length, data.length);
+            write(both, null);
+        } else {
+            write(head, data);
+        }
     }
 
     @Override
