@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -27,24 +28,27 @@ public final class SegmentBuffers {
     private final long budgetBytes;
     private final int maxBufferBytes;
     private final Optional<Duration> arrivalDeadline;
+    private final Semaphore httpSegments;
+    private final int maxHttpSegments;
     private final ReentrantLock lock = new ReentrantLock();
     // guarded by lock
     private final Deque<byte[]>[] free;
     private long inUseBytes;
     private long pooledBytes;
 
-    /** Buffers with no arrival deadline. */
+    /** Buffers with no arrival deadline, and no cap on HTTP segments beyond the budget. */
     public SegmentBuffers(long budgetBytes, int maxBufferBytes) {
-        this(budgetBytes, maxBufferBytes, Duration.ZERO);
+        this(budgetBytes, maxBufferBytes, Duration.ZERO, Integer.MAX_VALUE);
     }
 
     /**
      * @param budgetBytes     the most memory all buffers together may take (in use and kept for reuse)
      * @param maxBufferBytes  the largest buffer anyone may ask for (the segment size limit)
      * @param arrivalDeadline how long one segment may take to arrive into its buffers; zero: no deadline
+     * @param maxHttpSegments HTTP segments that may hold buffers at once ({@link #startHttpSegment})
      */
     @SuppressWarnings("unchecked")
-    public SegmentBuffers(long budgetBytes, int maxBufferBytes, Duration arrivalDeadline) {
+    public SegmentBuffers(long budgetBytes, int maxBufferBytes, Duration arrivalDeadline, int maxHttpSegments) {
         if (budgetBytes < maxBufferBytes) {
             throw new IllegalArgumentException("a memory budget of " + budgetBytes + " bytes cannot hold one segment of "
                                                + maxBufferBytes + " bytes");
@@ -52,6 +56,8 @@ public final class SegmentBuffers {
         this.budgetBytes = budgetBytes;
         this.maxBufferBytes = maxBufferBytes;
         this.arrivalDeadline = Optional.of(arrivalDeadline).filter(d -> d.isPositive());
+        this.httpSegments = new Semaphore(maxHttpSegments);
+        this.maxHttpSegments = maxHttpSegments;
         this.free = new Deque[sizeClass(maxBufferBytes) + 1];
         for (int i = 0; i < free.length; i++) {
             free[i] = new ArrayDeque<>();
@@ -176,6 +182,23 @@ public final class SegmentBuffers {
 
     public long budgetBytes() {
         return budgetBytes;
+    }
+
+    /**
+     * An HTTP segment begins (its body is about to be read): false when the cap on HTTP segments in progress is
+     * reached, so that uploads can hold at most that many segments' memory and the rest stays for WebSocket sessions.
+     * Each true is followed by one {@link #endHttpSegment}.
+     */
+    public boolean startHttpSegment() {
+        return httpSegments.tryAcquire();
+    }
+
+    public void endHttpSegment() {
+        httpSegments.release();
+    }
+
+    public int maxHttpSegments() {
+        return maxHttpSegments;
     }
 
     /** How long one segment may take to arrive (its first byte to its last) while it holds these buffers. */

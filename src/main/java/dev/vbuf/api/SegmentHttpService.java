@@ -98,6 +98,10 @@ final class SegmentHttpService implements HttpService {
             return;
         }
         OutputFormat format = f.format().get();
+        if (!ctx.buffers().startHttpSegment()) {
+            refuseUnread(res, "too many HTTP segments in progress (" + ctx.buffers().maxHttpSegments() + ")");
+            return;
+        }
         ctx.unanswered().add(1);
         ArrivingSegment body = new ArrivingSegment(ctx.buffers(), processor.maxSegmentBytes());
         try {
@@ -127,6 +131,7 @@ final class SegmentHttpService implements HttpService {
         } finally {
             body.release();
             ctx.unanswered().add(-1);
+            ctx.buffers().endHttpSegment();
         }
     }
 
@@ -169,17 +174,22 @@ final class SegmentHttpService implements HttpService {
         return ctx.buffers().arrivalDeadline().map(d -> d.toMillis() + " ms").orElse("its deadline");
     }
 
-    /**
-     * The segment memory is spent: 503 with {@code Retry-After}, before the rest of the body is read (the connection
-     * is closed rather than drained, so a client cannot keep the server reading what it will not keep).
-     */
+    /** The segment memory is spent: 503 with {@code Retry-After}, before the rest of the body is read. */
     private void memorySpent(ServerResponse res) {
+        refuseUnread(res, "the server's memory for segments in flight is full ("
+                          + (ctx.buffers().budgetBytes() >> 20) + " MiB)");
+    }
+
+    /**
+     * {@code overloaded} with 503 and {@code Retry-After}, the body (or what is left of it) unread: the connection is
+     * closed rather than drained, so a client cannot keep the server reading what it will not keep.
+     */
+    private static void refuseUnread(ServerResponse res, String why) {
         long ms = Protocol.MEMORY_RETRY_AFTER_MS;
         res.status(Status.SERVICE_UNAVAILABLE_503);
         res.header(HeaderNames.CONNECTION, "close");
         retryAfter(res, ms);
-        error(res, ErrorCode.OVERLOADED, "overloaded: the server's memory for segments in flight is full ("
-                                         + (ctx.buffers().budgetBytes() >> 20) + " MiB); retry shortly", ms);
+        error(res, ErrorCode.OVERLOADED, "overloaded: " + why + "; retry shortly", ms);
     }
 
     private void answer(ServerResponse res, OutputFormat format, SegmentOutcome outcome, long arrival) {

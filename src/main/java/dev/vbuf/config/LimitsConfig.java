@@ -3,7 +3,8 @@ package dev.vbuf.config;
 import java.time.Duration;
 
 /**
- * The {@code limits} section: sessions per instance, segments per session, and how long a segment may take to arrive.
+ * The {@code limits} section: sessions per instance, segments per session, how long a segment may take to arrive,
+ * HTTP segments at once.
  *
  * @param maxSessions              open sessions per instance ({@code limits.max-sessions})
  * @param sessionSegmentsPerSecond sustained segment rate of one session
@@ -12,13 +13,15 @@ import java.time.Duration;
  *                                 ({@code limits.session-segment-burst})
  * @param messageDeadline          how long one segment (a WebSocket message, an HTTP body) may take to arrive while it
  *                                 holds segment memory ({@code limits.message-deadline-seconds}, decimals allowed)
+ * @param maxHttpSegments          HTTP segments in progress at once ({@code limits.max-http-segments})
  */
 public record LimitsConfig(int maxSessions, double sessionSegmentsPerSecond, int sessionSegmentBurst,
-                           Duration messageDeadline) {
+                           Duration messageDeadline, int maxHttpSegments) {
     static LimitsConfig read(SettingReader r) {
         return new LimitsConfig(r.integer(Setting.MAX_SESSIONS, 1),
                                 r.positiveNumber(Setting.SESSION_RATE),
                                 r.integer(Setting.SESSION_BURST, 1),
-                                Duration.ofMillis(Math.round(r.positiveNumber(Setting.MESSAGE_DEADLINE_SECONDS) * 1000)));
+                                Duration.ofMillis(Math.round(r.positiveNumber(Setting.MESSAGE_DEADLINE_SECONDS) * 1000)),
+                                r.integer(Setting.MAX_HTTP_SEGMENTS, 1));
     }
 }

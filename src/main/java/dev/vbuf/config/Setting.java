@@ -113,6 +113,11 @@ public enum Setting {
                              + " closed) and the memory is returned. A 2 MB segment takes about 1 s at 20 Mbit/s; 30 s"
                              + " lets a 16 MiB one arrive at 4.5 Mbit/s (a real-time player slower than its segments'"
                              + " duration cannot keep up anyway). Decimals allowed."),
+    MAX_HTTP_SEGMENTS("limits.max-http-segments",
+                      "HTTP segments (`POST /v1/segments`) in progress at once, bodies being read and segments being"
+                      + " processed; beyond it a request is refused with 503 and `Retry-After` before its body is"
+                      + " read. Bounds the segment memory HTTP can take (this many times `segments.max-bytes`), so a"
+                      + " flood of uploads cannot starve the WebSocket sessions of it."),
     PLAYER_DEMO_DIR("player.demo-dir",
                     "Where the reference player's demo (`/player/`) comes from: a directory holding an HLS media"
                     + " playlist `index.m3u8` of MPEG-TS segments with H.264 video and AAC audio (real segments, as a"

@@ -74,13 +74,14 @@ final class RequestHeaderTimeout {
      * configurations enable, found as Helidon finds them), each of its connections watched by this timeout. It must
      * be the listener's only selector (protocol discovery off, no {@link Http1Config} among the protocols): Helidon
      * then hands every accepted socket to it at once, before reading a byte, so a connection that sends nothing is
-     * watched too. {@code alsoOnReceive} are further listeners Helidon calls with each request's prologue and headers.
+     * watched too. {@code alsoOnReceive} are further listeners to call with each request's headers.
      */
     ServerConnectionSelector http1(String listenerName, List<ProtocolConfig> upgrades,
                                    List<Http1ConnectionListener> alsoOnReceive) {
         Http1ConnectionListener receive = new Http1ConnectionListener() {
             @Override
             public void headers(ConnectionContext ctx, Headers headers) {
+                alsoOnReceive.forEach(l -> l.headers(ctx, headers));
                 Watched w = watched.get(ctx);
                 if (w != null) {
                     w.state.set(IN_REQUEST);
@@ -96,9 +97,8 @@ final class RequestHeaderTimeout {
                 }
             }
         };
-        Http1Config.Builder http1 = Http1Config.builder().addReceiveListener(receive).addSendListener(send);
-        alsoOnReceive.forEach(http1::addReceiveListener);
-        Http1Config config = http1.build();
+        // one listener each way: Helidon 4.2 joins two or more into a list listener that calls none of them
+        Http1Config config = Http1Config.builder().addReceiveListener(receive).addSendListener(send).build();
         ServerConnectionSelector helidons = helidonHttp1().create(listenerName, config, ProtocolConfigs.create(upgrades));
         return new ServerConnectionSelector() {
             @Override

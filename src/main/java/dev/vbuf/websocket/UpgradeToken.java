@@ -1,5 +1,6 @@
 package dev.vbuf.websocket;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 import io.helidon.http.Header;
@@ -36,7 +37,8 @@ public final class UpgradeToken implements Http1ConnectionListener {
 
     /** Whether a comma-separated header lists this token, in any case (protocol versions after a slash aside). */
     static boolean hasToken(Header header, String token) {
-        return header.allValues(true).stream()
+        return header.allValues().stream() // each header line's value, itself a list (Helidon 4.2 splits only at ", ")
+                .flatMap(v -> Arrays.stream(v.split(",")))
                 .map(v -> v.strip().toLowerCase(Locale.ROOT))
                 .anyMatch(v -> v.equals(token) || v.startsWith(token + "/"));
     }
