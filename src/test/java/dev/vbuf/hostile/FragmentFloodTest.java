@@ -69,17 +69,18 @@ class FragmentFloodTest {
     }
 
     /** Sends the bytes in 64 KiB writes, as a client streaming them would. */
-    private static void stream(RawClient ws, byte[] wire) throws Exception {
+    private static void stream(RawWebSocket ws, byte[] wire) throws Exception {
         for (int at = 0; at < wire.length; at += 65536) {
             ws.sendRawBytes(Arrays.copyOfRange(wire, at, Math.min(wire.length, at + 65536)));
         }
     }
 
-    private static RawClient v11() throws Exception {
-        RawClient ws = RawClient.request(server.port(), "GET", Protocol.PATH + "?format=aac", "Upgrade: websocket",
-                                         "Connection: Upgrade", "Sec-WebSocket-Key: " + RawClient.key(),
-                                         "Sec-WebSocket-Version: 13",
-                                         "Sec-WebSocket-Protocol: " + Protocol.SUBPROTOCOL_V11);
+    private static RawWebSocket v11() throws Exception {
+        RawWebSocket ws = RawWebSocket.request(server.port(), "GET", Protocol.PATH + "?format=aac",
+                                               "Upgrade: websocket", "Connection: Upgrade",
+                                               "Sec-WebSocket-Key: " + RawWebSocket.newKey(),
+                                               "Sec-WebSocket-Version: 13",
+                                               "Sec-WebSocket-Protocol: " + Protocol.SUBPROTOCOL_V11);
         assertThat(ws.head(), ws.status(), is(101));
         return ws;
     }
@@ -92,7 +93,7 @@ class FragmentFloodTest {
         long held;
         try (MeasuredBound.Peak peak = new MeasuredBound.Peak(() -> server.buffers().inUseBytes())) {
             for (int round = 0; round < ROUNDS; round++) {
-                try (RawClient ws = v11()) {
+                try (RawWebSocket ws = v11()) {
                     long t0 = System.nanoTime();
                     stream(ws, wire);
                     RawWebSocket.Frame result = ws.read();
@@ -108,7 +109,8 @@ class FragmentFloodTest {
         HonestSession.Report r = honest.stop();
         long bound = sizeClass(segment.length) + sizeClass(TestMedia.segment(TestMedia.Kind.TS_AAC, 2.0).length);
         MeasuredBound.report("a " + segment.length + "-byte segment in " + segment.length + " 1-byte frames ("
-                             + wire.length + " bytes on the wire)", "answered at most " + ms + " ms after its first byte (" + ROUNDS + " rounds);"
+                             + wire.length + " bytes on the wire)", "answered at most " + ms
+                             + " ms after its first byte (" + ROUNDS + " rounds);"
                              + " segment memory held at most " + MeasuredBound.mib(held) + " (bound: its own size"
                              + " class and the honest session's, " + MeasuredBound.mib(bound) + "); " + r);
         assertThat("one buffer for the fragmented segment, not one per frame", held, lessThanOrEqualTo(bound));
@@ -126,7 +128,7 @@ class FragmentFloodTest {
         HonestSession honest = HonestSession.start(server.port());
         long ms = 0;
         for (int round = 0; round < ROUNDS; round++) {
-            try (RawClient ws = v11()) {
+            try (RawWebSocket ws = v11()) {
                 long t0 = System.nanoTime();
                 stream(ws, wire);
                 ws.send(true, BINARY, segment);
@@ -141,7 +143,8 @@ class FragmentFloodTest {
         HonestSession.Report r = honest.stop();
         MeasuredBound.report("a 64 KiB text message in 65,536 1-byte frames (" + wire.length + " bytes)",
                              "read as one message into one buffer (1 KiB doubled to 64 KiB), checked as UTF-8 as it"
-                             + " arrived; it and its segment answered in at most " + ms + " ms (" + ROUNDS + " rounds); " + r);
+                             + " arrived; it and its segment answered in at most " + ms + " ms (" + ROUNDS
+                             + " rounds); " + r);
         MeasuredBound.assertUndisturbed(r);
     }
 }

@@ -50,17 +50,17 @@ class UpgradeHeaderTest {
                 Arguments.of("Upgrade: h2c, WebSocket", "Connection: keep-alive,Upgrade"));
     }
 
-    private static RawClient upgrade(String method, String... headers) throws Exception {
+    private static RawWebSocket upgrade(String method, String... headers) throws Exception {
         List<String> all = new ArrayList<>(List.of(headers));
-        all.add("Sec-WebSocket-Key: " + RawClient.key());
+        all.add("Sec-WebSocket-Key: " + RawWebSocket.newKey());
         all.add("Sec-WebSocket-Version: 13");
-        return RawClient.request(server.port(), method, Protocol.PATH + "?format=aac", all.toArray(String[]::new));
+        return RawWebSocket.request(server.port(), method, Protocol.PATH + "?format=aac", all.toArray(String[]::new));
     }
 
     @ParameterizedTest(name = "{0} / {1} -> 101")
     @MethodSource("upgrades")
     void anUpgradeInAnyCaseAndAsATokenListIsAWorkingWebSocket(String upgrade, String connection) throws Exception {
-        try (RawClient ws = upgrade("GET", upgrade, connection)) {
+        try (RawWebSocket ws = upgrade("GET", upgrade, connection)) {
             assertThat(ws.head(), ws.status(), is(101));
             assertThat(ws.head(), ws.header("Sec-WebSocket-Accept"), notNullValue());
             ws.send(true, 0x8, new byte[] {0x03, (byte) 0xE8}); // close 1000: echoed by a working connection
@@ -73,7 +73,7 @@ class UpgradeHeaderTest {
     @ParameterizedTest(name = "{0} with an upgrade -> 405")
     @MethodSource("methods")
     void anUpgradeThatIsNotAGetIs405(String method) throws Exception {
-        try (RawClient ws = upgrade(method, "Upgrade: websocket", "Connection: Upgrade")) {
+        try (RawWebSocket ws = upgrade(method, "Upgrade: websocket", "Connection: Upgrade")) {
             assertThat(ws.head(), ws.status(), is(405));
             assertThat(ws.head(), ws.header("Allow"), is("GET"));
         }
@@ -85,7 +85,7 @@ class UpgradeHeaderTest {
 
     @Test
     void aGetWithoutTheUpgradeTokenInConnectionIsPlainHttp() throws Exception {
-        try (RawClient ws = upgrade("GET", "Upgrade: websocket", "Connection: keep-alive")) {
+        try (RawWebSocket ws = upgrade("GET", "Upgrade: websocket", "Connection: keep-alive")) {
             assertThat(ws.head(), ws.status(), is(426));
         }
     }
@@ -99,12 +99,12 @@ class UpgradeHeaderTest {
         long end = System.nanoTime() + 3_000_000_000L;
         while (System.nanoTime() < end) {
             for (Arguments a : upgrades().toList()) {
-                try (RawClient ws = upgrade("GET", (String) a.get()[0], (String) a.get()[1])) {
+                try (RawWebSocket ws = upgrade("GET", (String) a.get()[0], (String) a.get()[1])) {
                     switched += ws.status() == 101 ? 1 : 0;
                 }
             }
             for (String m : methods().toList()) {
-                try (RawClient ws = upgrade(m, "Upgrade: WebSocket", "Connection: Upgrade")) {
+                try (RawWebSocket ws = upgrade(m, "Upgrade: WebSocket", "Connection: Upgrade")) {
                     refused += ws.status() == 405 ? 1 : 0;
                 }
             }
