@@ -20,9 +20,11 @@ import java.util.concurrent.Future;
 import dev.vbuf.config.Setting;
 import dev.vbuf.observe.MetricNames;
 import dev.vbuf.protocol.Protocol;
+import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.HonestSession;
 import dev.vbuf.testing.PrometheusText;
 import dev.vbuf.testing.ServerProcess;
+import dev.vbuf.testing.TestServer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -185,6 +187,45 @@ class HttpBodyBudgetTest {
             assertThat("some read whole", statuses.getOrDefault(422, 0), greaterThan(0));
             assertThat("others refused for memory", statuses.getOrDefault(503, 0), greaterThan(0));
             assertThat("segment memory held", held, lessThanOrEqualTo(budget));
+        }
+    }
+
+    /** A body that stops arriving holds its memory only until the arrival deadline: then its connection is closed. */
+    @Test
+    void aStalledBodyIsCutAtTheDeadlineAndItsMemoryReturned() throws Exception {
+        try (VbufServer server = TestServer.start(Map.of(Setting.MESSAGE_DEADLINE_SECONDS, "1"));
+             MeasuredBound.Peak peak = new MeasuredBound.Peak(() -> server.buffers().inUseBytes());
+             Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("POST " + Protocol.PATH + "?format=aac HTTP/1.1\r\nHost: localhost\r\n"
+                                       + "Content-Length: " + BODY_BYTES + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write(new byte[300_000]); // then nothing
+            s.getOutputStream().flush();
+            long t0 = System.nanoTime();
+            long end = t0 + Duration.ofSeconds(5).toNanos();
+            while (server.buffers().inUseBytes() == 0 && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            int read;
+            try {
+                read = s.getInputStream().read(); // the connection ends: no answer to a body that never came
+            } catch (IOException e) {
+                read = -1;
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (server.buffers().inUseBytes() > 0 && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            long held = peak.max();
+            MeasuredBound.report("an HTTP body stalled after 300,000 of " + BODY_BYTES + " bytes",
+                                 "held " + MeasuredBound.mib(held) + " of segment memory, connection closed " + ms
+                                 + " ms later (deadline 1 s), " + MeasuredBound.mib(server.buffers().inUseBytes())
+                                 + " held afterwards");
+            assertThat("held about what arrived", held, lessThanOrEqualTo(2L * 300_000 + 65536));
+            assertThat("the connection ended", read, is(-1));
+            assertThat("within the deadline and a little", ms, lessThan(3_000L));
+            assertThat(server.buffers().inUseBytes(), is(0L));
         }
     }
 }

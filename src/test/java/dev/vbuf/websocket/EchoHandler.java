@@ -11,7 +11,7 @@ import io.helidon.websocket.WsListener;
  * test suite's servers do: text as text, binary as binary, each ping answered with a pong; a violation closes with its
  * code at once. Messages up to {@link #MAX_MESSAGE_BYTES}, text too (Autobahn's large-message cases send 16 MiB).
  */
-final class EchoHandler implements WsListener, MessageHandler {
+class EchoHandler implements WsListener, MessageHandler {
     /** Autobahn's largest message. */
     static final int MAX_MESSAGE_BYTES = 16 << 20;
 
