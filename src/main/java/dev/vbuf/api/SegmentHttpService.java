@@ -1,10 +1,12 @@
 package dev.vbuf.api;
 
+import dev.vbuf.admission.ArrivingSegment;
 import dev.vbuf.protocol.Protocol;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.protocol.ErrorCode;
@@ -20,9 +22,13 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+
 /**
- * The HTTP form of protocol v1: {@code POST /v1/segments?format=...} with one segment as the body. Also answers a
- * plain {@code GET /v1/segments} (no upgrade, or an upgrade refused for an unknown format) with a JSON error.
+ * The HTTP form of protocol v1: {@code POST /v1/segments?format=...} with one segment as the body, read into the same
+ * segment memory budget as WebSocket segments, as it arrives ({@link ArrivingSegment}), within the same arrival deadline.
+ * Also answers a plain {@code GET /v1/segments} (no upgrade, or an upgrade refused for an unknown format) with a JSON
+ * error.
  */
 final class SegmentHttpService implements HttpService {
     private static final System.Logger LOG = System.getLogger(SegmentHttpService.class.getName());
@@ -92,38 +98,98 @@ final class SegmentHttpService implements HttpService {
             return;
         }
         OutputFormat format = f.format().get();
-        ctx.unanswered().add(1);
-        long arrival;
-        try {
-            byte[] body;
-            try (InputStream in = req.content().inputStream()) {
-                body = in.readNBytes(processor.maxSegmentBytes() + 1);
-                arrival = System.nanoTime();
-                if (body.length > processor.maxSegmentBytes()) {
-                    long rest = in.transferTo(OutputStream.nullOutputStream());
-                    answer(res, format, SegmentOutcome.failed(processor.tooLarge(body.length + rest)), arrival);
-                    return;
-                }
-            } catch (IOException | RuntimeException e) {
-                // client went away mid-body, or framed it wrongly; the library's wording stays in the log
-                LOG.log(System.Logger.Level.DEBUG, "could not read a request body: " + e);
-                badRequest(res, "could not read the request body: it ended early or its length or chunk framing is "
-                                + "malformed");
-                return;
-            }
-            SegmentOutcome outcome;
-            try {
-                outcome = SegmentOutcome.process(processor, body, body.length, format, arrival, "http", -1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                res.status(Status.SERVICE_UNAVAILABLE_503);
-                error(res, ErrorCode.INTERNAL, "interrupted", null);
-                return;
-            }
-            answer(res, format, outcome, arrival);
-        } finally {
-            ctx.unanswered().add(-1);
+        if (!ctx.buffers().startHttpSegment()) {
+            refuseUnread(res, "too many HTTP segments in progress (" + ctx.buffers().maxHttpSegments() + ")");
+            return;
         }
+        ctx.unanswered().add(1);
+        ArrivingSegment body = new ArrivingSegment(ctx.buffers(), processor.maxSegmentBytes());
+        try {
+            BodyEnd read = read(req, body);
+            long arrival = System.nanoTime();
+            switch (read) {
+                case TOO_LARGE -> answer(res, format, SegmentOutcome.failed(processor.tooLarge(body.size())), arrival);
+                case NO_MEMORY -> memorySpent(res);
+                case BROKEN -> badRequest(res, "could not read the request body: it ended early or its length or"
+                                               + " chunk framing is malformed");
+                case EXPIRED -> LOG.log(System.Logger.Level.DEBUG, "request body did not arrive within "
+                                                                   + deadlineText() + "; connection closed");
+                case READ -> {
+                    SegmentOutcome outcome;
+                    try {
+                        outcome = SegmentOutcome.process(processor, body.buffer(), body.length(), format, arrival,
+                                                         "http", -1);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        res.status(Status.SERVICE_UNAVAILABLE_503);
+                        error(res, ErrorCode.INTERNAL, "interrupted", null);
+                        return;
+                    }
+                    answer(res, format, outcome, arrival);
+                }
+            }
+        } finally {
+            body.release();
+            ctx.unanswered().add(-1);
+            ctx.buffers().endHttpSegment();
+        }
+    }
+
+    /** How reading a request body ended. */
+    private enum BodyEnd { READ, TOO_LARGE, NO_MEMORY, BROKEN, EXPIRED }
+
+    /**
+     * Reads the body into segment memory as it arrives, within the arrival deadline: past it this thread (Helidon's
+     * virtual thread of the connection) is interrupted, which ends its socket read by closing the connection.
+     */
+    private BodyEnd read(ServerRequest req, ArrivingSegment body) {
+        Thread reader = Thread.currentThread();
+        AtomicBoolean reading = new AtomicBoolean(true);
+        ctx.buffers().arrivalDeadline().ifPresent(d -> CompletableFuture.delayedExecutor(d.toMillis(), MILLISECONDS)
+                .execute(() -> {
+                    if (reading.compareAndSet(true, false)) {
+                        reader.interrupt();
+                    }
+                }));
+        BodyEnd end;
+        try (InputStream in = req.content().inputStream()) {
+            end = switch (body.readFrom(in)) {
+                case READ -> BodyEnd.READ;
+                case TOO_LARGE -> BodyEnd.TOO_LARGE;
+                case NO_MEMORY -> BodyEnd.NO_MEMORY;
+            };
+        } catch (IOException | RuntimeException e) {
+            // the client went away mid-body, or framed it wrongly; the library's wording stays in the log
+            LOG.log(System.Logger.Level.DEBUG, "could not read a request body: " + e);
+            end = BodyEnd.BROKEN;
+        }
+        if (!reading.compareAndSet(true, false)) { // the deadline passed: the interrupt is this method's doing
+            Thread.interrupted();
+            return BodyEnd.EXPIRED;
+        }
+        return end;
+    }
+
+    private String deadlineText() {
+        return ctx.buffers().arrivalDeadline().map(d -> d.toMillis() + " ms").orElse("its deadline");
+    }
+
+    /** The segment memory is spent: 503 with {@code Retry-After}, before the rest of the body is read. */
+    private void memorySpent(ServerResponse res) {
+        refuseUnread(res, "the server's memory for segments in flight is full ("
+                          + (ctx.buffers().budgetBytes() >> 20) + " MiB)");
+    }
+
+    /**
+     * {@code overloaded} with 503 and {@code Retry-After}, the body (or what is left of it) unread: the connection is
+     * closed rather than drained, so a client cannot keep the server reading what it will not keep.
+     */
+    private static void refuseUnread(ServerResponse res, String why) {
+        long ms = Protocol.MEMORY_RETRY_AFTER_MS;
+        res.status(Status.SERVICE_UNAVAILABLE_503);
+        res.header(HeaderNames.CONNECTION, "close");
+        retryAfter(res, ms);
+        error(res, ErrorCode.OVERLOADED, "overloaded: " + why + "; retry shortly", ms);
     }
 
     private void answer(ServerResponse res, OutputFormat format, SegmentOutcome outcome, long arrival) {

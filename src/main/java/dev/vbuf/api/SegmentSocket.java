@@ -4,6 +4,7 @@ import dev.vbuf.protocol.CloseCodes;
 import dev.vbuf.protocol.Protocol;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -113,6 +114,17 @@ final class SegmentSocket implements WsListener, MessageHandler {
     @Override
     public void onFrame(long nanos) {
         liveness.frameArrived(nanos);
+    }
+
+    @Override
+    public byte[] growBuffer(byte[] buffer, int used, int minBytes) {
+        return ctx.buffers().grow(buffer, used, minBytes);
+    }
+
+    /** A segment holds budget memory while it arrives: for at most this long. */
+    @Override
+    public Optional<Duration> messageDeadline() {
+        return ctx.buffers().arrivalDeadline();
     }
 
     @Override

@@ -50,14 +50,15 @@ public enum Setting {
                       + " answered `too_large`.",
                       Alias.deprecated("VBUF_SEGMENT_MAX_BYTES")),
     MAX_FRAME_BYTES("segments.max-frame-bytes",
-                    "Largest single WebSocket frame (32 MiB, twice the segment limit): a frame is buffered whole"
-                    + " before vbuf sees it, so a larger one cannot be skipped and closes the session with 1009."
-                    + " Bounds the memory one session can hold.",
+                    "Largest single WebSocket frame (32 MiB, twice the segment limit): a larger one closes the"
+                    + " session with 1009 as soon as its header arrives, before any of its payload is read.",
                     Alias.deprecated("VBUF_WS_MAX_FRAME_BYTES")),
     MEMORY_BUDGET_BYTES("segments.memory-budget-bytes",
-                        "Memory for WebSocket segments in flight, all sessions together (read in, waiting, being fed"
-                        + " to FFmpeg; reused, never reallocated). When it is spent, a segment is read, dropped and"
-                        + " answered `overloaded` with `retryAfterMs`. `0` = a quarter of the JVM's maximum heap."),
+                        "Memory for segments in flight, WebSocket and HTTP, all together (taken as their bytes arrive,"
+                        + " about twice what has arrived of each; waiting; being fed to FFmpeg; reused, never"
+                        + " reallocated). When it is spent, a WebSocket segment is read, dropped and answered"
+                        + " `overloaded` with `retryAfterMs`, an HTTP one refused with 503 and `Retry-After`. `0` = a"
+                        + " quarter of the JVM's maximum heap."),
     RECEIVE_BUFFER_BYTES("segments.socket-receive-buffer-bytes",
                          "Kernel receive buffer of each connection (SO_RCVBUF; the kernel caps it at"
                          + " `net.core.rmem_max`). A fixed buffer of a few hundred KiB lets a client stream a segment"
@@ -125,6 +126,18 @@ public enum Setting {
     SESSION_BURST("limits.session-segment-burst",
                   "Segments a session may send at once above that rate (a player filling its buffer at start).",
                   Alias.deprecated("VBUF_SESSION_SEGMENT_BURST")),
+    MESSAGE_DEADLINE_SECONDS("limits.message-deadline-seconds",
+                             "How long one segment may take to arrive, from the header of a WebSocket message's first"
+                             + " frame (or the end of an HTTP request's headers) to its last byte, while it holds"
+                             + " segment memory; past it the session is closed with 1008 (HTTP: the connection is"
+                             + " closed) and the memory is returned. A 2 MB segment takes about 1 s at 20 Mbit/s; 30 s"
+                             + " lets a 16 MiB one arrive at 4.5 Mbit/s (a real-time player slower than its segments'"
+                             + " duration cannot keep up anyway). Decimals allowed."),
+    MAX_HTTP_SEGMENTS("limits.max-http-segments",
+                      "HTTP segments (`POST /v1/segments`) in progress at once, bodies being read and segments being"
+                      + " processed; beyond it a request is refused with 503 and `Retry-After` before its body is"
+                      + " read. Bounds the segment memory HTTP can take (this many times `segments.max-bytes`), so a"
+                      + " flood of uploads cannot starve the WebSocket sessions of it."),
     PLAYER_DEMO_DIR("player.demo-dir",
                     "Where the reference player's demo (`/player/`) comes from: a directory holding an HLS media"
                     + " playlist `index.m3u8` of MPEG-TS segments with H.264 video and AAC audio (real segments, as a"

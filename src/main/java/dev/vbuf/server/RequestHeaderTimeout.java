@@ -1,6 +1,5 @@
 package dev.vbuf.server;
 
-import dev.vbuf.websocket.UpgradeHeaders;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
@@ -75,14 +74,14 @@ final class RequestHeaderTimeout {
      * configurations enable, found as Helidon finds them), each of its connections watched by this timeout. It must
      * be the listener's only selector (protocol discovery off, no {@link Http1Config} among the protocols): Helidon
      * then hands every accepted socket to it at once, before reading a byte, so a connection that sends nothing is
-     * watched too.
+     * watched too. {@code alsoOnReceive} are further listeners to call with each request's headers.
      */
-    ServerConnectionSelector http1(String listenerName, List<ProtocolConfig> upgrades) {
+    ServerConnectionSelector http1(String listenerName, List<ProtocolConfig> upgrades,
+                                   List<Http1ConnectionListener> alsoOnReceive) {
         Http1ConnectionListener receive = new Http1ConnectionListener() {
             @Override
             public void headers(ConnectionContext ctx, Headers headers) {
-                // here, as Helidon 4.2 calls only a listener that is alone in its list
-                UpgradeHeaders.normalise(headers);
+                alsoOnReceive.forEach(l -> l.headers(ctx, headers));
                 Watched w = watched.get(ctx);
                 if (w != null) {
                     w.state.set(IN_REQUEST);
@@ -98,6 +97,7 @@ final class RequestHeaderTimeout {
                 }
             }
         };
+        // one listener each way: Helidon 4.2 joins two or more into a list listener that calls none of them
         Http1Config config = Http1Config.builder().addReceiveListener(receive).addSendListener(send).build();
         ServerConnectionSelector helidons = helidonHttp1().create(listenerName, config, ProtocolConfigs.create(upgrades));
         return new ServerConnectionSelector() {

@@ -41,7 +41,8 @@ public record ServerParts(VbufConfig config, FfmpegBinary ffmpeg, SegmentGate ga
                                            INITIAL_SERVICE_TIME);
         SegmentBuffers buffers = new SegmentBuffers(Math.max(config.segments().memoryBudgetBytes(),
                                                              config.segments().maxBytes()),
-                                                    config.segments().maxBytes());
+                                                    config.segments().maxBytes(), config.limits().messageDeadline(),
+                                                    config.limits().maxHttpSegments());
         VbufHealth health = new VbufHealth(ffmpeg.version(), gate::draining,
                                            () -> readinessDetails(config, ffmpeg, gate, buffers));
         SessionConfig s = config.session();

@@ -12,6 +12,8 @@ import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.observe.VbufMetrics;
 import dev.vbuf.player.PlayerService;
+import dev.vbuf.protocol.CloseCodes;
+import dev.vbuf.websocket.UpgradeToken;
 
 import io.helidon.common.socket.SocketOptions;
 import io.helidon.http.DirectHandler;
@@ -109,12 +111,18 @@ public final class VbufServer implements AutoCloseable {
                 // as its one upgrade
                 .protocolsDiscoverServices(false)
                 .addProtocol(ws)
-                .addConnectionSelector(headerTimeout.http1(WebServer.DEFAULT_SOCKET_NAME, List.of(ws)))
-                .update(b -> {
-                    if (receiveBuffer > 0) {
-                        b.connectionOptions(SocketOptions.builder().socketReceiveBufferSize(receiveBuffer).build());
-                    }
-                })
+                .addConnectionSelector(headerTimeout.http1(WebServer.DEFAULT_SOCKET_NAME, List.of(ws),
+                                                           List.of(new UpgradeToken())))
+                // replies go out as soon as they are written (a reply's text and its audio are two writes: with Nagle's
+                // algorithm the audio's last packet would wait for the client's delayed ACK)
+                .connectionOptions(SocketOptions.builder()
+                                           .tcpNoDelay(true)
+                                           .update(o -> {
+                                               if (receiveBuffer > 0) {
+                                                   o.socketReceiveBufferSize(receiveBuffer);
+                                               }
+                                           })
+                                           .build())
                 .featuresDiscoverServices(false)
                 .addFeature(ObserveFeature.just(parts.health().observer(), MetricsObserver.create()))
                 .routing(r -> routing(r, parts))

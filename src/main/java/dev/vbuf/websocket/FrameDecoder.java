@@ -9,10 +9,11 @@ import java.nio.ByteOrder;
 
 /**
  * Decodes client frames (RFC 6455 section 5) from a byte source and checks every rule a server must: RSV bits clear,
- * known opcodes, masked, minimal control frames (final, at most 125 bytes), lengths that fit, a well-formed close
- * payload. A refusal is a {@link ProtocolViolation}. Headers and small payloads come from a staging buffer filled by
- * large reads; a large payload is read from the socket straight into the caller's array and unmasked there, eight
- * bytes at a time. It knows nothing of messages ({@link MessageAggregator}) or of the connection.
+ * known opcodes, masked, minimal control frames (final, at most 125 bytes), lengths in their shortest encoding that
+ * fit the frame limit, a well-formed close payload. A refusal is a {@link ProtocolViolation}. Headers and small
+ * payloads come from a staging buffer filled by large reads; a large payload is read from the socket straight into
+ * the caller's array, in as many pieces as the caller likes, and unmasked there, eight bytes at a time. It knows
+ * nothing of messages ({@link MessageAggregator}) or of the connection.
  */
 final class FrameDecoder {
     private static final int MAX_CONTROL_PAYLOAD = 125;
@@ -79,8 +80,8 @@ final class FrameDecoder {
         if (length == 126) {
             length = (nextByte() << 8) | nextByte();
             if (length < 126) { // RFC 6455 5.2: "the minimal number of bytes MUST be used to encode the length"
-                throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "frame length " + length
-                                                                       + " not in its minimal encoding");
+                throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "a length of " + length + " sent in 16 bits"
+                                                                       + " (the shortest encoding is required)");
             }
         } else if (length == 127) {
             length = 0;
@@ -90,9 +91,9 @@ final class FrameDecoder {
             if (length < 0) {
                 throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "frame length over 2^63");
             }
-            if (length <= 0xFFFF) {
-                throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "frame length " + length
-                                                                       + " not in its minimal encoding");
+            if (length < 65536) {
+                throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "a length of " + length + " sent in 64 bits"
+                                                                       + " (the shortest encoding is required)");
             }
         }
         boolean control = Opcodes.control(opcode);
@@ -112,7 +113,15 @@ final class FrameDecoder {
 
     /** Reads a frame's whole payload into {@code dest[off, off + length)} and unmasks it there. */
     void readPayload(Header h, byte[] dest, int off) throws IOException {
-        int len = (int) h.length();
+        readPayload(h, 0, dest, off, (int) h.length());
+    }
+
+    /**
+     * Reads {@code len} bytes of a frame's payload, from byte {@code at} of it, into {@code dest[off, off + len)} and
+     * unmasks them there (the mask goes on from where byte {@code at} falls in it): a payload can be read in pieces,
+     * as memory for it is taken.
+     */
+    void readPayload(Header h, long at, byte[] dest, int off, int len) throws IOException {
         int fromStaging = Math.min(len, limit - pos);
         System.arraycopy(staging, pos, dest, off, fromStaging);
         pos += fromStaging;
@@ -124,7 +133,7 @@ final class FrameDecoder {
             }
             done += n;
         }
-        unmask(dest, off, len, h.mask());
+        unmask(dest, off, len, Integer.rotateLeft(h.mask(), 8 * (int) (at & 3)));
     }
 
     /** Reads a control frame's payload (at most 125 bytes, checked by {@link #readHeader}) into an array of its own. */
@@ -157,7 +166,12 @@ final class FrameDecoder {
 
     /** Reads and drops a frame's payload (a message over the segment limit). */
     void skipPayload(Header h) throws IOException {
-        long left = h.length();
+        skipPayload(h, 0);
+    }
+
+    /** Reads and drops the rest of a frame's payload, from byte {@code at} of it. */
+    void skipPayload(Header h, long at) throws IOException {
+        long left = h.length() - at;
         int fromStaging = (int) Math.min(left, limit - pos);
         pos += fromStaging;
         left -= fromStaging;

@@ -3,8 +3,10 @@ package dev.vbuf.websocket;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Encodes server frames (RFC 6455 section 5): final, unmasked, each call one array ready for one socket write (the
- * connection writes it under its lock). It knows nothing of the connection, so the bytes can be checked alone.
+ * Encodes server frames (RFC 6455 section 5): final, unmasked. Small frames come as one array ready for one socket
+ * write; a large payload (a reply's audio, up to the output cap) is never copied: only the bytes in front of it are
+ * encoded ({@link #textThenBinaryHead}), and the connection writes them and then the payload, under its lock. It knows
+ * nothing of the connection, so the bytes can be checked alone.
  */
 final class FrameEncoder {
     /** A close frame's payload is at most 125 bytes: the 2-byte code and up to 123 bytes of reason. */
@@ -22,17 +24,25 @@ final class FrameEncoder {
         return f;
     }
 
-    /** A text frame and then a binary frame in one array (a reply and its audio, written together). */
-    static byte[] textThenBinary(String text, byte[] data) {
+    /**
+     * What goes in front of a binary payload of {@code dataLength} bytes for a text message and then that binary message:
+     * the whole text frame, then the binary frame's header. The payload itself follows as it is.
+     */
+    static byte[] textThenBinaryHead(String text, int dataLength) {
         byte[] t = text.getBytes(StandardCharsets.UTF_8);
         int th = headerLength(t.length);
-        int bh = headerLength(data.length);
-        byte[] both = new byte[th + t.length + bh + data.length];
-        writeHeader(both, 0, Opcodes.TEXT, t.length);
-        System.arraycopy(t, 0, both, th, t.length);
-        writeHeader(both, th + t.length, Opcodes.BINARY, data.length);
-        System.arraycopy(data, 0, both, th + t.length + bh, data.length);
-        return both;
+        byte[] head = new byte[th + t.length + headerLength(dataLength)];
+        writeHeader(head, 0, Opcodes.TEXT, t.length);
+        System.arraycopy(t, 0, head, th, t.length);
+        writeHeader(head, th + t.length, Opcodes.BINARY, dataLength);
+        return head;
+    }
+
+    /** The header of a frame with this opcode and a payload of {@code length} bytes (which follows as it is). */
+    static byte[] header(int opcode, int length) {
+        byte[] h = new byte[headerLength(length)];
+        writeHeader(h, 0, opcode, length);
+        return h;
     }
 
     /** A close frame: the code, then the reason cut to {@link #MAX_CLOSE_REASON_BYTES} at a character boundary. */

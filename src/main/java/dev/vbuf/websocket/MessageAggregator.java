@@ -2,40 +2,62 @@ package dev.vbuf.websocket;
 
 import dev.vbuf.protocol.CloseCodes;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Assembles data frames into whole messages for the {@link MessageHandler} (RFC 6455 5.4): a message begins with a
  * text or binary frame and goes on with continuations until a final frame; control frames in between are the
- * connection's. A binary message is read from the decoder straight into the handler's buffer; a text message's frames
- * are joined once, at its end, and must be UTF-8. A message over its cap (the handler's for binary,
- * {@link #MAX_TEXT_BYTES} for text), or one no buffer can be had for, is read and dropped as it arrives and reported
- * by size. Used by the connection's reading thread only.
+ * connection's. Each message is read into one buffer, however many frames it comes in: a binary message into the
+ * handler's ({@link MessageHandler#acquireBuffer}), a text message into this aggregator's own, checked as UTF-8 as it
+ * arrives so invalid text is refused at the frame that makes it invalid.
+ *
+ * <p>Memory is taken as the bytes arrive, not as a header announces them: a message's first buffer holds at most
+ * {@link #FIRST_BUFFER_BYTES} (or the message, if smaller), and a full buffer is swapped for one twice its size, so a
+ * message never holds more than about twice what has arrived of it, and a message of many tiny frames fills one
+ * buffer, not one per frame. A client that sends the 14-byte header of a 16 MiB
+ * frame and then nothing holds 64 KiB, not 16 MiB. The price is copying a message once more in all (the halves moved
+ * at each doubling add up to less than its size: ~2 MB copied for a 2 MB segment in one frame).
+ *
+ * <p>A message over its cap (the handler's {@link MessageHandler#maxMessageBytes() binary} or
+ * {@link MessageHandler#maxTextBytes() text} limit), or one no buffer can be had for, is read and dropped as it arrives
+ * and reported by size. Used by the connection's reading thread only.
  */
 final class MessageAggregator {
-    /** Text messages longer than this are dropped and reported by size (vbuf's text messages are small JSON). */
-    static final int MAX_TEXT_BYTES = 64 * 1024;
+    /** A binary message's first buffer at most; then twice as large each time it is full. */
+    static final int FIRST_BUFFER_BYTES = 64 * 1024;
+    /** A text message's first buffer (vbuf's text messages are small JSON); kept between messages. */
+    static final int FIRST_TEXT_BYTES = 1024;
+
+    /** What the connection is told about each message, and asked before it is delivered. */
+    interface Watch {
+        /** A message began: its first frame's header is in. */
+        void began();
+
+        /** The message is complete; false when it must be dropped unseen (its deadline passed, or the close was sent). */
+        boolean mayDeliver();
+    }
 
     private final FrameDecoder decoder;
     private final MessageHandler handler;
+    private final Watch watch;
+    private final Utf8Check utf8 = new Utf8Check();
     /** The state of the message being read; {@code inMessage} false between messages. */
     private boolean inMessage;
     private boolean text;
     private long limit;
-    /** Text: its frames, joined at the end (text messages are small). */
-    private final List<byte[]> parts = new ArrayList<>(1);
-    /** Binary: the handler's buffer, read into directly; it grows (rarely) by moving to a larger one. */
-    private byte[] buffer;
+    /** Bytes of the message so far (read, or dropped). */
     private long size;
     private boolean tooLarge;
     private boolean refused;
-    /** The size of the last binary message, to size the next one's buffer. */
-    private long lastBinaryBytes;
+    /** The message's buffer: the handler's for binary, {@link #textBuffer} (or a larger one) for text. */
+    private byte[] buffer;
+    /** The small buffer text messages start in, kept for the next one. */
+    private byte[] textBuffer;
 
-    MessageAggregator(FrameDecoder decoder, MessageHandler handler) {
+    MessageAggregator(FrameDecoder decoder, MessageHandler handler, Watch watch) {
         this.decoder = decoder;
         this.handler = handler;
+        this.watch = watch;
     }
 
     /** The connection ended: what the message in progress holds goes back. */
@@ -44,6 +66,15 @@ final class MessageAggregator {
             inMessage = false;
             drop();
         }
+    }
+
+    /**
+     * A data frame after the close frame was sent: only the client's close matters now (RFC 6455 5.5.1), so the
+     * message in progress is dropped (its buffer goes back) and this frame's payload skipped, with no handler call.
+     */
+    void discard(FrameDecoder.Header h) throws IOException {
+        abandon();
+        decoder.skipPayload(h);
     }
 
     /**
@@ -62,20 +93,13 @@ final class MessageAggregator {
         }
         if (tooLarge || refused) {
             decoder.skipPayload(h);
-        } else if (text) {
-            if (h.length() > 0) {
-                byte[] part = new byte[(int) h.length()];
-                decoder.readPayload(h, part, 0);
-                parts.add(part);
-            }
-        } else if (room(h)) {
-            decoder.readPayload(h, buffer, (int) size);
+            size += h.length();
         } else {
-            refused = true;
-            drop();
-            decoder.skipPayload(h);
+            read(h);
         }
-        size += h.length();
+        if (text && !tooLarge && h.fin() && !utf8.end(buffer, (int) size)) {
+            throw notUtf8();
+        }
         if (h.fin()) {
             inMessage = false;
             deliver();
@@ -89,53 +113,99 @@ final class MessageAggregator {
         }
         inMessage = true;
         text = isText;
-        limit = isText ? MAX_TEXT_BYTES : handler.maxMessageBytes();
+        limit = isText ? handler.maxTextBytes() : handler.maxMessageBytes();
         size = 0;
         tooLarge = false;
         refused = false;
+        if (isText) {
+            utf8.reset();
+        }
+        watch.began();
+    }
+
+    /** Reads a frame's payload into the message's buffer, growing it as the bytes arrive. */
+    private void read(FrameDecoder.Header h) throws IOException, ProtocolViolation {
+        long at = 0;
+        while (at < h.length()) {
+            if (!room(h.length() - at, h.fin())) {
+                refused = true;
+                drop();
+                decoder.skipPayload(h, at);
+                size += h.length() - at;
+                return;
+            }
+            int n = (int) Math.min(h.length() - at, buffer.length - size);
+            decoder.readPayload(h, at, buffer, (int) size, n);
+            at += n;
+            size += n;
+            if (text && !utf8.more(buffer, (int) size)) {
+                throw notUtf8();
+            }
+        }
+    }
+
+    private static ProtocolViolation notUtf8() {
+        return new ProtocolViolation(CloseCodes.INVALID_PAYLOAD, "text message is not valid UTF-8");
     }
 
     /**
-     * Makes room in the buffer for this frame. A message's first buffer is sized for the whole message when this is
-     * its only frame, else for the last message this connection sent (players send segments of similar size), so a
-     * fragmented segment is read without moving it.
+     * Makes room for at least one more byte of a frame with {@code frameLeft} bytes still to come: the first buffer
+     * holds up to {@link #FIRST_BUFFER_BYTES} (text: {@link #FIRST_TEXT_BYTES}), a full one is swapped for one twice its
+     * size, within the message's limit; in the message's final frame, no larger than the message will be. False when
+     * the handler has no buffer to give.
      */
-    private boolean room(FrameDecoder.Header h) {
-        long need = size + h.length();
-        if (buffer != null && buffer.length >= need) {
+    private boolean room(long frameLeft, boolean fin) {
+        if (buffer != null && buffer.length > size) {
             return true;
         }
-        long want = buffer == null && !h.fin() ? Math.max(need, lastBinaryBytes) : need;
-        if (buffer != null) {
-            want = Math.max(need, 2L * buffer.length);
-        }
-        byte[] bigger = handler.acquireBuffer((int) Math.min(want, limit));
-        if (bigger == null || bigger.length < need) {
-            if (bigger != null) {
-                handler.releaseBuffer(bigger);
+        long want = buffer == null ? (text ? FIRST_TEXT_BYTES : FIRST_BUFFER_BYTES) : 2L * buffer.length;
+        want = Math.min(want, fin ? size + frameLeft : limit);
+        byte[] bigger;
+        if (text) {
+            bigger = textBuffer(want);
+            if (buffer != null) {
+                System.arraycopy(buffer, 0, bigger, 0, (int) size);
             }
-            return false;
+        } else {
+            bigger = buffer == null ? handler.acquireBuffer((int) want)
+                    : handler.growBuffer(buffer, (int) size, (int) want);
         }
-        if (buffer != null) {
-            System.arraycopy(buffer, 0, bigger, 0, (int) size);
-            handler.releaseBuffer(buffer);
+        if (bigger == null) {
+            return false;
         }
         buffer = bigger;
         return true;
     }
 
+    /** A text buffer of at least {@code want} bytes: the kept small one while it is enough, else a new one. */
+    private byte[] textBuffer(long want) {
+        if (want <= FIRST_TEXT_BYTES) {
+            if (textBuffer == null) {
+                textBuffer = new byte[FIRST_TEXT_BYTES];
+            }
+            return textBuffer;
+        }
+        return new byte[(int) want];
+    }
+
+    private void giveBack(byte[] b) {
+        if (!text) {
+            handler.releaseBuffer(b);
+        }
+    }
+
     /** Gives back what the message holds (it is being dropped, or the connection ended). */
     private void drop() {
-        parts.clear();
         if (buffer != null) {
-            handler.releaseBuffer(buffer);
+            giveBack(buffer);
             buffer = null;
         }
     }
 
-    private void deliver() throws ProtocolViolation {
-        if (!text) {
-            lastBinaryBytes = size;
+    private void deliver() {
+        if (!watch.mayDeliver()) {
+            drop();
+            return;
         }
         if (tooLarge) {
             if (text) {
@@ -146,10 +216,8 @@ final class MessageAggregator {
         } else if (refused) {
             handler.onRefused(size);
         } else if (text) {
-            byte[] whole = join();
-            parts.clear();
-            String s = StrictUtf8.decode(whole, 0, whole.length).orElseThrow(
-                    () -> new ProtocolViolation(CloseCodes.INVALID_PAYLOAD, "text message is not valid UTF-8"));
+            String s = size == 0 ? "" : new String(buffer, 0, (int) size, StandardCharsets.UTF_8); // checked above
+            buffer = null;
             handler.onText(s, size);
         } else {
             byte[] b = buffer != null ? buffer : handler.acquireBuffer(0);
@@ -160,18 +228,5 @@ final class MessageAggregator {
                 handler.onBinary(b, (int) size);
             }
         }
-    }
-
-    private byte[] join() {
-        if (parts.size() == 1) {
-            return parts.get(0);
-        }
-        byte[] whole = new byte[(int) size];
-        int off = 0;
-        for (byte[] p : parts) {
-            System.arraycopy(p, 0, whole, off, p.length);
-            off += p.length;
-        }
-        return whole;
     }
 }

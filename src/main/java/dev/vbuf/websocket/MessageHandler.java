@@ -1,18 +1,38 @@
 package dev.vbuf.websocket;
 
 import dev.vbuf.protocol.CloseCodes;
+import java.time.Duration;
+import java.util.Optional;
 
 /**
- * What vbuf's WebSocket connection tells the application, one whole message at a time. All calls come from the
- * connection's reading thread, in order; a call that blocks (e.g. a pipelining limit) stops reading from that
- * connection, which is how a client gets slowed down.
+ * What vbuf's WebSocket connection tells the application, one whole message at a time. Calls come one at a time, in
+ * order, from the connection's reading thread (or, for a message past its {@link #messageDeadline() deadline}, from
+ * the connection's watchdog while the reading thread waits for bytes); a call that blocks (e.g. a pipelining limit)
+ * stops reading from that connection, which is how a client gets slowed down.
  */
 public interface MessageHandler {
+    /** The default text message cap: vbuf's text messages are small JSON. */
+    int MAX_TEXT_BYTES = 64 * 1024;
+
     /** The connection is open; {@code channel} writes to it. */
     void onOpen(WsChannel channel);
 
     /** The largest binary message the handler accepts; a larger one is read to its end, dropped, and reported. */
     long maxMessageBytes();
+
+    /** The largest text message the handler accepts; a larger one is read to its end, dropped, and reported. */
+    default int maxTextBytes() {
+        return MAX_TEXT_BYTES;
+    }
+
+    /**
+     * How long a message may take from its first frame's header to its last byte; past it the connection reports a
+     * 1008 {@link #onProtocolViolation violation} and, once the handler's close frame is out, drops the connection
+     * (which gives the message's memory back). Empty (the default): no deadline.
+     */
+    default Optional<Duration> messageDeadline() {
+        return Optional.empty();
+    }
 
     /**
      * A buffer of at least {@code minBytes} to read a binary message into, or null when none can be had now (the
@@ -24,6 +44,20 @@ public interface MessageHandler {
 
     /** Gives back a buffer from {@link #acquireBuffer} that holds no message (the connection ended mid-message). */
     default void releaseBuffer(byte[] buffer) {
+    }
+
+    /**
+     * A message has filled {@code buffer} (from {@link #acquireBuffer} or here): a buffer of at least {@code minBytes}
+     * holding {@code buffer[0, used)}, with {@code buffer} given back; or null when none can be had ({@code buffer} is
+     * then still the connection's, which gives it back). The default takes a new one and gives the old one back.
+     */
+    default byte[] growBuffer(byte[] buffer, int used, int minBytes) {
+        byte[] bigger = acquireBuffer(minBytes);
+        if (bigger != null) {
+            System.arraycopy(buffer, 0, bigger, 0, used);
+            releaseBuffer(buffer);
+        }
+        return bigger;
     }
 
     /**
@@ -64,9 +98,10 @@ public interface MessageHandler {
     void onClose(int code, String reason);
 
     /**
-     * The client broke the protocol. Nothing more is read from the connection; the handler answers what it already
-     * accepted if it can, then closes with the violation's code ({@link WsChannel#close}). The connection waits for
-     * that close frame (or for {@link WsChannel#abort}) before it lets the socket go.
+     * The client broke the protocol, or a message missed its {@link #messageDeadline() deadline} (1008). Nothing more is
+     * read from the connection; the handler answers what it already accepted if it can, then closes with the
+     * violation's code ({@link WsChannel#close}). The connection waits for that close frame (or for
+     * {@link WsChannel#abort}) before it lets the socket go.
      */
     void onProtocolViolation(ProtocolViolation violation);
 }

@@ -7,9 +7,11 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.helidon.common.buffers.BufferData;
@@ -28,18 +30,31 @@ import io.helidon.webserver.spi.ServerConnection;
  *     is a {@link ProtocolViolation} (1002, 1007 for a close reason that is not UTF-8, 1009 for a frame over the frame
  *     limit) with a short reason in vbuf's words; no HTTP response and no exception text ever reaches an upgraded
  *     connection.</li>
- *     <li>{@link MessageAggregator} joins data frames into messages under the message caps.</li>
- *     <li>{@link FrameEncoder} encodes the server's frames; this class writes each call's frames with one socket
- *     write, under a lock.</li>
+ *     <li>{@link MessageAggregator} joins data frames into messages under the message caps, taking memory as the bytes
+ *     arrive.</li>
+ *     <li>{@link FrameEncoder} encodes the server's frames; this class writes each call's frames under a lock, a large
+ *     payload straight from the caller's array (no copy).</li>
  *     <li>The reading thread: a platform thread of the connection's own ({@link #READER_STACK_BYTES} of stack),
- *     started by Helidon's virtual connection thread, which waits for it. A virtual thread whose socket read finds no
- *     data parks, re-arms the JDK's poller and is unparked by the poller's thread onto a carrier thread: with a
- *     player's upload (64 KiB frames at 20 Mbit/s, one or two waits per frame) that hand-off cost the server more CPU
- *     than reading the segment (12.8 vs 8.0 ms per paced 6-s segment, perf/README.md). A platform thread blocks in
- *     the kernel's {@code read} and is woken by it directly.</li>
+ *     started by Helidon's virtual connection thread. A virtual thread whose socket read finds no data parks, re-arms
+ *     the JDK's poller and is unparked by the poller's thread onto a carrier thread: with a player's upload (64 KiB
+ *     frames at 20 Mbit/s, one or two waits per frame) that hand-off cost the server more CPU than reading the
+ *     segment (12.8 vs 8.0 ms per paced 6-s segment, perf/README.md). A platform thread blocks in the kernel's
+ *     {@code read} and is woken by it directly.</li>
+ *     <li>The watchdog: Helidon's virtual connection thread itself, which waits for the reading thread on a latch (a
+ *     virtual thread in {@code Thread.join()} of a platform thread sits in {@code Object.wait} inside
+ *     {@code synchronized}, which pins its carrier thread on JDK 21-23: a few hundred sessions would pin them all).
+ *     While it waits it enforces the message deadline ({@link MessageHandler#messageDeadline()}): a message that has
+ *     not arrived whole in time is a 1008 violation, handed to the handler as any other, and the socket is closed
+ *     once the handler's close frame is out, which ends the reading thread stuck inside the message and gives its
+ *     memory back.</li>
  * </ul>
+ * The handler is called by one thread at a time: the reading thread, which holds {@link #handlerLock} except while it
+ * waits in a socket read, or the watchdog for an expired message (while the reading thread waits in that read).
+ * Once the close frame has been sent, data frames are read and dropped and pings go unanswered (RFC 6455 5.5.1: only
+ * the client's close frame matters then); the handler hears only of that close. An error the handler lets escape is
+ * logged and the client gets 1011.
  */
-final class VbufWsConnection implements ServerConnection, WsChannel {
+final class VbufWsConnection implements ServerConnection, WsChannel, MessageAggregator.Watch {
     private static final System.Logger LOG = System.getLogger(VbufWsConnection.class.getName());
     /** Socket read size for headers and small frames. */
     static final int STAGING_BYTES = 64 * 1024;
@@ -47,8 +62,20 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     private static final Duration VIOLATION_CLOSE_WAIT = Duration.ofSeconds(35);
     /** Stack of the reading thread: frame parsing and the handler's calls are shallow. */
     static final long READER_STACK_BYTES = 512 * 1024;
+    /**
+     * A binary payload up to this size is copied behind its header and written with it (one write, one packet: a
+     * payload written on its own behind a small header would wait for the header's ACK where Nagle's algorithm is on);
+     * a larger one is written from the caller's array as it is.
+     */
+    static final int COPIED_PAYLOAD_BYTES = 16 * 1024;
     /** Name of the reading threads (then the client's port). */
     static final String READER_THREAD_PREFIX = "ws-read-";
+    /** {@link #messageSince} between messages. */
+    private static final long NO_MESSAGE = Long.MIN_VALUE;
+    /** Without a message deadline, how often the watchdog wakes (it has nothing to look at). */
+    private static final long IDLE_WATCH_NANOS = Duration.ofHours(1).toNanos();
+    /** Whether an uncaught error's stack trace has been logged (once per JVM; later ones are one line each). */
+    private static final AtomicBoolean TRACE_LOGGED = new AtomicBoolean();
 
     private final ConnectionContext ctx;
     private final MessageHandler handler;
@@ -56,9 +83,12 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     private final HelidonSocket socket;
     private final FrameDecoder decoder;
     private final MessageAggregator messages;
+    /** 0: no deadline. */
+    private final long deadlineNanos;
     private final ReentrantLock writeLock = new ReentrantLock();
+    /** Held by whichever thread calls the handler (see the class comment). */
+    private final ReentrantLock handlerLock = new ReentrantLock();
     private final CountDownLatch closeWritten = new CountDownLatch(1);
-    /** The reading thread has ended (Helidon's virtual thread waits on it: a latch, not a join, see handle). */
     private final CountDownLatch readerDone = new CountDownLatch(1);
     private volatile boolean closeSent;
     private volatile boolean stopped;
@@ -66,22 +96,29 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     /** The reading thread is in (or about to enter) a socket read, which only closing the socket ends. */
     private volatile boolean inSocketRead;
     private volatile long lastActivityNanos = System.nanoTime();
+    /** When the message being read began ({@link #NO_MESSAGE} between messages); written under the handler lock. */
+    private volatile long messageSince = NO_MESSAGE;
+    /** The message being read ran past its deadline and the handler was told; set under the handler lock. */
+    private volatile boolean expired;
 
     VbufWsConnection(ConnectionContext ctx, MessageHandler handler, Optional<String> subProtocol, long maxFrameLength) {
         this.ctx = ctx;
         this.handler = handler;
         this.subProtocol = subProtocol;
         this.socket = ctx.serverSocket();
+        this.deadlineNanos = handler.messageDeadline().map(Duration::toNanos).orElse(0L);
         this.decoder = new FrameDecoder(this::readSocket, maxFrameLength, STAGING_BYTES);
-        this.messages = new MessageAggregator(decoder, handler);
+        this.messages = new MessageAggregator(decoder, handler, this);
         DataReader early = ctx.dataReader();
         if (early.available() > 0) { // frames the client sent right behind its upgrade request
             decoder.prepend(early.readBytes(early.available()));
         }
     }
 
+    /** The decoder's source, on the reading thread: the handler lock is let go for the wait. */
     private int readSocket(byte[] b, int off, int len) throws IOException {
         inSocketRead = true;
+        handlerLock.unlock();
         try {
             if (stopped) { // close() may have looked before this read began (see close)
                 throw new EOFException("the connection was stopped");
@@ -91,8 +128,21 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
             throw e.getCause();
         } finally {
             inSocketRead = false;
+            handlerLock.lock();
+            if (expired) { // the watchdog told the handler while this thread waited: nothing more is read
+                throw new MessageExpired();
+            }
         }
     }
+
+    /** Ends the reading thread's work on a message past its deadline (the watchdog has told the handler). */
+    private static final class MessageExpired extends IOException {
+        MessageExpired() {
+            super("message deadline passed", null);
+        }
+    }
+
+    // --------------------------------------------------------------------------- the watchdog (Helidon's thread)
 
     @Override
     public void handle(Limit limit) {
@@ -100,20 +150,17 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
                 .name(READER_THREAD_PREFIX + ctx.remotePeer().port())
                 .daemon(true)
                 .stackSize(READER_STACK_BYTES)
-                .unstarted(() -> {
-                    try {
-                        readUntilClosed();
-                    } finally {
-                        readerDone.countDown();
-                    }
-                });
+                .uncaughtExceptionHandler((t, e) -> LOG.log(Level.ERROR, "WebSocket reading thread failed: " + e))
+                .unstarted(this::read);
         readerThread = reading;
         reading.start();
         boolean interrupted = false;
         while (true) {
-            try { // Thread.join waits in Object.wait, which pins a virtual thread's carrier on JDK 21-23; a latch parks
-                readerDone.await();
-                break;
+            try {
+                if (readerDone.await(untilNextLook(), TimeUnit.NANOSECONDS)) {
+                    break;
+                }
+                enforceDeadline();
             } catch (InterruptedException e) { // Helidon stopping its executor: the reading thread stops too
                 interrupted = true;
                 close(true);
@@ -124,34 +171,112 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         }
     }
 
+    /**
+     * How long the watchdog may sleep: until the message in progress is due, or a whole deadline when none is (a
+     * message that begins meanwhile is due no sooner than that).
+     */
+    private long untilNextLook() {
+        if (deadlineNanos == 0) {
+            return IDLE_WATCH_NANOS;
+        }
+        long since = messageSince;
+        return since == NO_MESSAGE || expired ? deadlineNanos : Math.max(1, since + deadlineNanos - System.nanoTime());
+    }
+
+    private void enforceDeadline() throws InterruptedException {
+        long since = messageSince;
+        if (deadlineNanos == 0 || expired || since == NO_MESSAGE || System.nanoTime() - since < deadlineNanos) {
+            return;
+        }
+        handlerLock.lockInterruptibly(); // the reading thread lets go of it only in a socket read
+        try {
+            if (messageSince != since || stopped) {
+                return; // the message ended meanwhile
+            }
+            expired = true;
+            if (!closeSent) {
+                handler.onProtocolViolation(new ProtocolViolation(
+                        CloseCodes.POLICY_VIOLATION, "a message did not arrive whole within "
+                                                     + TimeUnit.NANOSECONDS.toSeconds(deadlineNanos) + " s"));
+            }
+        } finally {
+            handlerLock.unlock();
+        }
+        // the handler answers what it accepted, then sends its close frame; the client, inside a message, cannot
+        // answer it, so the socket is closed then, which ends the reading thread's wait and gives its memory back
+        closeWritten.await(VIOLATION_CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        closeSocket();
+    }
+
+    // ----------------------------------------------------------------------------------------- the reading thread
+
+    private void read() {
+        handlerLock.lock();
+        try {
+            readUntilClosed();
+        } finally {
+            handlerLock.unlock();
+            readerDone.countDown();
+        }
+    }
+
     private void readUntilClosed() {
-        handler.onOpen(this);
         boolean closedByClient = false;
         try {
+            handler.onOpen(this);
             closedByClient = readFrames();
         } catch (ProtocolViolation v) {
-            handler.onProtocolViolation(v);
-            try { // nothing more is read; the handler answers what it accepted, then sends the close frame
-                closeWritten.await(VIOLATION_CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (!closeSent) {
+                handler.onProtocolViolation(v);
             }
+            awaitCloseFrame(); // nothing more is read; the handler answers what it accepted, then sends the close frame
+        } catch (MessageExpired e) {
+            awaitCloseFrame(); // the watchdog told the handler, which is answering
         } catch (EOFException | UncheckedIOException e) {
             LOG.log(Level.DEBUG, "WebSocket connection ended: " + e.getMessage());
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "WebSocket connection failed: " + e);
-        } catch (RuntimeException | Error e) { // a fault of vbuf's: said once, no trace on stderr, 1011 if it can go
-            LOG.log(Level.WARNING, "WebSocket reading stopped by an internal error: " + e);
-            try {
-                close(CloseCodes.INTERNAL_ERROR, "internal error");
-            } catch (RuntimeException ignored) {
-                // the socket is gone too
-            }
+        } catch (RuntimeException | Error e) {
+            failed(e);
         } finally {
             messages.abandon(); // the connection may have ended mid-message: its buffer goes back
             if (!closedByClient) {
-                handler.onClose(CloseCodes.ABNORMAL, "the connection ended without a close frame");
+                try {
+                    handler.onClose(CloseCodes.ABNORMAL, "the connection ended without a close frame");
+                } catch (RuntimeException e) {
+                    failed(e);
+                }
             }
+        }
+    }
+
+    /** Waits until the handler's close frame is out (it answers what it accepted first), at most a while. */
+    private void awaitCloseFrame() {
+        handlerLock.unlock(); // the handler's sender may need nothing of it, but the watchdog may
+        try {
+            closeWritten.await(VIOLATION_CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            handlerLock.lock();
+        }
+    }
+
+    /**
+     * The handler let an error escape (a bug, not the client's doing): logged once for this connection (with its stack
+     * trace the first time in this JVM), and the client gets 1011 if the connection can still take a frame.
+     */
+    private void failed(Throwable e) {
+        String what = "WebSocket session failed on the server's side; closing it with 1011: " + e;
+        if (TRACE_LOGGED.compareAndSet(false, true)) {
+            LOG.log(Level.ERROR, what, e);
+        } else {
+            LOG.log(Level.ERROR, what);
+        }
+        try {
+            close(CloseCodes.INTERNAL_ERROR, "internal error");
+        } catch (RuntimeException gone) {
+            LOG.log(Level.DEBUG, "could not send the 1011 close frame: " + gone.getMessage());
         }
     }
 
@@ -175,6 +300,9 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         FrameDecoder.Header h = decoder.readHeader();
         long now = System.nanoTime();
         lastActivityNanos = now;
+        if (closeSent) {
+            return readAfterClose(h);
+        }
         handler.onFrame(now);
         if (closeSent && h.opcode() != Opcodes.CLOSE) { // RFC 6455 1.4: after our close frame, only theirs matters
             messages.abandon(); // the message in progress, if any, is dropped (a no-op after the first time)
@@ -193,6 +321,22 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         return false;
     }
 
+    /** After the close frame was sent: everything but the client's close frame is read and dropped. */
+    private boolean readAfterClose(FrameDecoder.Header h) throws IOException, ProtocolViolation {
+        switch (h.opcode()) {
+            case Opcodes.CONTINUATION, Opcodes.TEXT, Opcodes.BINARY -> {
+                messages.discard(h);
+                messageSince = NO_MESSAGE;
+            }
+            case Opcodes.CLOSE -> {
+                closeFromClient(FrameDecoder.close(decoder.readControl(h)));
+                return true;
+            }
+            default -> decoder.readControl(h);
+        }
+        return false;
+    }
+
     private void closeFromClient(FrameDecoder.Close close) {
         handler.onClose(close.code(), close.reason());
         if (!closeSent) { // echo it (RFC 6455 5.5.1); a close without a code is answered with a normal one
@@ -204,31 +348,53 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         }
     }
 
+    @Override
+    public void began() {
+        messageSince = System.nanoTime();
+    }
+
+    @Override
+    public boolean mayDeliver() {
+        messageSince = NO_MESSAGE;
+        return !closeSent && !expired;
+    }
+
     // ------------------------------------------------------------------------------------------------- writing
 
     @Override
     public void sendText(String text) {
-        write(FrameEncoder.frame(Opcodes.TEXT, text.getBytes(StandardCharsets.UTF_8)));
+        write(FrameEncoder.frame(Opcodes.TEXT, text.getBytes(StandardCharsets.UTF_8)), null);
     }
 
     @Override
     public void sendBinary(byte[] data) {
-        write(FrameEncoder.frame(Opcodes.BINARY, data));
+        if (data.length <= COPIED_PAYLOAD_BYTES) {
+            write(FrameEncoder.frame(Opcodes.BINARY, data), null);
+        } else {
+            write(FrameEncoder.header(Opcodes.BINARY, data.length), data);
+        }
     }
 
     @Override
     public void sendTextThenBinary(String text, byte[] data) {
-        write(FrameEncoder.textThenBinary(text, data));
+        byte[] head = FrameEncoder.textThenBinaryHead(text, data.length);
+        if (data.length <= COPIED_PAYLOAD_BYTES) {
+            byte[] both = Arrays.copyOf(head, head.length + data.length);
+            System.arraycopy(data, 0, both, head.length, data.length);
+            write(both, null);
+        } else {
+            write(head, data);
+        }
     }
 
     @Override
     public void pong(byte[] payload) {
-        write(FrameEncoder.frame(Opcodes.PONG, payload));
+        write(FrameEncoder.frame(Opcodes.PONG, payload), null);
     }
 
     @Override
     public void ping(byte[] payload) {
-        write(FrameEncoder.frame(Opcodes.PING, payload));
+        write(FrameEncoder.frame(Opcodes.PING, payload), null);
     }
 
     @Override
@@ -250,11 +416,7 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     @Override
     public void abort() {
         close(true);
-        try {
-            socket.close();
-        } catch (UncheckedIOException e) {
-            // already gone
-        }
+        closeSocket();
     }
 
     @Override
@@ -262,13 +424,20 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         return subProtocol;
     }
 
-    private void write(byte[] frames) {
+    /**
+     * Writes {@code head}, then {@code payload} (if any) as it is: two socket writes under one lock, so frames from
+     * different threads never interleave and a payload of many megabytes is not copied into one array with its header.
+     */
+    private void write(byte[] head, byte[] payload) {
         writeLock.lock();
         try {
             if (closeSent) {
                 throw new IllegalStateException("the close frame has been sent");
             }
-            ctx.dataWriter().writeNow(BufferData.create(frames));
+            ctx.dataWriter().writeNow(BufferData.create(head));
+            if (payload != null && payload.length > 0) {
+                ctx.dataWriter().writeNow(BufferData.create(payload));
+            }
             lastActivityNanos = System.nanoTime();
         } finally {
             writeLock.unlock();
@@ -289,12 +458,16 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         if (t != null && t != Thread.currentThread()) {
             t.interrupt(); // ends a wait in the handler (e.g. the pipelining limit)
             if (inSocketRead) { // a platform thread's socket read ends only when the socket closes
-                try {
-                    socket.close();
-                } catch (UncheckedIOException e) {
-                    // already gone
-                }
+                closeSocket();
             }
+        }
+    }
+
+    private void closeSocket() {
+        try {
+            socket.close();
+        } catch (UncheckedIOException e) {
+            // already gone
         }
     }
 }

@@ -78,11 +78,16 @@ public final class VbufWsUpgradeProvider implements Http1UpgradeProvider<WsConfi
             return "websocket";
         }
 
-        /** Returns null (not upgraded; the request goes on as plain HTTP) when the handshake cannot be made. */
+        /**
+         * Returns null (not upgraded; the request goes on as plain HTTP) when the handshake cannot be made: no key, no
+         * {@code Upgrade} token in {@code Connection} (a token list, any case: {@code keep-alive, Upgrade}), or no
+         * WebSocket route at the path. At a WebSocket route, a method other than GET is 405 (RFC 6455 4.1).
+         */
         @Override
         public ServerConnection upgrade(ConnectionContext ctx, HttpPrologue prologue, WritableHeaders<?> headers) {
             Optional<String> key = headers.first(HeaderNames.create("Sec-WebSocket-Key"));
-            if (key.isEmpty()) {
+            if (key.isEmpty() || !headers.contains(HeaderNames.CONNECTION)
+                || !UpgradeToken.hasToken(headers.get(HeaderNames.CONNECTION), "upgrade")) {
                 return null;
             }
             if (!prologue.method().equals(Method.GET)) { // RFC 6455 4.1: the opening handshake is a GET
@@ -107,6 +112,14 @@ public final class VbufWsUpgradeProvider implements Http1UpgradeProvider<WsConfi
                 route = ctx.router().routing(WsRouting.class, WsRouting.empty()).findRoute(prologue);
             } catch (RuntimeException e) { // no WebSocket route at this path
                 return null;
+            }
+            if (!prologue.method().equals(Method.GET)) {
+                throw RequestException.builder()
+                        .type(DirectHandler.EventType.OTHER)
+                        .status(Status.METHOD_NOT_ALLOWED_405)
+                        .header(HeaderValues.create(HeaderNames.ALLOW, "GET"))
+                        .message("A WebSocket upgrade must be a GET request")
+                        .build();
             }
             if (!config.origins().isEmpty()) {
                 Optional<String> origin = headers.first(HeaderNames.ORIGIN);

@@ -45,6 +45,34 @@ class SegmentBuffersTest {
     }
 
     @Test
+    void aSegmentFillingItsBufferMovesToOneTwiceAsLargeEvenWhenTheTwoTogetherWouldNotFit() {
+        SegmentBuffers b = new SegmentBuffers(2L * MIB, 2 * MIB);
+        byte[] half = b.acquire(MIB);
+        half[12345] = 42;
+        byte[] whole = b.grow(half, MIB, 2 * MIB);
+        assertThat("moved: 1 + 2 MiB for a moment, counted as the 2 MiB it keeps", whole.length, is(2 * MIB));
+        assertThat("its bytes moved with it", whole[12345], is((byte) 42));
+        assertThat(b.inUseBytes(), is(2L * MIB));
+        assertThat("the old buffer is not kept: it would not fit the budget", b.pooledBytes(), is(0L));
+        assertThat("nothing more fits", b.acquire(1), is(nullValue()));
+        b.release(whole);
+        assertThat(b.inUseBytes(), is(0L));
+    }
+
+    @Test
+    void aMoveTheBudgetCannotTakeIsRefusedAndTheOldBufferStaysTheCallers() {
+        SegmentBuffers b = new SegmentBuffers(2L * MIB, 2 * MIB);
+        byte[] one = b.acquire(MIB);
+        byte[] other = b.acquire(MIB);
+        assertThat("1 MiB + 2 MiB after the move would be over the 2 MiB budget", b.grow(one, MIB, 2 * MIB),
+                   is(nullValue()));
+        assertThat("both still counted", b.inUseBytes(), is(2L * MIB));
+        b.release(one);
+        b.release(other);
+        assertThat(b.inUseBytes(), is(0L));
+    }
+
+    @Test
     void aBudgetBelowOneSegmentIsRefusedAtStart() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                                                   () -> new SegmentBuffers(MIB, 2 * MIB));

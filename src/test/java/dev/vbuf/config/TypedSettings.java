@@ -60,6 +60,9 @@ final class TypedSettings {
         put(Setting.MAX_SESSIONS, c -> c.limits().maxSessions(), Integer::valueOf, "11");
         put(Setting.SESSION_RATE, c -> c.limits().sessionSegmentsPerSecond(), Double::valueOf, "0.5");
         put(Setting.SESSION_BURST, c -> c.limits().sessionSegmentBurst(), Integer::valueOf, "17");
+        put(Setting.MESSAGE_DEADLINE_SECONDS, c -> c.limits().messageDeadline(),
+            v -> Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000)), "2.5");
+        put(Setting.MAX_HTTP_SEGMENTS, c -> c.limits().maxHttpSegments(), Integer::valueOf, "3");
         put(Setting.PLAYER_DEMO_DIR, c -> c.player().demoDir(), v -> optional(v).map(Path::of), "/srv/demo");
         put(Setting.LOG_FORMAT, c -> c.log().format(), v -> v.toLowerCase(Locale.ROOT), "JSON");
         put(Setting.LOG_LEVEL, c -> c.log().level(), v -> v.toUpperCase(Locale.ROOT), "debug");

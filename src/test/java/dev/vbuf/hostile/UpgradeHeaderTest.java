@@ -1,31 +1,30 @@
 package dev.vbuf.hostile;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import dev.vbuf.protocol.Protocol;
 import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.HonestSession;
 import dev.vbuf.testing.RawWebSocket;
 import dev.vbuf.testing.TestServer;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.hamcrest.MatcherAssert.assertThat;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.startsWith;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.notNullValue;
 
 /**
- * The opening handshake's headers as clients really send them, over a raw socket: {@code Upgrade} and
- * {@code Connection} are token lists with case-insensitive tokens (RFC 6455 4.2.1, RFC 9110 7.8), so every spelling
- * of a WebSocket upgrade is answered 101; a request without {@code Connection: upgrade} is plain HTTP (426 from the
- * segment route) and an upgrade that is not a GET is refused 405.
+ * The opening handshake as clients really write it (RFC 6455 4.2.1): {@code Upgrade} and {@code Connection} are
+ * case-insensitive token lists, so {@code Upgrade: WebSocket} or {@code Connection: keep-alive, Upgrade} get 101 and
+ * a working WebSocket; an upgrade that is not a GET gets 405; a GET without the upgrade token is plain HTTP (426).
  */
 class UpgradeHeaderTest {
     private static VbufServer server;
@@ -40,39 +39,82 @@ class UpgradeHeaderTest {
         server.close();
     }
 
-    static Stream<Arguments> variants() {
+    static Stream<Arguments> upgrades() {
         return Stream.of(
-                Arguments.of("GET", "websocket", "Upgrade", "101"),
-                Arguments.of("GET", "WebSocket", "Upgrade", "101"),
-                Arguments.of("GET", "WEBSOCKET", "upgrade", "101"),
-                Arguments.of("GET", "websocket", "keep-alive, Upgrade", "101"),
-                Arguments.of("GET", "websocket", "Keep-Alive,UPGRADE", "101"),
-                Arguments.of("GET", "h2c, WebSocket", "Upgrade", "101"),
-                Arguments.of("GET", "websocket", "keep-alive", "426"),
-                Arguments.of("POST", "websocket", "Upgrade", "405"),
-                Arguments.of("PUT", "WebSocket", "keep-alive, Upgrade", "405"));
+                Arguments.of("Upgrade: websocket", "Connection: Upgrade"),
+                Arguments.of("Upgrade: WebSocket", "Connection: Upgrade"),
+                Arguments.of("Upgrade: WEBSOCKET", "Connection: upgrade"),
+                Arguments.of("upgrade: websocket", "connection: UPGRADE"),
+                Arguments.of("Upgrade: websocket", "Connection: keep-alive, Upgrade"),
+                Arguments.of("Upgrade: WebSocket", "Connection: Upgrade, keep-alive"),
+                Arguments.of("Upgrade: h2c, WebSocket", "Connection: keep-alive,Upgrade"));
     }
 
-    @ParameterizedTest(name = "{0} with Upgrade: {1}, Connection: {2} -> {3}")
-    @MethodSource("variants")
-    void upgradeHeaderVariants(String method, String upgrade, String connection, String status) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
-            s.setSoTimeout(10_000);
-            byte[] nonce = new byte[16];
-            ThreadLocalRandom.current().nextBytes(nonce);
-            s.getOutputStream().write((method + " /v1/segments?format=aac HTTP/1.1\r\nHost: localhost\r\n"
-                                       + "Upgrade: " + upgrade + "\r\nConnection: " + connection + "\r\n"
-                                       + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) + "\r\n"
-                                       + "Sec-WebSocket-Version: 13\r\n\r\n")
-                                              .getBytes(StandardCharsets.US_ASCII));
-            String head = RawWebSocket.httpHead(s.getInputStream());
-            assertThat(head, startsWith("HTTP/1.1 " + status + " "));
-            if (status.equals("101")) {
-                assertThat(head, containsString("Sec-WebSocket-Accept: "));
+    private static RawWebSocket upgrade(String method, String... headers) throws Exception {
+        List<String> all = new ArrayList<>(List.of(headers));
+        all.add("Sec-WebSocket-Key: " + RawWebSocket.newKey());
+        all.add("Sec-WebSocket-Version: 13");
+        return RawWebSocket.request(server.port(), method, Protocol.PATH + "?format=aac", all.toArray(String[]::new));
+    }
+
+    @ParameterizedTest(name = "{0} / {1} -> 101")
+    @MethodSource("upgrades")
+    void anUpgradeInAnyCaseAndAsATokenListIsAWorkingWebSocket(String upgrade, String connection) throws Exception {
+        try (RawWebSocket ws = upgrade("GET", upgrade, connection)) {
+            assertThat(ws.head(), ws.status(), is(101));
+            assertThat(ws.head(), ws.header("Sec-WebSocket-Accept"), notNullValue());
+            ws.send(true, 0x8, new byte[] {0x03, (byte) 0xE8}); // close 1000: echoed by a working connection
+            RawWebSocket.Frame close = ws.read();
+            assertThat("the close echoed", close.opcode(), is(0x8));
+            assertThat(close.closeCode(), is(1000));
+        }
+    }
+
+    @ParameterizedTest(name = "{0} with an upgrade -> 405")
+    @MethodSource("methods")
+    void anUpgradeThatIsNotAGetIs405(String method) throws Exception {
+        try (RawWebSocket ws = upgrade(method, "Upgrade: websocket", "Connection: Upgrade")) {
+            assertThat(ws.head(), ws.status(), is(405));
+            assertThat(ws.head(), ws.header("Allow"), is("GET"));
+        }
+    }
+
+    static Stream<String> methods() {
+        return Stream.of("POST", "PUT", "DELETE", "PATCH");
+    }
+
+    @Test
+    void aGetWithoutTheUpgradeTokenInConnectionIsPlainHttp() throws Exception {
+        try (RawWebSocket ws = upgrade("GET", "Upgrade: websocket", "Connection: keep-alive")) {
+            assertThat(ws.head(), ws.status(), is(426));
+        }
+    }
+
+    /** Every variant again, many times, while an honest session runs: none of them disturbs it. */
+    @Test
+    void upgradeVariantsDoNotDisturbAnHonestSession() throws Exception {
+        HonestSession honest = HonestSession.start(server.port());
+        int switched = 0;
+        int refused = 0;
+        long end = System.nanoTime() + 3_000_000_000L;
+        while (System.nanoTime() < end) {
+            for (Arguments a : upgrades().toList()) {
+                try (RawWebSocket ws = upgrade("GET", (String) a.get()[0], (String) a.get()[1])) {
+                    switched += ws.status() == 101 ? 1 : 0;
+                }
             }
-            if (status.equals("405")) {
-                assertThat(head, containsString("GET"));
+            for (String m : methods().toList()) {
+                try (RawWebSocket ws = upgrade(m, "Upgrade: WebSocket", "Connection: Upgrade")) {
+                    refused += ws.status() == 405 ? 1 : 0;
+                }
             }
         }
+        HonestSession.Report r = honest.stop();
+        MeasuredBound.report("upgrade header variants (case, token lists, non-GET)", switched + " upgrades in "
+                             + upgrades().count() + " spellings switched (101), " + refused + " non-GET upgrades"
+                             + " refused (405), in 3 s; " + r);
+        assertThat("no upgrade spelling refused", switched % upgrades().count(), is(0L));
+        assertThat(switched > 0 && refused > 0, is(true));
+        MeasuredBound.assertUndisturbed(r);
     }
 }

@@ -36,6 +36,8 @@ public final class RawWebSocket implements AutoCloseable {
         }
     }
 
+    private String head = "";
+
     private RawWebSocket(Socket socket) throws IOException {
         this.socket = socket;
         this.in = socket.getInputStream();
@@ -44,20 +46,60 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Opens {@code /v1/segments?query} and completes the opening handshake (asserting 101). */
     public static RawWebSocket open(int port, String query) throws IOException {
+        RawWebSocket ws = request(port, "GET", "/v1/segments?" + query, "Upgrade: websocket", "Connection: Upgrade",
+                                  "Sec-WebSocket-Key: " + newKey(), "Sec-WebSocket-Version: 13");
+        if (!ws.head.startsWith("HTTP/1.1 101 ")) {
+            ws.close();
+            throw new IOException("upgrade refused: " + ws.head);
+        }
+        return ws;
+    }
+
+    /**
+     * Sends {@code method path HTTP/1.1} with the header lines exactly as given ("Name: value", any case) and reads the
+     * response's head, whatever it is ({@link #head()}); after a 101 the socket carries frames.
+     */
+    public static RawWebSocket request(int port, String method, String path, String... headerLines)
+            throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
         s.setSoTimeout((int) Duration.ofSeconds(30).toMillis());
         RawWebSocket ws = new RawWebSocket(s);
+        StringBuilder req = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n");
+        for (String h : headerLines) {
+            req.append(h).append("\r\n");
+        }
+        ws.out.write(req.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+        ws.head = ws.readHttpHead();
+        return ws;
+    }
+
+    /** A fresh Sec-WebSocket-Key. */
+    public static String newKey() {
         byte[] nonce = new byte[16];
         ThreadLocalRandom.current().nextBytes(nonce);
-        ws.out.write(("GET /v1/segments?" + query + " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                      + "Connection: Upgrade\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce)
-                      + "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        String head = ws.readHttpHead();
-        if (!head.startsWith("HTTP/1.1 101 ")) {
-            s.close();
-            throw new IOException("upgrade refused: " + head);
+        return Base64.getEncoder().encodeToString(nonce);
+    }
+
+    /** The response's status line and headers (from {@link #request}). */
+    public String head() {
+        return head;
+    }
+
+    /** The response's status code. */
+    public int status() {
+        String[] parts = head.split(" ", 3);
+        return parts.length < 2 ? -1 : Integer.parseInt(parts[1]);
+    }
+
+    /** A response header's first value (its name in any case), or null. */
+    public String header(String name) {
+        for (String line : head.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+                return line.substring(colon + 1).strip();
+            }
         }
-        return ws;
+        return null;
     }
 
     private String readHttpHead() throws IOException {

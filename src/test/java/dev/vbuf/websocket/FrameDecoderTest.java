@@ -11,6 +11,7 @@ import dev.vbuf.testing.RawWebSocket;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.hamcrest.MatcherAssert.assertThat;
@@ -136,12 +137,12 @@ class FrameDecoderTest {
         byte[] mask = {1, 2, 3, 4};
         // 5 bytes announced in the 16-bit form, 125 in the 16-bit form, 65535 in the 64-bit form (RFC 6455 5.2)
         assertRefused("16-bit length 5", concat(new byte[] {(byte) 0x82, (byte) (0x80 | 126), 0, 5}, mask, payload(5)),
-                      CloseCodes.PROTOCOL_ERROR, "minimal encoding");
+                      CloseCodes.PROTOCOL_ERROR, "shortest encoding");
         assertRefused("16-bit length 125", concat(new byte[] {(byte) 0x82, (byte) (0x80 | 126), 0, 125}, mask),
-                      CloseCodes.PROTOCOL_ERROR, "minimal encoding");
+                      CloseCodes.PROTOCOL_ERROR, "shortest encoding");
         assertRefused("64-bit length 65535", concat(new byte[] {(byte) 0x82, (byte) (0x80 | 127), 0, 0, 0, 0, 0, 0,
                                                                 (byte) 0xFF, (byte) 0xFF}, mask),
-                      CloseCodes.PROTOCOL_ERROR, "minimal encoding");
+                      CloseCodes.PROTOCOL_ERROR, "shortest encoding");
         // the smallest lengths of each form are accepted
         assertThat(decoder(masked(0x80 | Opcodes.BINARY, payload(126)), 64).readHeader().length(), is(126L));
         assertThat(decoder(masked(0x80 | Opcodes.BINARY, payload(65536)), 64).readHeader().length(), is(65536L));
@@ -165,6 +166,35 @@ class FrameDecoderTest {
                       CloseCodes.MESSAGE_TOO_BIG, "exceeds the frame limit of " + MAX_FRAME);
         byte[] over63 = {(byte) 0x82, (byte) (0x80 | 127), (byte) 0x80, 0, 0, 0, 0, 0, 0, 0};
         assertRefused("64-bit length with its top bit set", over63, CloseCodes.PROTOCOL_ERROR, "over 2^63");
+    }
+
+    /** RFC 6455 5.2: the length must be sent in the fewest bytes; Netty refuses the longer encodings too. */
+    @ParameterizedTest(name = "{0} bytes in {1} bits")
+    @CsvSource({"0, 16", "125, 16", "0, 64", "125, 64", "126, 64", "65535, 64"})
+    void aLengthInALongerEncodingThanItNeedsIs1002(int length, int bits) {
+        byte[] wire = new byte[2 + bits / 8 + 4];
+        wire[0] = (byte) 0x82;
+        wire[1] = (byte) (0x80 | (bits == 16 ? 126 : 127));
+        for (int i = 0; i < bits / 8; i++) {
+            wire[2 + i] = (byte) ((long) length >>> (bits - 8 - 8 * i));
+        }
+        assertRefused(length + " in " + bits + " bits", wire, CloseCodes.PROTOCOL_ERROR,
+                      "a length of " + length + " sent in " + bits + " bits");
+    }
+
+    @Test
+    void aPayloadReadInPiecesIsUnmaskedAsIfReadWhole() throws Exception {
+        byte[] sent = payload(1001);
+        FrameDecoder d = decoder(masked(0x80 | Opcodes.BINARY, sent), 17);
+        FrameDecoder.Header h = d.readHeader();
+        byte[] into = new byte[sent.length];
+        int at = 0;
+        for (int piece : new int[] {1, 2, 3, 5, 8, 13, 500}) {
+            d.readPayload(h, at, into, at, piece);
+            at += piece;
+        }
+        d.readPayload(h, at, into, at, sent.length - at);
+        assertThat("pieces starting at every place in the mask", into, is(sent));
     }
 
     @Test

@@ -58,9 +58,9 @@ class FrameEncoderTest {
     }
 
     @Test
-    void aTextThenABinaryFrameAreTwoFramesInOneArray() {
+    void aTextThenABinaryFrameAreTheTextFrameAndTheBinaryHeaderThenThePayloadAsItIs() {
         byte[] data = filled(300);
-        byte[] both = FrameEncoder.textThenBinary("{\"é\":1}", data);
+        byte[] both = concat(FrameEncoder.textThenBinaryHead("{\"é\":1}", data.length), data);
         byte[] text = "{\"é\":1}".getBytes(StandardCharsets.UTF_8);
         byte[] expected = new byte[2 + text.length + 4 + data.length];
         expected[0] = (byte) 0x81;
@@ -72,6 +72,9 @@ class FrameEncoderTest {
         assertThat("a UTF-8 text frame, then a 16-bit-length binary frame", both, is(expected));
         assertThat("the same bytes as the two frames apart", both,
                    is(concat(FrameEncoder.frame(Opcodes.TEXT, text), FrameEncoder.frame(Opcodes.BINARY, data))));
+        assertThat("a header alone, then its payload, is the frame",
+                   concat(FrameEncoder.header(Opcodes.BINARY, data.length), data),
+                   is(FrameEncoder.frame(Opcodes.BINARY, data)));
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

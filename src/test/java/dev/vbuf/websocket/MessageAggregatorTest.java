@@ -1,6 +1,7 @@
 package dev.vbuf.websocket;
 
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,6 +22,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /** The message aggregator on client frames (RFC 6455 5.4 fragmentation), with a handler that records what it is told. */
 class MessageAggregatorTest {
     private static final byte[] MASK = {0x11, 0x22, 0x33, 0x44};
+    /** A connection that lets every message through. */
+    private static final MessageAggregator.Watch ALWAYS = new MessageAggregator.Watch() {
+        @Override
+        public void began() {
+        }
+
+        @Override
+        public boolean mayDeliver() {
+            return true;
+        }
+    };
 
     /** Records the calls, lends buffers (of at most {@code bufferCap} bytes; none while {@code refuse}). */
     private static final class Recorder implements MessageHandler {
@@ -126,7 +138,7 @@ class MessageAggregatorTest {
         /** Feeds every frame to an aggregator over {@code handler}, as the connection does for data frames. */
         void into(MessageHandler handler) throws Exception {
             FrameDecoder decoder = decoder();
-            MessageAggregator aggregator = new MessageAggregator(decoder, handler);
+            MessageAggregator aggregator = new MessageAggregator(decoder, handler, ALWAYS);
             for (int i = 0; i < frames; i++) {
                 aggregator.add(decoder.readHeader());
             }
@@ -155,28 +167,54 @@ class MessageAggregatorTest {
 
     @Test
     void aFragmentedBinaryMessageIsJoinedInItsBufferWhichGrowsByMoving() throws Exception {
-        Recorder r = new Recorder(100_000);
-        byte[] whole = bytes(7000, 2);
+        Recorder r = new Recorder(1_000_000);
+        byte[] whole = bytes(150_000, 2);
         new Wire().frame(false, Opcodes.BINARY, Arrays.copyOfRange(whole, 0, 1000))
-                .frame(false, Opcodes.CONTINUATION, Arrays.copyOfRange(whole, 1000, 1500))
-                .frame(true, Opcodes.CONTINUATION, Arrays.copyOfRange(whole, 1500, 7000))
+                .frame(false, Opcodes.CONTINUATION, Arrays.copyOfRange(whole, 1000, 100_000))
+                .frame(true, Opcodes.CONTINUATION, Arrays.copyOfRange(whole, 100_000, 150_000))
                 .into(r);
-        assertThat("one message", r.calls, contains("binary 7000"));
+        assertThat("one message", r.calls, contains("binary 150000"));
         assertThat("its bytes in order", r.binary, is(whole));
-        assertThat("first sized for its first frame, then doubled, then what the last frame needs", r.acquired,
-                   contains(1000, 2000, 7000));
+        assertThat("a first buffer of 64 KiB, then twice as large when full; in the final frame no larger than the"
+                   + " message", r.acquired, contains(65536, 131072, 150_000));
         assertThat("the outgrown buffers were given back", r.lent, is(empty()));
     }
 
     @Test
-    void theNextFragmentedMessageGetsABufferTheSizeOfTheLastOne() throws Exception {
+    void memoryIsTakenAsTheBytesArriveNotAsTheHeaderAnnouncesThem() throws Exception {
+        Recorder r = new Recorder(1 << 24);
+        int announced = 1 << 22;
+        byte[] frame = RawWebSocket.clientFrame(0x80 | Opcodes.BINARY, bytes(announced, 13), MASK);
+        byte[] arrived = Arrays.copyOf(frame, 14 + 100_000); // the header and 100,000 bytes, then the sender stops
+        int[] at = {0};
+        FrameDecoder decoder = new FrameDecoder((b, off, len) -> {
+            int n = Math.min(len, arrived.length - at[0]);
+            System.arraycopy(arrived, at[0], b, off, n);
+            at[0] += n;
+            return n == 0 ? -1 : n;
+        }, Long.MAX_VALUE, 1024);
+        MessageAggregator aggregator = new MessageAggregator(decoder, r, ALWAYS);
+        assertThrows(EOFException.class, () -> aggregator.add(decoder.readHeader()));
+        assertThat("a 4 MiB frame of which 100,000 bytes arrived took buffers of 64 KiB, then 128 KiB",
+                   r.acquired, contains(MessageAggregator.FIRST_BUFFER_BYTES, 2 * MessageAggregator.FIRST_BUFFER_BYTES));
+        aggregator.abandon();
+        assertThat("all given back", r.lent, is(empty()));
+    }
+
+    @Test
+    void aBinaryMessageOfOneByteFramesFillsOneBufferNotOnePerFrame() throws Exception {
         Recorder r = new Recorder(100_000);
-        new Wire().frame(true, Opcodes.BINARY, bytes(6000, 3))
-                .frame(false, Opcodes.BINARY, bytes(1000, 4))
-                .frame(true, Opcodes.CONTINUATION, bytes(4000, 5))
-                .into(r);
-        assertThat("two messages", r.calls, contains("binary 6000", "binary 5000"));
-        assertThat("the second's buffer sized by the first message: no move", r.acquired, contains(6000, 6000));
+        byte[] whole = bytes(70_000, 14);
+        Wire wire = new Wire();
+        for (int i = 0; i < whole.length; i++) {
+            wire.frame(i == whole.length - 1, i == 0 ? Opcodes.BINARY : Opcodes.CONTINUATION,
+                       Arrays.copyOfRange(whole, i, i + 1));
+        }
+        wire.into(r);
+        assertThat(r.calls, contains("binary 70000"));
+        assertThat(r.binary, is(whole));
+        assertThat("64 KiB, then the message limit: two buffers for 70,000 frames", r.acquired,
+                   contains(65536, 100_000));
     }
 
     @Test
@@ -226,9 +264,75 @@ class MessageAggregatorTest {
     }
 
     @Test
+    void aTextMessageOfOneByteFramesAtItsCapIsDeliveredWhole() throws Exception {
+        Recorder r = new Recorder(100);
+        StringBuilder text = new StringBuilder();
+        while (text.length() < MessageHandler.MAX_TEXT_BYTES / 2) {
+            text.append('é'); // two bytes each: every other frame ends inside a character
+        }
+        byte[] utf8 = utf8(text.toString());
+        Wire wire = new Wire();
+        for (int i = 0; i < utf8.length; i++) {
+            wire.frame(i == utf8.length - 1, i == 0 ? Opcodes.TEXT : Opcodes.CONTINUATION,
+                       Arrays.copyOfRange(utf8, i, i + 1));
+        }
+        wire.into(r);
+        assertThat("65,536 frames, one message", r.calls, contains("text " + text + " " + utf8.length));
+    }
+
+    @Test
+    void invalidUtf8IsRefusedAtTheFrameThatMakesItInvalidNotAtTheEnd() throws Exception {
+        Recorder r = new Recorder(100);
+        byte[] tooHigh = {(byte) 0xF4, (byte) 0x90}; // the start of U+110000, past Unicode's end
+        Wire wire = new Wire().frame(false, Opcodes.TEXT, utf8("κόσμε"))
+                .frame(false, Opcodes.CONTINUATION, tooHigh)
+                .frame(true, Opcodes.CONTINUATION, new byte[] {(byte) 0x80, (byte) 0x80});
+        FrameDecoder decoder = wire.decoder();
+        MessageAggregator aggregator = new MessageAggregator(decoder, r, ALWAYS);
+        aggregator.add(decoder.readHeader());
+        FrameDecoder.Header second = decoder.readHeader();
+        ProtocolViolation v = assertThrows(ProtocolViolation.class, () -> aggregator.add(second));
+        assertThat(v.getMessage(), v.closeCode(), is(CloseCodes.INVALID_PAYLOAD));
+        assertThat("nothing delivered", r.calls, is(empty()));
+    }
+
+    @Test
+    void aTextMessageEndingInsideACharacterIs1007() {
+        ProtocolViolation v = violation(new Wire().frame(false, Opcodes.TEXT, utf8("ok"))
+                                                .frame(true, Opcodes.CONTINUATION, new byte[] {(byte) 0xC3}),
+                                        new Recorder(100));
+        assertThat(v.getMessage(), v.closeCode(), is(CloseCodes.INVALID_PAYLOAD));
+    }
+
+    @Test
+    void aMessageTheConnectionRefusesToDeliverIsDroppedAndItsBufferGivenBack() throws Exception {
+        Recorder r = new Recorder(100_000);
+        Wire wire = new Wire().frame(true, Opcodes.BINARY, bytes(2000, 15)).frame(true, Opcodes.TEXT, utf8("{}"));
+        FrameDecoder decoder = wire.decoder();
+        List<String> told = new ArrayList<>();
+        MessageAggregator aggregator = new MessageAggregator(decoder, r, new MessageAggregator.Watch() {
+            @Override
+            public void began() {
+                told.add("began");
+            }
+
+            @Override
+            public boolean mayDeliver() {
+                told.add("may deliver?");
+                return false;
+            }
+        });
+        aggregator.add(decoder.readHeader());
+        aggregator.add(decoder.readHeader());
+        assertThat(told, contains("began", "may deliver?", "began", "may deliver?"));
+        assertThat("no handler call", r.calls, is(empty()));
+        assertThat("the buffer given back", r.lent, is(empty()));
+    }
+
+    @Test
     void aTextMessageOverItsCapIsReportedWithoutItsText() throws Exception {
         Recorder r = new Recorder(100);
-        int over = MessageAggregator.MAX_TEXT_BYTES + 1;
+        int over = MessageHandler.MAX_TEXT_BYTES + 1;
         byte[] big = new byte[over];
         Arrays.fill(big, (byte) 'a');
         new Wire().frame(true, Opcodes.TEXT, big).frame(true, Opcodes.TEXT, utf8("{}")).into(r);
@@ -258,7 +362,7 @@ class MessageAggregatorTest {
         Recorder r = new Recorder(100_000);
         Wire wire = new Wire().frame(false, Opcodes.BINARY, bytes(500, 12)).frame(true, Opcodes.TEXT, utf8("{}"));
         FrameDecoder decoder = wire.decoder();
-        MessageAggregator aggregator = new MessageAggregator(decoder, r);
+        MessageAggregator aggregator = new MessageAggregator(decoder, r, ALWAYS);
         aggregator.add(decoder.readHeader());
         FrameDecoder.Header second = decoder.readHeader();
         ProtocolViolation v = assertThrows(ProtocolViolation.class, () -> aggregator.add(second), "a text frame");
