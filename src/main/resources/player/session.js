@@ -1,52 +1,94 @@
-// One protocol v1.1 WebSocket to vbuf, reopened when the server closes it (1001 on a drain, an idle timeout, a network
-// change): exchange() sends one segment (its text message, then its bytes) and resolves with the reply, retrying the
-// same segment after `retryAfterMs` when it is answered overloaded or rate_limited, and resending it on the new
-// connection when the old one closed before the answer. Segments go one at a time, so answers cannot be misattributed,
-// and the carry of the previous reply travels with each segment: any instance can continue the stream gaplessly.
+// One protocol v1.1 session with vbuf that keeps the reconnect contract (reconnect.js, the server's own table):
+// exchange() sends one segment (its text message, then its bytes) and resolves with the reply, retrying the same
+// segment after `retryAfterMs` when it is answered overloaded or rate_limited. When the connection ends before the
+// answer, the contract decides: a fatal close (1002, 1003, 1007-1009, ...) stops with a message saying why; a
+// resumable one (a cut, a drain, a full instance, ...) opens a new connection after the contract's wait (back-off with
+// full jitter, never sooner than the server asked) and resends the segment there. A goaway, or a segment answered
+// shutting_down, means no new segment on this connection: the next one goes to a new connection. Segments go one at a
+// time, so answers cannot be misattributed, and the carry of the previous reply travels with each segment: any
+// instance can continue the stream gaplessly. The token is asked of the token provider before every connect.
+import { CONTRACT, closeRule, delayMs, goawayRule, networkRule, shuttingDownRule } from './reconnect.js';
+
 const RETRYABLE = new Set(['overloaded', 'rate_limited']);
-const MAX_ATTEMPTS = 30;
+const SHUTTING_DOWN = 'shutting_down';
+const MAX_ATTEMPTS = 30; // sends of one segment (retries and resends) before the page gives up on it
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The session cannot go on: a new connection would end the same way (or too many in a row brought no answer). */
+export class Fatal extends Error {}
 
 export class SegmentSession {
-  constructor(url, protocols, protocol, state, onChange, onStatus) {
+  /**
+   * @param protocol      the manifest's protocol names (subprotocol, tokenPrefix)
+   * @param tokenProvider called before every connect; returns (or resolves to) the access token, or null for none
+   */
+  constructor(url, protocol, state, onChange, onStatus, tokenProvider) {
     this.url = url;
-    this.protocols = protocols;
     this.subprotocol = protocol.subprotocol;
+    this.tokenPrefix = protocol.tokenPrefix;
+    this.tokenProvider = tokenProvider || (() => null);
     this.state = state;
     this.onChange = onChange;
     this.onStatus = onStatus;
     this.ws = null;
-    this.waiter = null;   // {resolve, reject} of the exchange in flight
-    this.result = null;   // the result text message whose audio comes next
+    this.waiter = null;    // {resolve, reject} of the exchange in flight
+    this.result = null;    // the result text message whose audio comes next
     this.opened = 0;
     this.closed = false;
+    this.ending = null;    // {rule, hintMs, why}: how the last connection ended, or the last connect failed
+    this.tried = 0;        // connect attempts since the last answer
+    this.leaving = null;   // a goaway or shutting_down rule: no new segment on this connection
+    this.hintMs = 0;       // the wait the server named on this connection
+    this.answered = new Set();
   }
 
-  /** Opens the WebSocket (again), with backoff while the server is away. */
+  /** Opens a WebSocket, first waiting as the contract says for how the last one ended. */
   async connect() {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.ws = await this.open();
-        if (this.opened++ > 0) this.state.reconnects++;
-        this.onChange();
-        return;
-      } catch (e) {
-        if (attempt >= MAX_ATTEMPTS) throw e;
-        // a browser is not told why an upgrade failed: a wrong token (401) or origin (403) looks like a server away
-        this.onStatus(`${e.message} (attempt ${attempt + 1}; a missing or wrong token, or an origin the server does`
-                      + ' not allow, is refused before the WebSocket opens)');
-        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 2000)));
+    for (;;) {
+      if (this.ending) {
+        const { rule, hintMs, why } = this.ending;
+        if (rule.verdict !== 'resume') {
+          throw new Fatal(`${why}: not resumed (the reconnect contract stops on ${rule.when})`);
+        }
+        if (this.tried >= CONTRACT.attempts) {
+          throw new Fatal(`${why}; ${this.tried} attempts in a row brought no answer`);
+        }
+        const wait = delayMs(rule, hintMs, this.tried);
+        this.onStatus(`${why}; reconnecting in ${Math.round(wait)} ms`);
+        await sleep(wait);
+        this.tried++;
       }
+      try {
+        const token = await this.tokenProvider();
+        this.state.tokenRequests++;
+        this.ws = await this.open([this.subprotocol, ...(token ? [this.tokenPrefix + token] : [])]);
+      } catch (e) {
+        if (e instanceof Fatal) throw e;
+        this.state.failedConnects++;
+        // a browser is not told why an upgrade failed: a wrong token (401) or origin (403) looks like a server away
+        this.ending = { rule: networkRule(), hintMs: 0,
+                        why: `${e.message} (a missing or wrong token, or an origin the server does not allow, is`
+                             + ' refused before the WebSocket opens)' };
+        continue;
+      }
+      if (this.opened++ > 0) this.state.reconnects++;
+      this.ending = null;
+      this.leaving = null;
+      this.hintMs = 0;
+      this.onChange();
+      return;
     }
   }
 
-  open() {
+  open(protocols) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url, this.protocols);
+      const ws = new WebSocket(this.url, protocols);
       ws.binaryType = 'arraybuffer';
       ws.onopen = () => {
         if (ws.protocol !== this.subprotocol) {
           ws.close();
-          reject(new Error(`the server selected sub-protocol '${ws.protocol}', not ${this.subprotocol}`));
+          reject(new Fatal(`the server selected sub-protocol '${ws.protocol}', not ${this.subprotocol}`));
           return;
         }
         resolve(ws);
@@ -54,9 +96,11 @@ export class SegmentSession {
       ws.onerror = () => reject(new Error(`cannot open ${this.url}`));
       ws.onmessage = (ev) => this.message(ev.data);
       ws.onclose = (ev) => {
-        if (ws !== this.ws) return;
+        if (ws !== this.ws) return; // not open yet (onerror rejected), or left on purpose
         this.ws = null;
         this.state.closes.push({ code: ev.code, reason: ev.reason, at: this.state.currentTime });
+        this.ending = { rule: closeRule(ev.code), hintMs: this.hintMs,
+                        why: `closed with ${ev.code}${ev.reason ? ` (${ev.reason})` : ''}` };
         if (this.waiter) this.waiter.reject(new Closed(ev.code));
         this.onChange();
       };
@@ -67,18 +111,39 @@ export class SegmentSession {
     const w = this.waiter;
     if (typeof data === 'string') {
       const m = JSON.parse(data);
-      if (m.type === 'result') {
+      if (m.type === 'goaway') {
+        this.state.goaways++;
+        this.leave(goawayRule(), m.reconnectAfterMs);
+      } else if (m.type === 'result') {
         this.result = m;
+      } else if (m.type === 'error' && this.answered.has(m.id)) {
+        this.state.duplicates++; // never answered twice to the page
       } else if (m.type === 'error' && w) {
         w.resolve({ error: m });
       }
       return;
     }
-    if (w && this.result) {
-      const result = this.result;
-      this.result = null;
+    const result = this.result;
+    this.result = null;
+    if (result && this.answered.has(result.id)) {
+      this.state.duplicates++;
+    } else if (w && result) {
       w.resolve({ result, audio: data });
     }
+  }
+
+  /** No new segment on this connection (a goaway, a shutting_down answer): the next one goes to a new one. */
+  leave(rule, hintMs) {
+    this.leaving = this.leaving || rule;
+    this.hintMs = Math.max(this.hintMs, hintMs || 0);
+  }
+
+  /** Closes a connection the server asked to leave, once nothing is in flight on it. */
+  closeLeft() {
+    const ws = this.ws;
+    this.ws = null;
+    this.ending = { rule: this.leaving, hintMs: this.hintMs, why: `the server asked to reconnect (${this.leaving.when})` };
+    ws.close(1000, 'reconnecting');
   }
 
   /** Sends one segment until it is answered with audio; null if it was answered with an error retrying cannot fix. */
@@ -86,6 +151,7 @@ export class SegmentSession {
     const s = this.state;
     let overloadedHere = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (this.ws && this.leaving) this.closeLeft();
       if (!this.ws || this.ws.readyState !== WebSocket.OPEN) await this.connect();
       const sentAt = performance.now();
       let reply;
@@ -98,7 +164,10 @@ export class SegmentSession {
           s.sent.push(meta.id);
         });
       } catch (e) {
-        if (e instanceof Closed) continue; // resend this segment on a new connection
+        if (e instanceof Closed) {
+          s.resent++; // its connection ended before the answer: the server may have processed it
+          continue;  // resend this segment on a new connection
+        }
         throw e;
       } finally {
         this.waiter = null;
@@ -106,6 +175,11 @@ export class SegmentSession {
       const id = reply.error ? reply.error.id : reply.result.id;
       if (id !== meta.id) throw new Error(`answer for '${id}' while waiting for '${meta.id}'`);
       if (reply.error) {
+        if (reply.error.code === SHUTTING_DOWN) {
+          s.shuttingDown++;
+          this.leave(shuttingDownRule(), reply.error.retryAfterMs);
+          continue; // not taken: sent again on the next connection
+        }
         if (RETRYABLE.has(reply.error.code)) {
           s.overloaded++;
           s.retries++;
@@ -113,14 +187,18 @@ export class SegmentSession {
           this.onChange();
           const wait = reply.error.retryAfterMs ?? 500;
           const answeredAt = performance.now();
-          await new Promise((r) => setTimeout(r, wait));
+          await sleep(wait);
           s.retryLog.push({ id: meta.id, code: reply.error.code, retryAfterMs: wait,
                             resentAfterMs: performance.now() - answeredAt });
           continue;
         }
+        this.tried = 0;
+        this.answered.add(id);
         s.errors.push(`${meta.id}: ${reply.error.code}: ${reply.error.message}`);
         return null;
       }
+      this.tried = 0;
+      this.answered.add(id);
       s.idsReceived.push(id);
       s.replies.push(withoutCarry(reply.result));
       s.latencies.push({ id, ms: performance.now() - sentAt, processingMs: reply.result.processingMs,
@@ -128,7 +206,7 @@ export class SegmentSession {
       this.onChange();
       return reply;
     }
-    throw new Error(`${meta.id}: not answered after ${MAX_ATTEMPTS} attempts`);
+    throw new Fatal(`${meta.id}: not answered after ${MAX_ATTEMPTS} attempts`);
   }
 
   close() {
