@@ -32,6 +32,8 @@ final class Leg {
     /** How long to wait for the server's close after {@code end} once every segment is answered. */
     private static final Duration CLOSE_AFTER_END = Duration.ofSeconds(10);
     private static final Duration POLL = Duration.ofMillis(200);
+    /** How long the sender may take to stop once its connection is aborted (a send fails at once then). */
+    private static final Duration SENDER_STOP = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private record Attempt(int index, long sentNanos) {
@@ -53,6 +55,7 @@ final class Leg {
     private int answered;
     /** The server's number for the next segment sent here (sender thread only). */
     private long nextSeq;
+    private Thread sender;
 
     /** @param sendEnd the servers of this run know {@code end} (none closed 1003 on it yet) */
     Leg(StreamRun.StreamState state, SegmentClient connection, boolean sendEnd) {
@@ -70,7 +73,7 @@ final class Leg {
 
     /** Null when every segment has its outcome, else how the connection ended. */
     StreamRun.Ending run() throws StreamRun.StreamException, InterruptedException {
-        Thread sender = Thread.ofVirtual().name("vbuf-stream-send").start(this::send);
+        sender = Thread.ofVirtual().name("vbuf-stream-send").start(this::send);
         JsonNode result = null; // a result whose audio is the next binary message
         long lastHeard = System.nanoTime();
         try {
@@ -81,6 +84,7 @@ final class Leg {
                 }
                 if (leaving != null && inFlight.isEmpty() && result == null) {
                     // a goaway or shutting_down: what the server held is answered; the rest goes to a new connection
+                    stopSender();
                     connection.close();
                     return new StreamRun.Ending(leaving, hintMs, "the server asked to reconnect ("
                                                                  + leaving.when() + ")");
@@ -94,7 +98,6 @@ final class Leg {
                     }
                     long silentNanos = System.nanoTime() - lastHeard;
                     if (!inFlight.isEmpty() && silentNanos > state.options.replyTimeout().toNanos()) {
-                        connection.abort();
                         return lost(new StreamRun.Ending(Reconnect.network(), 0, "no answer within "
                                                          + state.options.replyTimeout().toSeconds() + " s"));
                     }
@@ -127,20 +130,31 @@ final class Leg {
                 }
             }
         } finally {
-            stopSending = true;
-            sender.interrupt();
-            sender.join(5_000);
+            stopSender();
             state.progress.end();
             connection.abort();
         }
+    }
+
+    /**
+     * Stops the sender and waits for it: only then may the segments in flight go back on the queue (a sender still
+     * running would take one straight off it again, for the connection that just ended).
+     */
+    private void stopSender() throws InterruptedException {
+        stopSending = true;
+        sender.interrupt();
+        sender.join(SENDER_STOP.toMillis());
     }
 
     /** How a close is classified: the library's -1 is a connection that ended without a close frame. */
     private StreamRun.Ending closed(SegmentClient.Closed c) {
         if (c.code() < 0) {
             String why = sendFailure != null ? StreamRun.rootMessage(sendFailure) : c.reason();
-            return new StreamRun.Ending(Reconnect.network(), hintMs, "the connection ended without a close frame ("
-                                                                     + why + ")");
+            return new StreamRun.Ending(Reconnect.network(), hintMs, "the connection broke (" + why + ")");
+        }
+        if (c.code() == CloseCodes.ABNORMAL) {
+            return new StreamRun.Ending(Reconnect.close(c.code()), hintMs, "the connection ended without a close"
+                                                                           + " frame (1006)");
         }
         boolean endUnknown = endSent && c.code() == CloseCodes.UNSUPPORTED_DATA;
         Reconnect.Rule rule = endUnknown ? Reconnect.close(CloseCodes.NORMAL) : Reconnect.close(c.code());
@@ -150,7 +164,9 @@ final class Leg {
     }
 
     /** The segments in flight go back on the queue: the next connection sends them (first, in media order). */
-    private StreamRun.Ending lost(StreamRun.Ending ending) {
+    private StreamRun.Ending lost(StreamRun.Ending ending) throws InterruptedException {
+        connection.abort(); // a send still under way fails at once
+        stopSender();
         for (Attempt a : inFlight.values()) {
             if (state.outcomes[a.index()] == null) {
                 state.queue.add(a.index(), state.dueNanos(a.index()));
