@@ -128,7 +128,8 @@ class StreamThroughFaultsTest {
     private static Run stream(Case c) throws Exception {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         URI url = URI.create("ws://127.0.0.1:" + c.proxy().port() + "/v1/segments");
-        Path out = work.resolve(c.name().replaceAll("[^a-z]+", "-") + "." + c.format().fileExtension());
+        // pcm: the file vbuf stream writes is checked; webm: the replies themselves (the file is encoded once more)
+        Path out = c.format() == OutputFormat.PCM ? work.resolve(c.name().replaceAll("[^a-z]+", "-") + ".pcm") : null;
         StreamCommand.Request request = StreamCommand.Request.of(List.of(input), url, c.format(), out)
                 .withSegmentSeconds(SEGMENT_SECONDS).withRealtime(true);
         StreamCommand.Result result = StreamCommand.stream(request, TestMedia.FFMPEG,
