@@ -96,8 +96,10 @@ final class Leg {
                         return lost(new StreamRun.Ending(Reconnect.network(), 0, "sending failed: "
                                                                                  + StreamRun.rootMessage(failed)));
                     }
-                    long silentNanos = System.nanoTime() - lastHeard;
-                    if (!inFlight.isEmpty() && silentNanos > state.options.replyTimeout().toNanos()) {
+                    // silent since the last message, or since the oldest send if that came later
+                    long since = Math.max(lastHeard, inFlight.values().stream().mapToLong(Attempt::sentNanos).min()
+                            .orElse(Long.MAX_VALUE));
+                    if (!inFlight.isEmpty() && System.nanoTime() - since > state.options.replyTimeout().toNanos()) {
                         return lost(new StreamRun.Ending(Reconnect.network(), 0, "no answer within "
                                                          + state.options.replyTimeout().toSeconds() + " s"));
                     }
