@@ -189,6 +189,39 @@ class StreamReconnectTest {
         }
     }
 
+    /**
+     * A goaway (put in by the proxy, between two replies, as a server at its session's maximum age sends it): the
+     * client sends nothing more on that connection, takes the answers still due, leaves, and resumes on a new one no
+     * sooner than {@code reconnectAfterMs}; the pcm is still the single-pass decode.
+     */
+    @Test
+    void aGoawayMovesTheStreamToANewConnection() throws Exception {
+        Path out = dir.resolve("goaway.pcm");
+        try (VbufServer server = TestServer.start(); FaultProxy proxy = FaultProxy.to(server.port()).start();
+             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<Run> running = pool.submit(() -> stream(request(proxy.port(), OutputFormat.PCM, out)
+                                                                   .withRealtime(true)));
+            Thread.sleep(5_000);
+            proxy.injectToClient(dev.vbuf.protocol.Protocol.json(
+                    new dev.vbuf.protocol.Protocol.Goaway(dev.vbuf.protocol.Protocol.Goaway.MAX_AGE, 700)));
+            Run run = running.get();
+            System.out.println(run.console());
+            assertThat(run.console(), run.result().exitCode(), is(StreamCommand.EXIT_OK));
+            assertThat("the proxy put the goaway in", proxy.injected(), is(1));
+            assertThat(run.console(), run.resumes().goaways(), is(1));
+            assertThat(run.console(), run.resumes().ends(), is(Map.of("goaway", 1)));
+            assertThat(run.console(), run.resumes().reconnects(), is(1));
+            assertThat("no segment was lost on the way out", run.resumes().resent(), is(0));
+            java.util.regex.Matcher wait = java.util.regex.Pattern.compile("reconnecting in (\\d+) ms")
+                    .matcher(run.console());
+            assertThat(run.console(), wait.find(), is(true));
+            assertThat("not before reconnectAfterMs", Long.parseLong(wait.group(1)), greaterThanOrEqualTo(700L));
+            byte[] single = BoundaryCheck.decodeBytes(TestMedia.FFMPEG, input, List.of("-f", "mpegts"),
+                                                      OutputFormat.PCM_SAMPLE_RATE, OutputFormat.PCM_CHANNELS);
+            assertThat("the single-pass decode", Arrays.equals(Files.readAllBytes(out), single), is(true));
+        }
+    }
+
     @Test
     void aServerGoneForGoodEndsTheStreamAfterTheAttempts() throws Exception {
         Run run = stream(request(ServerProcess.freePort(), OutputFormat.AAC, null).withMaxReconnects(2));

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import dev.vbuf.config.Setting;
 import dev.vbuf.release.ReleaseSlo;
 import dev.vbuf.release.VerifyRun;
+import dev.vbuf.testing.FaultProxy;
 import dev.vbuf.testing.ServerProcess;
 import dev.vbuf.testing.TestMedia;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.is;
 
 /**
@@ -60,6 +62,29 @@ class VerifyCommandTest {
             assertThat(r.output(), r.exit(), is(VerifyCommand.EXIT_PASS));
             assertThat(r.output(), containsString("vbuf verify: PASS"));
             assertThat(r.output(), containsString("error share <= 0.10, p95 <= 3000 ms (from the rollback alerts)"));
+        }
+    }
+
+    /**
+     * A cut is not a failure: through a proxy that cuts every connection after 3-5 s (no close frame), the players
+     * resume on new connections, the check passes, and it says how often they reconnected.
+     */
+    @Test
+    void passesThroughConnectionsThatAreCutAndReportsTheReconnects() throws Exception {
+        try (ServerProcess server = ServerProcess.start(Map.of())) {
+            server.awaitReady(Duration.ofSeconds(60));
+            try (FaultProxy proxy = FaultProxy.to(server.port())
+                    .cutAtAge(Duration.ofSeconds(3), Duration.ofSeconds(5)).seed(3).start()) {
+                Run r = run(ServerProcess.mainCommand("verify", "--url", "ws://127.0.0.1:" + proxy.port()
+                                                                         + "/v1/segments",
+                                                      "--seconds", "12", "--sessions", "2", "--segment-seconds", "1"));
+                assertThat(r.output(), r.exit(), is(VerifyCommand.EXIT_PASS));
+                assertThat(r.output(), containsString("vbuf verify: PASS"));
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("players' reconnects (\\d+)")
+                        .matcher(r.output());
+                assertThat(r.output(), m.find(), is(true));
+                assertThat(r.output(), Integer.parseInt(m.group(1)), greaterThanOrEqualTo(2));
+            }
         }
     }
 

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A loopback TCP proxy between a real client and a real server that breaks connections the way networks and
  * platforms do: it closes a connection without a WebSocket close frame at a connection age (what Cloud Run does at a
  * revision's {@code timeoutSeconds}), resets it (RST: {@code SO_LINGER} 0) at an age, stalls both directions for a
- * while, and slices every write into small pieces. Ages are fixed or drawn from a range with a seeded generator, one
+ * while, and slices every write into small pieces; it can also put a WebSocket message of its own into what the server
+ * sends (a goaway a server without one would never send). Ages are fixed or drawn from a range with a seeded generator, one
  * per connection in the order they are accepted, so a run's faults can be told again. Every accepted connection gets
  * the faults (HTTP requests too, as a browser's would through the same proxy).
  */
@@ -50,6 +51,9 @@ public final class FaultProxy implements AutoCloseable {
     private final List<Duration> ages = new CopyOnWriteArrayList<>();
     private final AtomicLong writes = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicReference<byte[]> toClient =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicInteger injected = new java.util.concurrent.atomic.AtomicInteger();
     private volatile long stallUntilNanos = System.nanoTime();
     private volatile boolean closed;
     private int accepted;
@@ -131,6 +135,19 @@ public final class FaultProxy implements AutoCloseable {
         stallUntilNanos = System.nanoTime() + d.toNanos();
     }
 
+    /**
+     * Puts a WebSocket text message of the proxy's own into what the server sends, right after the next binary message
+     * of the server's on any connection (so between two vbuf replies): e.g. a goaway the server did not send.
+     */
+    public void injectToClient(String text) {
+        toClient.set(ServerFrames.textFrame(text));
+    }
+
+    /** Messages put in by {@link #injectToClient} so far. */
+    public int injected() {
+        return injected.get();
+    }
+
     /** The faults that happened so far. */
     public List<Event> events() {
         return List.copyOf(events);
@@ -188,8 +205,9 @@ public final class FaultProxy implements AutoCloseable {
             open.add(client);
             open.add(server);
             java.util.concurrent.atomic.AtomicInteger pumps = new java.util.concurrent.atomic.AtomicInteger(2);
-            Thread.ofVirtual().name("fault-proxy-up-" + n).start(() -> pump(client, server, pumps));
-            Thread.ofVirtual().name("fault-proxy-down-" + n).start(() -> pump(server, client, pumps));
+            Thread.ofVirtual().name("fault-proxy-up-" + n).start(() -> pump(client, server, pumps, null));
+            Thread.ofVirtual().name("fault-proxy-down-" + n)
+                    .start(() -> pump(server, client, pumps, new ServerFrames()));
             if (age != null) {
                 Duration at = age;
                 int id = n;
@@ -213,8 +231,12 @@ public final class FaultProxy implements AutoCloseable {
         quietly(server, reset);
     }
 
-    /** One direction; the sockets are closed when both directions ended, or at once when one fails. */
-    private void pump(Socket from, Socket to, java.util.concurrent.atomic.AtomicInteger pumps) {
+    /**
+     * One direction; the sockets are closed when both directions ended, or at once when one fails.
+     *
+     * @param frames for the server's direction, where its binary messages end (a message to put in goes there)
+     */
+    private void pump(Socket from, Socket to, java.util.concurrent.atomic.AtomicInteger pumps, ServerFrames frames) {
         byte[] buf = new byte[16 * 1024];
         try {
             InputStream in = from.getInputStream();
@@ -222,13 +244,18 @@ public final class FaultProxy implements AutoCloseable {
             int n;
             while ((n = in.read(buf)) >= 0) {
                 awaitStall();
-                int step = sliceBytes > 0 ? sliceBytes : n;
-                for (int off = 0; off < n; off += step) {
-                    int len = Math.min(step, n - off);
-                    writes.incrementAndGet(); // counted first: a reader may see the bytes before this thread goes on
-                    bytes.addAndGet(len);
-                    out.write(buf, off, len);
-                    out.flush();
+                int off = 0;
+                while (off < n) {
+                    int end = frames == null ? -1 : frames.messageEnd(buf, off, n);
+                    forward(out, buf, off, end < 0 ? n : end);
+                    if (end >= 0) {
+                        byte[] extra = toClient.getAndSet(null);
+                        if (extra != null) {
+                            forward(out, extra, 0, extra.length);
+                            injected.incrementAndGet();
+                        }
+                    }
+                    off = end < 0 ? n : end;
                 }
             }
             to.shutdownOutput(); // the peer ended its side: pass the end on
@@ -239,6 +266,17 @@ public final class FaultProxy implements AutoCloseable {
         } catch (IOException | InterruptedException e) {
             quietly(from, false);
             quietly(to, false);
+        }
+    }
+
+    private void forward(OutputStream out, byte[] buf, int from, int to) throws IOException {
+        int step = sliceBytes > 0 ? sliceBytes : Math.max(1, to - from);
+        for (int off = from; off < to; off += step) {
+            int len = Math.min(step, to - off);
+            writes.incrementAndGet(); // counted first: a reader may see the bytes before this thread goes on
+            bytes.addAndGet(len);
+            out.write(buf, off, len);
+            out.flush();
         }
     }
 
