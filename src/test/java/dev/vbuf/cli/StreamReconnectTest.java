@@ -223,6 +223,22 @@ class StreamReconnectTest {
     }
 
     @Test
+    void aTokenAndATokenCommandAreNotTakenTogether() {
+        java.io.PrintStream err = System.err;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setErr(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+            exit = new picocli.CommandLine(new StreamCommand()).execute(input.toString(), "--url", url(1).toString(),
+                                                                        "--token", "a", "--token-command", "echo b");
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(exit, is(StreamCommand.EXIT_USAGE));
+        assertThat(buffer.toString(StandardCharsets.UTF_8), containsString("give --token or --token-command, not both"));
+    }
+
+    @Test
     void aServerGoneForGoodEndsTheStreamAfterTheAttempts() throws Exception {
         Run run = stream(request(ServerProcess.freePort(), OutputFormat.AAC, null).withMaxReconnects(2));
         assertThat(run.console(), run.result().exitCode(), is(StreamCommand.EXIT_CONNECTION));

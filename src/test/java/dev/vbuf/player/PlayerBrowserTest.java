@@ -247,6 +247,24 @@ class PlayerBrowserTest {
         }
     }
 
+    /**
+     * A fatal close is not retried: against a server whose frame limit (4 KiB) each segment the page sends (one frame
+     * per message) exceeds, the first send is closed with 1009 and the page stops at once, saying why.
+     */
+    @Test
+    void aFatalCloseStopsThePageWithItsReason() throws Exception {
+        try (VbufServer server = TestServer.start(Map.of(Setting.MAX_FRAME_BYTES, "4096"))) {
+            JsonNode p = drive(server.port(), "format=fmp4", MIN_PLAY_SEC, true, null);
+            assertThat("closed once, with 1009: " + p.get("closes"), codes(p), is(List.of(1009)));
+            assertThat("not retried", p.get("reconnects").asInt(), is(0));
+            assertThat(p.get("errors").toString(), p.get("errors").size(), is(1));
+            assertThat(p.get("errors").get(0).asText(), containsString("closed with 1009"));
+            assertThat(p.get("errors").get(0).asText(),
+                       containsString("not resumed (the reconnect contract stops on close 1009)"));
+            assertThat(p.get("status").asText(), containsString("stopped: closed with 1009"));
+        }
+    }
+
     private static void assertPlayedCleanly(JsonNode p, String format) {
         assertThat("page errors: " + p.get("errors") + " " + p.get("pageErrors"), p.get("errors").size()
                                                                                   + p.get("pageErrors").size(), is(0));
