@@ -2,6 +2,8 @@
 // protocol v1.1 WebSocket, the audio it answers appended to a second SourceBuffer where the reply places it.
 // Plain ES module, no build step. Query parameters: format=fmp4|webm, token=<jwt> (taken out of the address bar at
 // once), autoplay=1, ahead=<seconds buffered ahead>, capture=1 (record the page's audio output for the boundary test).
+// A page that embeds the player can set window.vbufTokenProvider (a function returning, or resolving to, a token)
+// before this module runs: it is asked before every connect, so a reconnect late in a film brings a fresh token.
 import { drawBuffer, drawLatency } from './charts.js';
 import { SegmentSession } from './session.js';
 
@@ -14,7 +16,8 @@ const $ = (id) => document.getElementById(id);
 const state = {
   format: null, status: 'idle', manifest: null,
   segments: 0, videoAppended: 0, audioAppended: 0, sent: [], idsReceived: [], replies: [],
-  latencies: [], overloaded: 0, retries: 0, retryLog: [], reconnects: 0, duplicates: 0, closes: [],
+  latencies: [], overloaded: 0, retries: 0, retryLog: [], reconnects: 0, closes: [], failedConnects: 0,
+  resent: 0, duplicates: 0, goaways: 0, shuttingDown: 0, tokenRequests: 0,
   underruns: 0, waiting: 0, errors: [], bufferSamples: [],
   buffered: { video: [], audio: [] }, offsetSec: null, currentTime: 0, playing: false, ended: false,
   startedAt: null, playStart: null, allAppended: false, capture: null,
@@ -135,14 +138,9 @@ async function play(format, token) {
 
   const p = manifest.protocol;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${p.path}?${p.formatParam}=${format}`;
-  // the token, the browser way, asked before every connect: a page may set window.vbufTokenProvider (an async
-  // function answering a fresh token) for streams that outlive one
-  const tokenProvider = window.vbufTokenProvider ?? (async () => token);
-  const protocols = async () => {
-    const t = await tokenProvider();
-    return [p.subprotocol, ...(t ? [p.tokenPrefix + t] : [])];
-  };
-  const session = new SegmentSession(url, protocols, p, state, render, setStatus);
+  // the token goes the browser way, in the sub-protocol list; asked for before every connect
+  const tokenProvider = window.vbufTokenProvider || (() => token || null);
+  const session = new SegmentSession(url, p, state, render, setStatus, tokenProvider);
   let carry = null;
   for (const seg of manifest.segments) {
     // keep at most AHEAD_SEC buffered in front of the playhead, on both tracks
@@ -217,9 +215,10 @@ function render() {
     $('s-offset').textContent = state.offsetSec === null ? '–'
       : `buffered ends ${(state.offsetSec * 1000).toFixed(1)} ms apart · starts ${(state.startOffsetSec * 1000).toFixed(1)} ms`;
     $('s-retries').textContent = `${state.overloaded} overloaded · ${state.retries} retries`;
-    $('s-reconnects').textContent = `${state.reconnects} · ${state.duplicates} duplicate answers dropped`
-      + (state.closes.length
-      ? ` (closes: ${state.closes.map((c) => c.code).join(', ')})` : '');
+    $('s-reconnects').textContent = `${state.reconnects}` + (state.closes.length
+      ? ` (closes: ${state.closes.map((c) => c.code).join(', ')})` : '')
+      + (state.goaways ? ` · ${state.goaways} goaway` : '')
+      + ` · ${state.resent} resent · ${state.duplicates} duplicate answers`;
     $('s-underruns').textContent = `${state.underruns} × 100 ms samples`;
     $('s-ids').textContent = state.idsReceived.join(' ');
     $('s-errors').textContent = state.errors.length ? state.errors.join('; ') : 'none';
@@ -239,7 +238,7 @@ if (params.has('token')) {
 form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   $('start').disabled = true;
-  play($('format').value, $('token').value.trim()).catch((e) => { fail('player', e); setStatus('stopped'); });
+  play($('format').value, $('token').value.trim()).catch((e) => { fail('player', e); setStatus(`stopped: ${e.message}`); });
 });
 render();
 if (params.get('autoplay') === '1') form.requestSubmit();

@@ -1,9 +1,8 @@
-// The reconnect contract (docs/protocol.md, "Reconnect contract"): what the page does when its WebSocket closes
-// before a segment is answered. The same table as vbuf's own client (a test holds this copy equal to it): a fault of
-// the page's own (1002, 1003, 1007-1009, other codes) stops with a message, since a new connection would end the same
-// way; anything else is resumed on a new connection after a jittered back-off, never sooner than the server asked.
-// A browser is not told an upgrade's HTTP status: a refused upgrade (a wrong token, a full instance) closes 1006.
-export const CONTRACT = /* contract: start */ {
+// The reconnect contract (docs/protocol.md, "Reconnect contract"): for every way a connection can end, whether the
+// session is resumed on a new connection or stopped, and the least wait. A copy of the server's protocol/Reconnect,
+// whose json() it must equal: ReconnectContractTest reads the JSON between the two markers below and fails if they
+// differ, so change Reconnect.java and paste its json() here.
+export const CONTRACT = /* contract */ {
   "firstBackoffMs": 250, "maxBackoffMs": 8000, "attempts": 8,
   "rules": [
     {"when": "close 1000", "verdict": "resume", "hint": "", "floorMs": 0},
@@ -29,25 +28,34 @@ export const CONTRACT = /* contract: start */ {
     {"when": "goaway", "verdict": "resume", "hint": "reconnectAfterMs", "floorMs": 0},
     {"when": "error shutting_down", "verdict": "resume", "hint": "retryAfterMs", "floorMs": 0}
   ]
-} /* contract: end */;
+} /* end contract */;
 
-const byWhen = new Map(CONTRACT.rules.map((r) => [r.when, r]));
+const rule = (when) => CONTRACT.rules.find((r) => r.when === when);
 
-/** The row for a close code (a failed upgrade and a cut both close 1006 in a browser). */
+/** The row for a WebSocket close code (a browser reports a cut, and a refused upgrade, as 1006). */
 export function closeRule(code) {
-  return byWhen.get(`close ${code}`) ?? byWhen.get('close, any other code');
+  return rule(`close ${code}`) || rule('close, any other code');
 }
 
-export const GOAWAY = byWhen.get('goaway');
-export const SHUTTING_DOWN = byWhen.get('error shutting_down');
-export const NETWORK = byWhen.get('network error');
-
-/** Upper bound of the back-off after `attempt` attempts in a row without an answer. */
-export function backoffBoundMs(attempt) {
-  return Math.min(CONTRACT.maxBackoffMs, CONTRACT.firstBackoffMs * 2 ** Math.max(0, attempt));
+/** The row for a connect that failed before the WebSocket opened. */
+export function networkRule() {
+  return rule('network error');
 }
 
-/** The wait before the next connect: the server's figure or the row's floor, plus full jitter. */
-export function delayMs(rule, hintMs, attempt) {
-  return Math.max(rule.floorMs, hintMs || 0) + Math.floor(Math.random() * (backoffBoundMs(attempt) + 1));
+/** The row for a goaway, or for a segment answered shutting_down. */
+export function goawayRule() {
+  return rule('goaway');
+}
+
+export function shuttingDownRule() {
+  return rule('error shutting_down');
+}
+
+/**
+ * The wait before the next connect: the larger of the row's floor and the server's figure (ms, 0 for none), plus a
+ * uniform draw from 0 to min(maxBackoffMs, firstBackoffMs * 2^attempt) (full jitter).
+ */
+export function delayMs(r, hintMs, attempt) {
+  const bound = Math.min(CONTRACT.maxBackoffMs, CONTRACT.firstBackoffMs * 2 ** Math.min(attempt, 20));
+  return Math.max(r.floorMs, hintMs || 0) + Math.random() * bound;
 }

@@ -20,6 +20,7 @@ import dev.vbuf.client.StreamRun;
 import dev.vbuf.client.TokenSource;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.protocol.CloseCodes;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.tools.AudioProbe;
 
@@ -39,6 +40,7 @@ public final class StreamCommand implements Callable<Integer> {
     /** Exit codes. */
     public static final int EXIT_OK = 0;
     public static final int EXIT_SEGMENTS_FAILED = 1;
+    public static final int EXIT_USAGE = 2;
     public static final int EXIT_CONNECTION = 3;
     public static final int EXIT_INPUT = 4;
 
@@ -79,31 +81,82 @@ public final class StreamCommand implements Callable<Integer> {
     int maxRetries;
 
     @Option(names = "--max-reconnects", defaultValue = "" + StreamRun.DEFAULT_RECONNECTS,
-            description = "Reconnect attempts in a row that bring no answer before giving up (default: ${DEFAULT-VALUE})")
+            description = "Attempts in a row that bring no answer (failed connects, connections that end before an"
+                          + " answer) before giving up (default: ${DEFAULT-VALUE})")
     int maxReconnects;
+
+    @Option(names = "--reply-timeout", defaultValue = "60",
+            description = "Seconds a connection may stay silent while segments are in flight before it counts as"
+                          + " broken and the stream resumes on a new one (default: ${DEFAULT-VALUE})")
+    int replyTimeoutSeconds;
 
     @Override
     public Integer call() throws Exception {
-        if (pipeline < 1 || !(segmentSeconds > 0) || maxRetries < 0 || maxReconnects < 0) {
+        if (pipeline < 1 || !(segmentSeconds > 0) || maxRetries < 0 || maxReconnects < 0 || replyTimeoutSeconds < 1) {
             System.err.println("vbuf stream: --pipeline must be >= 1, --segment-seconds > 0, --max-retries >= 0,"
-                               + " --max-reconnects >= 0");
-            return 2;
+                               + " --max-reconnects >= 0, --reply-timeout >= 1");
+            return EXIT_USAGE;
         }
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpeg().path(), Optional.empty());
         if (!protocol.equals("v1") && !protocol.equals("v1.1")) {
             System.err.println("vbuf stream: --protocol must be v1 or v1.1");
-            return 2;
+            return EXIT_USAGE;
         }
-        return stream(inputs, url, token.source(), format.format(), segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
-                      System.out, protocol.equals("v1.1"), maxReconnects).exitCode();
+        if (token.conflict().isPresent()) {
+            System.err.println("vbuf stream: " + token.conflict().get());
+            return EXIT_USAGE;
+        }
+        FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpeg().path(), Optional.empty());
+        Request request = new Request(inputs, url, token.source(), format.format(), segmentSeconds, container,
+                                      realtime, pipeline, maxRetries, out, protocol.equals("v1.1"), maxReconnects,
+                                      Duration.ofSeconds(replyTimeoutSeconds));
+        return stream(request, ffmpeg, System.out).exitCode();
     }
 
-    /** The exit code, the report when the run got that far, and how it kept the reconnect contract. */
-    public record Result(int exitCode, StreamReport report, Resumes resumes) {
-        public Result(int exitCode, StreamReport report) {
-            this(exitCode, report, Resumes.NONE);
+    /**
+     * The exit code, the report when the run got that far, and each segment's outcome (empty when the run did not
+     * finish).
+     */
+    public record Result(int exitCode, StreamReport report, List<StreamRun.Outcome> outcomes) {
+    }
+
+    /** One {@code stream} job: what the command line says. */
+    public record Request(List<Path> inputs, URI url, TokenSource token, OutputFormat format, double segmentSeconds,
+                          SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries, Path out,
+                          boolean v11, int maxReconnects, Duration replyTimeout) {
+        /** The defaults of the command line for everything not given. */
+        public static Request of(List<Path> inputs, URI url, OutputFormat format, Path out) {
+            return new Request(inputs, url, TokenSource.NONE, format, 6, SegmentSource.Container.TS, false, 2, 20, out,
+                               true, StreamRun.DEFAULT_RECONNECTS, DEFAULT_REPLY_TIMEOUT);
+        }
+
+        public Request withSegmentSeconds(double seconds) {
+            return new Request(inputs, url, token, format, seconds, container, realtime, pipeline, maxRetries, out, v11,
+                               maxReconnects, replyTimeout);
+        }
+
+        public Request withRealtime(boolean on) {
+            return new Request(inputs, url, token, format, segmentSeconds, container, on, pipeline, maxRetries, out, v11,
+                               maxReconnects, replyTimeout);
+        }
+
+        public Request withMaxReconnects(int n) {
+            return new Request(inputs, url, token, format, segmentSeconds, container, realtime, pipeline, maxRetries, out,
+                               v11, n, replyTimeout);
+        }
+
+        public Request withToken(TokenSource source) {
+            return new Request(inputs, url, source, format, segmentSeconds, container, realtime, pipeline, maxRetries,
+                               out, v11, maxReconnects, replyTimeout);
+        }
+
+        public Request withReplyTimeout(Duration timeout) {
+            return new Request(inputs, url, token, format, segmentSeconds, container, realtime, pipeline, maxRetries,
+                               out, v11, maxReconnects, timeout);
         }
     }
+
+    /** How long a connection may stay silent with segments in flight, by default. */
+    public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(60);
 
     /** The whole job; also what {@code demo} runs. */
     public static Result stream(List<Path> inputs, URI url, Optional<String> token, OutputFormat format, double segmentSeconds,
@@ -123,42 +176,44 @@ public final class StreamCommand implements Callable<Integer> {
                       console, v11, StreamRun.DEFAULT_RECONNECTS);
     }
 
-    /** As above; {@code maxReconnects}: attempts in a row without an answer before the run gives up. */
+    /** As above; {@code maxReconnects}: attempts in a row without an answer before giving up. */
     public static Result stream(List<Path> inputs, URI url, Optional<String> token, OutputFormat format, double segmentSeconds,
                                 SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries,
                                 Path out, FfmpegBinary ffmpeg, PrintStream console, boolean v11, int maxReconnects)
             throws IOException, InterruptedException {
-        return stream(inputs, url, TokenSource.fixed(token), format, segmentSeconds, container, realtime, pipeline,
-                      maxRetries, out, ffmpeg, console, v11, maxReconnects);
+        return stream(new Request(inputs, url, TokenSource.fixed(token), format, segmentSeconds, container, realtime,
+                                  pipeline, maxRetries, out, v11, maxReconnects, DEFAULT_REPLY_TIMEOUT),
+                      ffmpeg, console);
     }
 
-    /** As above; {@code token} is asked before every connect. */
-    public static Result stream(List<Path> inputs, URI url, TokenSource token, OutputFormat format, double segmentSeconds,
-                                SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries,
-                                Path out, FfmpegBinary ffmpeg, PrintStream console, boolean v11, int maxReconnects)
+    /** The whole job. */
+    public static Result stream(Request request, FfmpegBinary ffmpeg, PrintStream console)
             throws IOException, InterruptedException {
+        List<Path> inputs = request.inputs();
+        OutputFormat format = request.format();
+        Path out = request.out();
         Path work = Files.createTempDirectory("vbuf-stream");
         try {
             List<Segment> segments;
             try {
-                segments = SegmentSource.of(inputs, segmentSeconds, container, work, ffmpeg);
+                segments = SegmentSource.of(inputs, request.segmentSeconds(), request.container(), work, ffmpeg);
             } catch (IOException e) {
                 console.println("vbuf stream: " + e.getMessage());
-                return new Result(EXIT_INPUT, null);
+                return new Result(EXIT_INPUT, null, List.of());
             }
-            console.printf(Locale.ROOT, "streaming %d segments to %s as %s%s%n", segments.size(), url, format,
-                           realtime ? " in real time" : "");
-            StreamRun run = new StreamRun(segments, new StreamRun.Options(url, format, realtime, pipeline,
-                                                                          Duration.ofSeconds(60), maxRetries, token, v11,
-                                                                          maxReconnects),
+            console.printf(Locale.ROOT, "streaming %d segments to %s as %s%s%n", segments.size(), request.url(), format,
+                           request.realtime() ? " in real time" : "");
+            StreamRun run = new StreamRun(segments, new StreamRun.Options(request.url(), format, request.realtime(), request.pipeline(),
+                                                                          request.replyTimeout(), request.maxRetries(), request.token(),
+                                                                          request.v11(), request.maxReconnects()),
                                           console);
             List<StreamRun.Outcome> outcomes;
             try {
                 outcomes = run.run();
             } catch (StreamRun.StreamException e) {
                 console.println("vbuf stream: " + e.getMessage());
-                console.println(run.resumes().summary());
-                return new Result(EXIT_CONNECTION, null, run.resumes());
+                console.println("vbuf stream: " + run.resumes().summary());
+                return new Result(EXIT_CONNECTION, null, List.of());
             }
             Duration wall = run.elapsed();
 
@@ -194,10 +249,19 @@ public final class StreamCommand implements Callable<Integer> {
                     boundaryLine = OutputAssembler.measure(format, parts, placed, inputs.get(0), ffmpeg, work);
                 }
             }
-            StreamReport report = StreamReport.of(segments, outcomes, wall, boundaries, inputAudio, outputAudio);
-            report.print(console);
             Resumes resumes = run.resumes();
-            console.println(resumes.summary() + ", unanswered " + outcomes.stream().filter(o -> o == null).count());
+            StreamReport report = StreamReport.of(segments, outcomes, wall, boundaries, inputAudio, outputAudio,
+                                                  resumes);
+            report.print(console);
+            if (resumes.reconnects() > 0) {
+                console.println("reconnected " + resumes.reconnects() + " time(s) (" + resumes.endsText() + "); "
+                                + resumes.resent() + " segment(s) resent, " + resumes.duplicateAnswers()
+                                + " duplicate answer(s) dropped: every segment answered once");
+            }
+            if (resumes.endClose() != null && resumes.endClose() != CloseCodes.NORMAL) {
+                console.println("note: after `end` the server closed with " + resumes.endClose()
+                                + " instead of 1000 (a server from before `end`, or none within 10 s)");
+            }
             if (boundaryLine != null) {
                 console.println(boundaryLine);
             }
@@ -212,7 +276,7 @@ public final class StreamCommand implements Callable<Integer> {
                                                         + " play with: ffplay -f s16le -ar 16000 -ch_layout mono "
                                                         + out + ")" : ""));
             }
-            return new Result(report.ok() == report.segments() ? EXIT_OK : EXIT_SEGMENTS_FAILED, report, resumes);
+            return new Result(report.ok() == report.segments() ? EXIT_OK : EXIT_SEGMENTS_FAILED, report, outcomes);
         } finally {
             deleteRecursively(work);
         }

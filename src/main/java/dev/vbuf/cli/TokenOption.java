@@ -12,11 +12,14 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code --token JWT} or {@code --token-command CMD}: the access token a command sends to a server that requires one.
- * The command is run before every connect (a stream that reconnects after its token expired gets a fresh one).
+ * The command is run (by {@code sh -c}) before every connect, so a stream that reconnects after its token expired
+ * brings a fresh one (the server checks tokens at the upgrade only).
  */
 public final class TokenOption {
-    /** How long the token command may take; a slower one fails that connect attempt. */
+    /** How long a token command may take. */
     static final Duration COMMAND_DEADLINE = Duration.ofSeconds(30);
+    /** The most output a token command may print. */
+    private static final int MAX_TOKEN_BYTES = 64 * 1024;
 
     @Option(names = "--token", defaultValue = "${env:VBUF_TOKEN}",
             description = "Access token for a server with VBUF_AUTH_SECRET_KEY (or SECRET_KEY) set (sent as Authorization: Bearer; default:"
@@ -24,41 +27,51 @@ public final class TokenOption {
     String token;
 
     @Option(names = "--token-command", paramLabel = "CMD",
-            description = "Shell command run before each connect; its output, trimmed, is the token (instead of --token).")
+            description = "A shell command that prints a fresh access token; run before every connect (its output,"
+                          + " trimmed, is the token). Instead of --token.")
     String tokenCommand;
 
-    /** The fixed token, when one is given (a blank one, e.g. an empty VBUF_TOKEN, is none). */
+    /** The token, when one is given (a blank one, e.g. an empty VBUF_TOKEN, is none). */
     public Optional<String> token() {
         return Optional.ofNullable(token).filter(t -> !t.isBlank());
     }
 
-    /** Where each connect gets its token: the command when given, else the fixed token. */
-    public TokenSource source() {
-        return tokenCommandGiven() ? command(tokenCommand) : TokenSource.fixed(token());
+    /** Why the options cannot be used together, if they cannot. */
+    Optional<String> conflict() {
+        return tokenCommand != null && !tokenCommand.isBlank() && token().isPresent() && !fromEnvironment()
+               ? Optional.of("give --token or --token-command, not both") : Optional.empty();
     }
 
-    /**
-     * Runs {@code command} with {@code sh -c} before each connect; its standard output, trimmed, is the token (an
-     * empty output is none). A command that fails or takes longer than {@link #COMMAND_DEADLINE} fails the connect
-     * attempt, which the reconnect contract retries like a network error.
-     */
+    /** Whether the command is given (it then wins over a VBUF_TOKEN from the environment). */
+    boolean hasCommand() {
+        return tokenCommand != null && !tokenCommand.isBlank();
+    }
+
+    private boolean fromEnvironment() {
+        return token != null && token.equals(System.getenv("VBUF_TOKEN"));
+    }
+
+    /** Where each connect gets its token: the command, else the fixed token, else none. */
+    public TokenSource source() {
+        return hasCommand() ? command(tokenCommand) : TokenSource.fixed(token());
+    }
+
+    /** A token source that runs {@code sh -c command} for every token; its trimmed output is the token. */
     static TokenSource command(String command) {
         return () -> {
-            ProcessRunner.Result r = ProcessRunner.of(List.of("sh", "-c", command)).deadline(COMMAND_DEADLINE).run();
-            if (r.stop() == ProcessRunner.Stop.DEADLINE) {
-                throw new IOException("the token command did not finish within " + COMMAND_DEADLINE.toSeconds()
-                                      + " s: " + command);
-            }
+            ProcessRunner.Result r = ProcessRunner.of(List.of("sh", "-c", command)).deadline(COMMAND_DEADLINE)
+                    .maxStdoutBytes(MAX_TOKEN_BYTES).run();
             if (!r.succeeded()) {
-                throw new IOException("the token command exited with " + r.exitCode() + ": " + command
-                                      + (r.stderrTail().isBlank() ? "" : " (" + r.stderrTail().strip() + ")"));
+                String tail = r.stderrTail().strip();
+                throw new IOException("--token-command failed (" + (r.stop() == ProcessRunner.Stop.NONE
+                        ? "exit " + r.exitCode() : r.stop().toString().toLowerCase(java.util.Locale.ROOT)) + ")"
+                                      + (tail.isEmpty() ? "" : ": " + tail.lines().reduce((a, b) -> b).orElse("")));
             }
-            return Optional.of(r.stdoutText().strip()).filter(t -> !t.isEmpty());
+            String t = r.stdoutText().strip();
+            if (t.isEmpty()) {
+                throw new IOException("--token-command printed no token");
+            }
+            return Optional.of(t);
         };
-    }
-
-    /** Whether {@code --token-command} is given. */
-    public boolean tokenCommandGiven() {
-        return tokenCommand != null && !tokenCommand.isBlank();
     }
 }

@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.vbuf.access.Authenticator;
+import dev.vbuf.client.TokenSource;
 import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.protocol.OutputFormat;
@@ -95,9 +96,11 @@ public final class VerifyCommand implements Callable<Integer> {
         ReleaseSlo slo = ReleaseSlo.bundled();
         Optional<dev.vbuf.config.Secret> key = secretKeyFrom != null
                                                ? Optional.of(SecretManagerKey.read(secretKeyFrom)) : config.auth().secretKey();
-        Optional<String> auth = token.token()
-                .or(() -> key.map(k -> Authenticator.create(key, config.auth().audience())
-                        .mint("vbuf-verify", Duration.ofMinutes(30 + seconds / 60))));
+        if (token.conflict().isPresent()) {
+            System.err.println("vbuf verify: " + token.conflict().get());
+            return EXIT_USAGE;
+        }
+        TokenSource auth = tokens(token, key, config.auth().audience(), seconds);
         if (servePort != null) {
             return serve(servePort, ffmpeg, slo, auth);
         }
@@ -114,13 +117,20 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         VerifyRun.Options options = new VerifyRun.Options(
                 target.get(), healthUrl != null ? healthUrl : VerifyRun.healthUrlFor(target.get()), seconds, sessions,
-                segmentSeconds, format.format(), auth, slo).withTokens(tokens(auth));
+                segmentSeconds, format.format(), auth, slo);
         return VerifyRun.run(options, ffmpeg, System.out).passed() ? EXIT_PASS : EXIT_FAIL;
     }
 
-    /** {@code --token-command} when given (run before each connect), else the one token. */
-    private dev.vbuf.client.TokenSource tokens(Optional<String> auth) {
-        return token.tokenCommandGiven() ? token.source() : dev.vbuf.client.TokenSource.fixed(auth);
+    /**
+     * Where each connect gets its token: {@code --token-command} or {@code --token}, else one signed here with the
+     * server's key for each connect (a player that reconnects late in a long check brings a fresh one), else none.
+     */
+    static TokenSource tokens(TokenOption given, Optional<dev.vbuf.config.Secret> key, String audience, int seconds) {
+        if (given.hasCommand() || given.token().isPresent() || key.isEmpty()) {
+            return given.source();
+        }
+        Authenticator signer = Authenticator.create(key, audience);
+        return () -> Optional.of(signer.mint("vbuf-verify", Duration.ofMinutes(30 + seconds / 60)));
     }
 
     /** The segments URL from {@code --url}, else the first service URL Cloud Deploy gives; with the tag applied. */
@@ -145,7 +155,7 @@ public final class VerifyCommand implements Callable<Integer> {
      * Webhook mode: {@code POST /} (any path) with Flagger's payload runs one check, one at a time, and answers with
      * its report. {@code GET /healthz} answers 200.
      */
-    private int serve(int port, FfmpegBinary ffmpeg, ReleaseSlo slo, Optional<String> auth) throws Exception {
+    private int serve(int port, FfmpegBinary ffmpeg, ReleaseSlo slo, TokenSource auth) throws Exception {
         ReentrantLock oneAtATime = new ReentrantLock();
         WebServer server = WebServer.builder().host("0.0.0.0").port(port).routing(r -> r
                 .get("/healthz", (req, res) -> res.send("ok"))
@@ -166,8 +176,7 @@ public final class VerifyCommand implements Callable<Integer> {
                     oneAtATime.lock();
                     try {
                         passed = VerifyRun.run(new VerifyRun.Options(target.get(), VerifyRun.healthUrlFor(target.get()),
-                                                                     s, n, segmentSeconds, format.format(), auth, slo)
-                                                       .withTokens(tokens(auth)),
+                                                                     s, n, segmentSeconds, format.format(), auth, slo),
                                                ffmpeg, report).passed();
                     } finally {
                         oneAtATime.unlock();

@@ -2,7 +2,6 @@ package dev.vbuf.client;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +32,8 @@ final class Leg {
     /** How long to wait for the server's close after {@code end} once every segment is answered. */
     private static final Duration CLOSE_AFTER_END = Duration.ofSeconds(10);
     private static final Duration POLL = Duration.ofMillis(200);
+    /** How long the sender may take to stop once its connection is aborted (a send fails at once then). */
+    private static final Duration SENDER_STOP = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private record Attempt(int index, long sentNanos) {
@@ -52,6 +53,9 @@ final class Leg {
     private long hintMs;
     private Reconnect.Rule leaving;
     private int answered;
+    /** The server's number for the next segment sent here (sender thread only). */
+    private long nextSeq;
+    private Thread sender;
 
     /** @param sendEnd the servers of this run know {@code end} (none closed 1003 on it yet) */
     Leg(StreamRun.StreamState state, SegmentClient connection, boolean sendEnd) {
@@ -69,7 +73,7 @@ final class Leg {
 
     /** Null when every segment has its outcome, else how the connection ended. */
     StreamRun.Ending run() throws StreamRun.StreamException, InterruptedException {
-        Thread sender = Thread.ofVirtual().name("vbuf-stream-send").start(this::send);
+        sender = Thread.ofVirtual().name("vbuf-stream-send").start(this::send);
         JsonNode result = null; // a result whose audio is the next binary message
         long lastHeard = System.nanoTime();
         try {
@@ -80,6 +84,7 @@ final class Leg {
                 }
                 if (leaving != null && inFlight.isEmpty() && result == null) {
                     // a goaway or shutting_down: what the server held is answered; the rest goes to a new connection
+                    stopSender();
                     connection.close();
                     return new StreamRun.Ending(leaving, hintMs, "the server asked to reconnect ("
                                                                  + leaving.when() + ")");
@@ -91,9 +96,10 @@ final class Leg {
                         return lost(new StreamRun.Ending(Reconnect.network(), 0, "sending failed: "
                                                                                  + StreamRun.rootMessage(failed)));
                     }
-                    long silentNanos = System.nanoTime() - lastHeard;
-                    if (!inFlight.isEmpty() && silentNanos > state.options.replyTimeout().toNanos()) {
-                        connection.abort();
+                    // silent since the last message, or since the oldest send if that came later
+                    long since = Math.max(lastHeard, inFlight.values().stream().mapToLong(Attempt::sentNanos).min()
+                            .orElse(Long.MAX_VALUE));
+                    if (!inFlight.isEmpty() && System.nanoTime() - since > state.options.replyTimeout().toNanos()) {
                         return lost(new StreamRun.Ending(Reconnect.network(), 0, "no answer within "
                                                          + state.options.replyTimeout().toSeconds() + " s"));
                     }
@@ -126,22 +132,31 @@ final class Leg {
                 }
             }
         } finally {
-            stopSending = true;
-            sender.interrupt();
-            connection.abort(); // a send blocked on a stalled connection fails now
-            sender.join(5_000);
-            // a segment the sender took as the leg ended (it raced the goaway, the cut) goes to the next connection
-            requeueInFlight();
+            stopSender();
             state.progress.end();
+            connection.abort();
         }
+    }
+
+    /**
+     * Stops the sender and waits for it: only then may the segments in flight go back on the queue (a sender still
+     * running would take one straight off it again, for the connection that just ended).
+     */
+    private void stopSender() throws InterruptedException {
+        stopSending = true;
+        sender.interrupt();
+        sender.join(SENDER_STOP.toMillis());
     }
 
     /** How a close is classified: the library's -1 is a connection that ended without a close frame. */
     private StreamRun.Ending closed(SegmentClient.Closed c) {
         if (c.code() < 0) {
             String why = sendFailure != null ? StreamRun.rootMessage(sendFailure) : c.reason();
-            return new StreamRun.Ending(Reconnect.network(), hintMs, "the connection ended without a close frame ("
-                                                                     + why + ")");
+            return new StreamRun.Ending(Reconnect.network(), hintMs, "the connection broke (" + why + ")");
+        }
+        if (c.code() == CloseCodes.ABNORMAL) {
+            return new StreamRun.Ending(Reconnect.close(c.code()), hintMs, "the connection ended without a close"
+                                                                           + " frame (1006)");
         }
         boolean endUnknown = endSent && c.code() == CloseCodes.UNSUPPORTED_DATA;
         Reconnect.Rule rule = endUnknown ? Reconnect.close(CloseCodes.NORMAL) : Reconnect.close(c.code());
@@ -151,12 +166,9 @@ final class Leg {
     }
 
     /** The segments in flight go back on the queue: the next connection sends them (first, in media order). */
-    private StreamRun.Ending lost(StreamRun.Ending ending) {
-        requeueInFlight();
-        return ending;
-    }
-
-    private void requeueInFlight() {
+    private StreamRun.Ending lost(StreamRun.Ending ending) throws InterruptedException {
+        connection.abort(); // a send still under way fails at once
+        stopSender();
         for (Attempt a : inFlight.values()) {
             if (state.outcomes[a.index()] == null) {
                 state.queue.add(a.index(), state.dueNanos(a.index()));
@@ -164,6 +176,7 @@ final class Leg {
             }
         }
         inFlight.clear();
+        return ending;
     }
 
     /** Every segment answered: after {@code end}, the server's close (1000 from a server that knows it). */
@@ -249,6 +262,8 @@ final class Leg {
                     continue;
                 }
                 byte[] bytes = state.segments.get(i).bytes();
+                inFlight.put(nextSeq++, new Attempt(i, System.nanoTime())); // before a fast answer can come
+                sentHere.add(i);
                 if (v11) {
                     // the server keeps each segment's carry for the next one on the same connection; a segment
                     // whose predecessor was answered on an earlier connection brings that answer's carry
@@ -260,12 +275,7 @@ final class Leg {
                     if (i == lastIndex) {
                         m.put("last", true);
                     }
-                    inFlight.put(nextSeq++, new Attempt(i, System.nanoTime()));
-                    sentHere.add(i);
                     connection.sendText(m.toString());
-                } else {
-                    inFlight.put(nextSeq++, new Attempt(i, System.nanoTime()));
-                    sentHere.add(i);
                 }
                 connection.send(bytes);
                 state.sent.incrementAndGet();
@@ -282,8 +292,6 @@ final class Leg {
         }
     }
 
-    private long nextSeq;
-
     /** Nothing queued, and every segment answered or in flight here: the last one just went out. */
     private boolean nothingLeftToSend() {
         if (!state.queue.isEmpty()) {
@@ -297,11 +305,5 @@ final class Leg {
             }
         }
         return true;
-    }
-
-    @Override
-    public String toString() {
-        return "leg of " + state.segments.size() + " segments, in flight " + Arrays.toString(
-                inFlight.values().stream().mapToInt(Attempt::index).sorted().toArray());
     }
 }

@@ -30,15 +30,17 @@ public record Resumes(int reconnects, int failedConnects, Map<String, Integer> e
                            shuttingDown + o.shuttingDown, endClose != null ? endClose : o.endClose);
     }
 
+    /** How the connections ended, e.g. {@code goaway ×1, network error ×2}. */
+    public String endsText() {
+        return ends.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> e.getKey() + " ×" + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+    }
+
     /** One line for a summary: {@code reconnects 3 (network error ×2, goaway ×1), resent 2, duplicate answers 0}. */
     public String summary() {
         StringBuilder sb = new StringBuilder("reconnects ").append(reconnects);
         if (!ends.isEmpty()) {
-            sb.append(" (");
-            ends.entrySet().stream().sorted(Map.Entry.comparingByKey())
-                    .forEach(e -> sb.append(sb.charAt(sb.length() - 1) == '(' ? "" : ", ").append(e.getKey())
-                            .append(" ×").append(e.getValue()));
-            sb.append(')');
+            sb.append(" (").append(endsText()).append(')');
         }
         sb.append(", failed connects ").append(failedConnects)
                 .append(", resent ").append(resent).append(" (possibly processed twice)")

@@ -11,14 +11,16 @@ import java.util.TreeMap;
 
 /**
  * The end of a stream run: counts, errors by code, retries, latency percentiles, audio, wall time, real-time factor,
- * and how the segment boundaries came out (each part's audio duration against its segment's duration).
+ * how the segment boundaries came out (each part's audio duration against its segment's duration), and the
+ * reconnects.
  */
 public record StreamReport(int segments, int ok, Map<String, Integer> errors, int retries, List<Long> latenciesMs,
                            double audioSec, Duration wall, List<Double> boundaryDiffMs, double inputAudioSec,
-                           double outputAudioSec) {
+                           double outputAudioSec, Resumes resumes) {
 
     public static StreamReport of(List<Segment> segments, List<StreamRun.Outcome> outcomes, Duration wall,
-                           List<Double> boundaryDiffMs, double inputAudioSec, double outputAudioSec) {
+                                  List<Double> boundaryDiffMs, double inputAudioSec, double outputAudioSec,
+                                  Resumes resumes) {
         Map<String, Integer> errors = new TreeMap<>();
         List<Long> latencies = new ArrayList<>();
         int ok = 0;
@@ -35,7 +37,7 @@ public record StreamReport(int segments, int ok, Map<String, Integer> errors, in
             }
         }
         return new StreamReport(segments.size(), ok, errors, retries, latencies, audio, wall, boundaryDiffMs,
-                                inputAudioSec, outputAudioSec);
+                                inputAudioSec, outputAudioSec, resumes);
     }
 
     public long percentile(int p) {
@@ -59,6 +61,10 @@ public record StreamReport(int segments, int ok, Map<String, Integer> errors, in
         rows.add(new String[]{"ok", String.valueOf(ok)});
         rows.add(new String[]{"errors", errors.isEmpty() ? "0" : errors.toString().replaceAll("[{}]", "")});
         rows.add(new String[]{"retries (overloaded, rate_limited)", String.valueOf(retries)});
+        rows.add(new String[]{"reconnects", resumes.reconnects()
+                + (resumes.ends().isEmpty() ? "" : " (" + resumes.endsText() + ")")});
+        rows.add(new String[]{"resent after a cut (may be processed twice)", String.valueOf(resumes.resent())});
+        rows.add(new String[]{"duplicate answers dropped", String.valueOf(resumes.duplicateAnswers())});
         rows.add(new String[]{"latency p50 / p95 / p99 / max", String.format(Locale.ROOT, "%d / %d / %d / %d ms",
                 percentile(50), percentile(95), percentile(99), percentile(100))});
         rows.add(new String[]{"audio duration", String.format(Locale.ROOT, "%.2f s", audioSec)});

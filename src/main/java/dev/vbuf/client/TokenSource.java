@@ -6,7 +6,7 @@ import java.util.Optional;
 /**
  * Where a client gets the access token for its next connect. Asked before every connect, not once: a stream that
  * outlives a token (an hour-long film, a short-lived token) gets a fresh one each time it reconnects, since the server
- * checks the token at the upgrade only. The CLI's {@code --token-command} is one.
+ * checks the token at the upgrade only.
  */
 @FunctionalInterface
 public interface TokenSource {

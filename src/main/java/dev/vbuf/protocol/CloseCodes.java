@@ -11,7 +11,6 @@ public final class CloseCodes {
     /** Must never be sent: "closed abnormally" (no close frame). */
     public static final int ABNORMAL = 1006;
     public static final int INVALID_PAYLOAD = 1007;
-    /** A client that broke one of the server's own rules (e.g. a message that did not arrive within its deadline). */
     public static final int POLICY_VIOLATION = 1008;
     public static final int MESSAGE_TOO_BIG = 1009;
     public static final int INTERNAL_ERROR = 1011;

@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.vbuf.client.Resumes;
 import dev.vbuf.client.Segment;
 import dev.vbuf.client.StreamReport;
 import dev.vbuf.client.Resumes;
@@ -30,9 +31,12 @@ import dev.vbuf.protocol.OutputFormat;
 
 /**
  * One release check of a running vbuf: readiness, then {@code sessions} players streaming a generated test segment in
- * real time for {@code seconds}, then readiness again. It fails when the readiness endpoint fails three times in a
- * row, when an answer is lost (the connection broke or a reply did not come), or when the error share or the p95
- * latency breaks the {@link ReleaseSlo}. What the canary gates of Cloud Deploy ({@code skaffold verify}) and Flagger
+ * real time for {@code seconds} over protocol v1.1, then readiness again. The players keep the reconnect contract
+ * (a cut, a drain or a goaway is resumed on a new connection, and counted), so the check judges what users get: it
+ * fails when the readiness endpoint fails three times in a row, when a player stops (a fatal close or refused upgrade,
+ * or no answer through {@link StreamRun#DEFAULT_RECONNECTS} attempts in a row), or when the error share or the p95
+ * latency (each answer timed from the send it answers) breaks the {@link ReleaseSlo}; not because a connection was
+ * cut. What the canary gates of Cloud Deploy ({@code skaffold verify}) and Flagger
  * (its webhooks) run against a new revision, and what the build runs against the image before any traffic moves.
  */
 public final class VerifyRun {
@@ -49,27 +53,22 @@ public final class VerifyRun {
      * @param sessions       players at once
      * @param segmentSeconds length of the test segment (one is sent per this many seconds per player)
      * @param format         output format asked for
-     * @param token          access token, when the service requires one
+     * @param token          where each connect gets its access token, when the service requires one
      * @param slo            the thresholds
      * @param tokens         where each connect (the first and every reconnect) gets its token: {@code token}'s
      *                       unless a {@code --token-command} is given
      */
     public record Options(URI url, URI healthUrl, int seconds, int sessions, double segmentSeconds,
-                          OutputFormat format, Optional<String> token, ReleaseSlo slo, TokenSource tokens) {
-        public Options(URI url, URI healthUrl, int seconds, int sessions, double segmentSeconds, OutputFormat format,
-                       Optional<String> token, ReleaseSlo slo) {
-            this(url, healthUrl, seconds, sessions, segmentSeconds, format, token, slo, TokenSource.fixed(token));
-        }
-
-        /** The same check with tokens from {@code tokens}. */
-        public Options withTokens(TokenSource tokens) {
-            return new Options(url, healthUrl, seconds, sessions, segmentSeconds, format, token, slo, tokens);
-        }
+                          OutputFormat format, TokenSource token, ReleaseSlo slo) {
     }
 
-    /** The verdict, with the numbers it was made from. */
+    /** The verdict, with the numbers it was made from; {@code resumes} adds up the players' reconnects. */
     public record Result(boolean passed, List<String> failures, int segments, int ok, Map<String, Integer> errors,
                          int lostSessions, long p50Ms, long p95Ms, long p99Ms, double errorRatio, Resumes resumes) {
+    }
+
+    /** One player's run: its outcomes (empty when it stopped), its reconnects, and why it stopped if it did. */
+    private record Player(List<StreamRun.Outcome> outcomes, Resumes resumes, String stopped) {
     }
 
     private VerifyRun() {
@@ -93,11 +92,10 @@ public final class VerifyRun {
                                   "make the test segment");
             int perSession = Math.max(1, (int) Math.ceil(o.seconds() / o.segmentSeconds()));
             List<StreamRun.Outcome> outcomes = new ArrayList<>();
-            int lost = 0;
             Resumes resumes = Resumes.NONE;
-            List<StreamRun> players = new ArrayList<>();
-            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-                List<Future<List<StreamRun.Outcome>>> runs = new ArrayList<>();
+            int lost = 0;
+            try (ExecutorService players = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<Player>> runs = new ArrayList<>();
                 for (int s = 0; s < o.sessions(); s++) {
                     long startDelayMs = (long) (s * o.segmentSeconds() * 1000 / o.sessions()); // spread the sends
                     List<Segment> segments = new ArrayList<>();
@@ -105,31 +103,40 @@ public final class VerifyRun {
                         segments.add(new Segment(i, List.of(segment), i * o.segmentSeconds(),
                                                                o.segmentSeconds()));
                     }
-                    // v1.1 and the reconnect contract, as a player: a cut connection is resumed, not a failure
-                    StreamRun player = new StreamRun(segments, new StreamRun.Options(
-                            o.url(), o.format(), true, 2, REPLY_TIMEOUT, 3, o.tokens(), true,
-                            StreamRun.DEFAULT_RECONNECTS), null);
-                    players.add(player);
-                    runs.add(pool.submit(() -> {
+                    StreamRun.Options options = new StreamRun.Options(o.url(), o.format(), true, 2, REPLY_TIMEOUT, 3,
+                                                                      o.token(), true, StreamRun.DEFAULT_RECONNECTS);
+                    runs.add(players.submit(() -> {
                         Thread.sleep(startDelayMs);
-                        return player.run();
+                        StreamRun run = new StreamRun(segments, options, null);
+                        try {
+                            return new Player(run.run(), run.resumes(), null);
+                        } catch (StreamRun.StreamException e) {
+                            return new Player(List.of(), run.resumes(), e.getMessage());
+                        }
                     }));
                 }
                 for (int s = 0; s < runs.size(); s++) {
+                    Player p;
                     try {
-                        outcomes.addAll(runs.get(s).get());
+                        p = runs.get(s).get();
                     } catch (java.util.concurrent.ExecutionException e) {
-                        lost++;
-                        out.println("player " + s + ": " + StreamRun.rootMessage(e.getCause()));
+                        p = new Player(List.of(), Resumes.NONE, StreamRun.rootMessage(e.getCause()));
                     }
-                    resumes = resumes.plus(players.get(s).resumes());
+                    resumes = resumes.plus(p.resumes());
+                    if (p.stopped() != null) {
+                        lost++;
+                        out.println("player " + s + ": " + p.stopped());
+                    } else {
+                        outcomes.addAll(p.outcomes());
+                    }
                 }
             }
             if (lost > 0) {
-                failures.add(lost + " of " + o.sessions() + " players lost answers (connection broken or no reply"
-                             + " within " + REPLY_TIMEOUT.toSeconds() + " s)");
+                failures.add(lost + " of " + o.sessions() + " players stopped (a fatal close or refused upgrade, or no"
+                             + " answer through " + StreamRun.DEFAULT_RECONNECTS + " attempts in a row)");
             }
             health(o.healthUrl(), out).ifPresent(failures::add);
+            out.println("players' " + resumes.summary() + " (a cut is resumed, not a failure)");
             return verdict(failures, outcomes, lost, resumes, o, out);
         } finally {
             Files.deleteIfExists(segment);
@@ -137,8 +144,8 @@ public final class VerifyRun {
         }
     }
 
-    private static Result verdict(List<String> failures, List<StreamRun.Outcome> outcomes, int lost,
-                                  Resumes resumes, Options o, PrintStream out) {
+    private static Result verdict(List<String> failures, List<StreamRun.Outcome> outcomes, int lost, Resumes resumes,
+                                  Options o, PrintStream out) {
         Map<String, Integer> errors = new TreeMap<>();
         List<Long> latencies = new ArrayList<>();
         int ok = 0;
@@ -151,7 +158,7 @@ public final class VerifyRun {
             }
         }
         StreamReport report = new StreamReport(outcomes.size(), ok, errors, 0, latencies, 0, Duration.ZERO, List.of(),
-                                               0, 0);
+                                               0, 0, resumes);
         long p50 = report.percentile(50);
         long p95 = report.percentile(95);
         long p99 = report.percentile(99);
@@ -166,7 +173,7 @@ public final class VerifyRun {
         if (outcomes.isEmpty() && failures.isEmpty()) {
             failures.add("no segment was answered");
         }
-        out.printf(Locale.ROOT, "segments %d, ok %d, errors %s, players that lost answers %d, latency p50/p95/p99"
+        out.printf(Locale.ROOT, "segments %d, ok %d, errors %s, players that stopped %d, latency p50/p95/p99"
                                 + " %d/%d/%d ms, error share %.3f%n", outcomes.size(), ok, errors, lost, p50, p95,
                    p99, errorRatio);
         out.println(resumes.summary());

@@ -15,6 +15,7 @@ import dev.vbuf.cli.SegmentSource;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.EncodedJoins;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
 
@@ -232,41 +233,9 @@ class GaplessBoundaryTest {
         return new Assembled(BoundaryCheckAccess.samples(assembled.toByteArray()), boundaries);
     }
 
-    /**
-     * Prints the per-segment encode and the single-pass encode of the same encoder against the source, and checks the
-     * first is placed to the sample and, at every boundary, no worse than the encoder's own error away from the
-     * boundaries: the single-pass encode's largest error in any window more than 100 ms from one (the chirp rises,
-     * so a window between boundaries alone says little).
-     */
+    /** The check of re-encoded joins ({@link EncodedJoins}), shared with the stream-through-faults test. */
     private static void report(String what, Assembled ours, short[] lossless, short[] singlePass) {
-        BoundaryCheck.Report o = BoundaryCheck.compare(ours.samples(), lossless, 2, 48_000, ours.boundaries());
-        BoundaryCheck.Report reference = BoundaryCheck.compare(singlePass, lossless, 2, 48_000, ours.boundaries());
-        System.out.println(what + " per segment vs the source: " + o);
-        int level = awayLevel(singlePass, lossless, ours.boundaries());
-        System.out.println(what + " single pass vs the source: " + reference + ", away from boundaries: " + level);
-        assertThat(o.lengthDiff(), is(0L));
-        assertThat(o.worstOffset(), lessThanOrEqualTo(1));
-        for (int b = 0; b < ours.boundaries().size(); b++) {
-            assertThat(what + ", boundary " + b, o.boundaries().get(b).maxError(), lessThanOrEqualTo(level));
-        }
-    }
-
-    /** The largest error of {@code coded} (stereo, 48 kHz) in the windows more than 100 ms from every boundary. */
-    static int awayLevel(short[] coded, short[] source, List<Long> boundaries) {
-        int rate = 48_000;
-        int margin = rate / 10;
-        long n = Math.min(coded.length, source.length) / 2;
-        int max = 0;
-        for (long i = margin; i < n - margin; i++) {
-            long at = i;
-            if (boundaries.stream().anyMatch(b -> Math.abs(b - at) <= margin)) {
-                continue;
-            }
-            for (int c = 0; c < 2; c++) {
-                max = Math.max(max, Math.abs(coded[(int) (2 * i + c)] - source[(int) (2 * i + c)]));
-            }
-        }
-        return max;
+        EncodedJoins.assertWithinSinglePassError(what, ours.samples(), ours.boundaries(), lossless, singlePass);
     }
 
     /**

@@ -209,19 +209,29 @@ class StreamCommandTest {
         }
     }
 
+    /**
+     * A server that drains (1001) and does not come back: the stream tries to resume, then ends with a clear error
+     * and a non-zero exit after {@code --max-reconnects} attempts in a row without an answer.
+     */
     @Test
-    void aServerThatGoesAwayMidStreamEndsWithAClearErrorAndNonZeroExit() throws Exception {
+    void aServerThatGoesAwayForGoodEndsWithAClearErrorAndNonZeroExit() throws Exception {
         VbufServer server = TestServer.start();
         Path longVideo = TestMedia.file(Kind.TS_AUDIO_ONLY, 40.0, false);
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        StreamCommand.Request request = StreamCommand.Request.of(List.of(longVideo), url(server), OutputFormat.AAC,
+                                                                 dir.resolve("gone.aac"))
+                .withSegmentSeconds(4).withRealtime(true).withMaxReconnects(2);
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
-        Future<Run> running = pool.submit(() -> stream(server, List.of(longVideo), OutputFormat.AAC,
-                                                       dir.resolve("gone.aac"), true));
+        Future<StreamCommand.Result> running = pool.submit(() -> StreamCommand.stream(
+                request, TestMedia.FFMPEG, new PrintStream(buffer, true, StandardCharsets.UTF_8)));
         Thread.sleep(3000); // real-time pacing: a few segments in
         server.close();
-        Run run = running.get();
+        StreamCommand.Result result = running.get();
         pool.shutdown();
-        assertThat(run.console(), run.result().exitCode(), is(StreamCommand.EXIT_CONNECTION));
-        assertThat(run.console(), containsString("the connection broke after"));
+        String console = buffer.toString(StandardCharsets.UTF_8);
+        assertThat(console, result.exitCode(), is(StreamCommand.EXIT_CONNECTION));
+        assertThat(console, containsString("the connection broke after"));
+        assertThat(console, containsString("2 attempt(s) in a row brought no answer"));
     }
 
     @Test

@@ -20,6 +20,7 @@ import dev.vbuf.config.Setting;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.Commands;
+import dev.vbuf.testing.FaultProxy;
 import dev.vbuf.testing.ServerProcess;
 import dev.vbuf.testing.TestServer;
 
@@ -53,6 +54,8 @@ class PlayerBrowserTest {
     private static final Path ARTEFACTS = Path.of("target/player-test");
     private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("VBUF_CHROMIUM", "/usr/bin/chromium"));
     private static final double MIN_PLAY_SEC = 20;
+    /** More than the demo lasts: the driver stops when the video ends. */
+    private static final double UNTIL_THE_END = 1_000;
     /**
      * How close the two tracks' buffered ends must be once every segment is in: one audio frame. AAC: 1024 samples at
      * 48 kHz (21.3 ms); Opus: 20 ms.
@@ -204,6 +207,61 @@ class PlayerBrowserTest {
             assertThat(c.toString(), c.get("maxJoinStepRatio").asDouble(), lessThanOrEqualTo(MAX_STEP_RATIO.get("webm")));
         } finally {
             servers.forEach(ServerProcess::close);
+        }
+    }
+
+    /**
+     * The page loaded through a {@link FaultProxy} that cuts every connection it carries (the page, the demo files and
+     * the WebSocket alike) 10-20 s after it opened, without a close frame, as Cloud Run does at its request timeout:
+     * the page keeps the reconnect contract (1006 is resumable), resends the segment in flight with the last carry,
+     * plays to the end without running dry, and counts what it did; every id is answered once, in order, and the
+     * joins across the cuts pass the boundary checks.
+     */
+    @Test
+    void playsToTheEndThroughAProxyThatCutsEveryConnection() throws Exception {
+        try (VbufServer server = TestServer.start();
+             FaultProxy proxy = FaultProxy.to(server.port()).cutAtAge(Duration.ofSeconds(10), Duration.ofSeconds(20))
+                     .seed(5).start()) {
+            JsonNode p = drive(proxy.port(), "format=webm&capture=1", UNTIL_THE_END, true, null);
+            System.out.println("through the proxy: reconnects " + p.get("reconnects") + ", closes " + p.get("closes")
+                               + ", resent " + p.get("resent") + ", duplicate answers " + p.get("duplicates")
+                               + ", failed connects " + p.get("failedConnects") + "; proxy faults " + proxy.events());
+            assertPlayedCleanly(p, "webm");
+            assertThat("played to the end", p.get("ended").asBoolean(), is(true));
+            assertThat("the proxy cut the page's connections: " + proxy.events(), proxy.events().size(),
+                       greaterThanOrEqualTo(2));
+            assertThat("reconnected after the cuts: " + p.get("closes"), p.get("reconnects").asInt(),
+                       greaterThanOrEqualTo(1));
+            assertThat("every close a cut (1006): " + p.get("closes"), codes(p).stream().distinct().toList(),
+                       is(List.of(1006)));
+            assertThat("a reconnect per close of the session while it streamed", p.get("reconnects").asInt(),
+                       greaterThanOrEqualTo(codes(p).size() - 1));
+            assertThat("no answer twice", p.get("duplicates").asInt(), is(0));
+            assertThat("every id answered once, in order", ids(p, "idsReceived"), is(allIds(p)));
+            assertThat("a token asked for before every connect", p.get("tokenRequests").asInt(),
+                       is(1 + p.get("reconnects").asInt() + p.get("failedConnects").asInt()));
+            JsonNode c = p.get("capture");
+            assertThat("the joins, those across the cuts included: " + c, c.get("maxJoinErrorRatio").asDouble(),
+                       lessThanOrEqualTo(MAX_ERROR_RATIO));
+            assertThat(c.toString(), c.get("maxJoinStepRatio").asDouble(), lessThanOrEqualTo(MAX_STEP_RATIO.get("webm")));
+        }
+    }
+
+    /**
+     * A fatal close is not retried: against a server whose frame limit (4 KiB) each segment the page sends (one frame
+     * per message) exceeds, the first send is closed with 1009 and the page stops at once, saying why.
+     */
+    @Test
+    void aFatalCloseStopsThePageWithItsReason() throws Exception {
+        try (VbufServer server = TestServer.start(Map.of(Setting.MAX_FRAME_BYTES, "4096"))) {
+            JsonNode p = drive(server.port(), "format=fmp4", MIN_PLAY_SEC, true, null);
+            assertThat("closed once, with 1009: " + p.get("closes"), codes(p), is(List.of(1009)));
+            assertThat("not retried", p.get("reconnects").asInt(), is(0));
+            assertThat(p.get("errors").toString(), p.get("errors").size(), is(1));
+            assertThat(p.get("errors").get(0).asText(), containsString("closed with 1009"));
+            assertThat(p.get("errors").get(0).asText(),
+                       containsString("not resumed (the reconnect contract stops on close 1009)"));
+            assertThat(p.get("status").asText(), containsString("stopped: closed with 1009"));
         }
     }
 
