@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds vbuf's container base image: the image Jib puts the application on.
 #
-# Why vbuf has its own base: the pinned FFmpeg (org.bytedeco:ffmpeg, see pom.xml) links against system libraries that
-# no public Java runtime image carries (libpulse0, libva2, libva-drm2, libasound2, libxcb1, libxcb-shm0, libdrm2 and
-# their ~30 dependencies). The base therefore is:
+# Why vbuf has its own base: no container registry is needed to build it, and it holds exactly what the service
+# needs. The segment FFmpeg the image carries (src/main/ffmpeg/build.sh) is one static executable, so the base needs
+# no FFmpeg libraries at all. The base is:
 #   - Debian 12 "bookworm", minbase variant, built with debootstrap from Debian's archive (no registry needed);
-#   - those FFmpeg runtime libraries, from Debian's packages (FFMPEG_RUNTIME_PACKAGES below);
+#   - CA certificates (EXTRA_PACKAGES below: TLS to Secret Manager and other Google APIs);
 #   - a Java runtime made with jlink from the JDK in JAVA_HOME (21 or newer; modules in JAVA_MODULES below), at
 #     /opt/java, on PATH;
 #   - an unprivileged user and group `vbuf` (10001:10001), the image's default user.
@@ -24,7 +24,7 @@ set -euo pipefail
 
 SUITE=bookworm
 MIRROR="${VBUF_BASE_MIRROR:-http://deb.debian.org/debian}"
-FFMPEG_RUNTIME_PACKAGES=(libpulse0 libva2 libva-drm2 libasound2 libxcb1 libxcb-shm0 libdrm2 ca-certificates)
+EXTRA_PACKAGES=(ca-certificates)
 # `jdeps --print-module-deps` on the application's class path, plus the modules it reaches reflectively or through
 # services (logging, JMX for the system meters, naming, TLS elliptic curves, zip file systems).
 JAVA_MODULES=java.base,java.compiler,java.desktop,java.instrument,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.management,jdk.unsupported,jdk.zipfs
@@ -56,11 +56,11 @@ for attempt in 1 2; do
   rm -rf "$rootfs"; sleep 5
 done
 
-echo "base-image: apt-get install ${FFMPEG_RUNTIME_PACKAGES[*]}" >&2
+echo "base-image: apt-get install ${EXTRA_PACKAGES[*]}" >&2
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
 for attempt in 1 2; do
   if chroot "$rootfs" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
-      "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${FFMPEG_RUNTIME_PACKAGES[*]}" \
+      "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${EXTRA_PACKAGES[*]}" \
       >"$work/apt.log" 2>&1; then break; fi
   if [ "$attempt" -eq 2 ]; then tail -20 "$work/apt.log" >&2; exit 1; fi
   sleep 5
@@ -87,7 +87,7 @@ tar -C "$rootfs" --numeric-owner -c . | podman import \
   --change "USER $VBUF_UID:$VBUF_UID" \
   --change "WORKDIR /home/vbuf" \
   --change "LABEL org.opencontainers.image.title=vbuf-base" \
-  --change "LABEL org.opencontainers.image.description=Debian $SUITE minbase, FFmpeg runtime libraries, Java $java_version runtime, user vbuf ($VBUF_UID)" \
+  --change "LABEL org.opencontainers.image.description=Debian $SUITE minbase, CA certificates, Java $java_version runtime, user vbuf ($VBUF_UID)" \
   --quiet - "$tag" >/dev/null
 
 if [ -n "$tar_out" ]; then

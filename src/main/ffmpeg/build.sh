@@ -19,10 +19,12 @@
 # build (any clone, any checkout with the same recipe) copies it from there instead of rebuilding. The downloaded
 # source is kept in CACHE/src/ too, so a change of flags rebuilds without the network.
 #
-# Usage: build.sh --source-version V --dsc-sha256 HEX --expect-version V --out DIR [--cache DIR]
+# Usage: build.sh (--source-version V --dsc-sha256 HEX --expect-version V | --from-pom POM) --out DIR [--cache DIR]
 #   --source-version   Debian source version with its epoch, e.g. 7:7.1.5-0+deb13u1
 #   --dsc-sha256       SHA-256 of that version's .dsc
 #   --expect-version   what `ffmpeg -version` must report (ffmpeg.required-version of the image)
+#   --from-pom         the three from that pom's ffmpeg.source.version, ffmpeg.source.dsc-sha256 and ffmpeg.version
+#                      (the perf build reads the server's pom.xml, where the pin is written)
 #   --out              where `ffmpeg` is copied (target/ffmpeg)
 #   --cache            default ${VBUF_TOOLS_DIR:-$HOME/.cache/vbuf-tools}/ffmpeg
 # Needs: apt-get, dpkg-source (dpkg-dev), Debian's archive keyring (debian-archive-keyring), a C compiler, make, nasm,
@@ -43,9 +45,13 @@ while [ $# -gt 0 ]; do
     --source-version) source_version="$2"; shift 2 ;;
     --dsc-sha256) dsc_sha256="$2"; shift 2 ;;
     --expect-version) expect_version="$2"; shift 2 ;;
+    --from-pom)
+      prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$2" | head -1; }
+      source_version="$(prop ffmpeg.source.version "$2")"; dsc_sha256="$(prop ffmpeg.source.dsc-sha256 "$2")"
+      expect_version="$(prop ffmpeg.version "$2")"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --cache) cache="$2"; shift 2 ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "ffmpeg build: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -16,7 +16,6 @@ import java.util.concurrent.Callable;
 import dev.vbuf.client.Segment;
 import dev.vbuf.client.StreamReport;
 import dev.vbuf.client.StreamRun;
-import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.tools.AudioProbe;
@@ -87,7 +86,7 @@ public final class StreamCommand implements Callable<Integer> {
                                + " --max-reconnects >= 0");
             return 2;
         }
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpeg().path(), Optional.empty());
+        FfmpegBinary ffmpeg = FfmpegBinary.tool();   // splitting, probing, joining: the tool FFmpeg's work
         if (!protocol.equals("v1") && !protocol.equals("v1.1")) {
             System.err.println("vbuf stream: --protocol must be v1 or v1.1");
             return 2;
