@@ -9,7 +9,7 @@
 #   - a Java runtime made with jlink from the JDK in JAVA_HOME (21 or newer; modules in JAVA_MODULES below), at
 #     /opt/java, on PATH;
 #   - an unprivileged user and group `vbuf` (10001:10001), the image's default user.
-# Nothing else: no compiler, no package lists, no docs.
+# Nothing else: no compiler, no package manager (apt, perl-base removed), no package lists, no docs.
 #
 # Usage:
 #   base-image.sh --tar FILE        write the image as a docker-save tar (what Jib's `tar://` base reads)
@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$tar_out" ] || [ -n "$push" ] || { echo "base-image.sh: give --tar FILE and/or --push IMAGE" >&2; exit 2; }
 [ -x "${JAVA_HOME:-}/bin/jlink" ] || { echo "base-image.sh: JAVA_HOME must point at a JDK 21+ (jlink)" >&2; exit 2; }
-for tool in debootstrap podman chroot; do
+for tool in debootstrap podman chroot objcopy; do
   command -v "$tool" >/dev/null || { echo "base-image.sh: $tool is not installed" >&2; exit 2; }
 done
 
@@ -68,12 +68,19 @@ done
 chroot "$rootfs" sh -c "groupadd --gid $VBUF_UID vbuf && useradd --uid $VBUF_UID --gid $VBUF_UID \
   --home-dir /home/vbuf --create-home --shell /usr/sbin/nologin vbuf"
 chroot "$rootfs" apt-get clean
+# A runtime needs no package manager: apt goes, and perl-base, which only dpkg's maintainer scripts use; so do glibc's
+# character-set converters (gconv: Java brings its own charsets). About 19 MB.
+chroot "$rootfs" dpkg --purge --force-depends apt >"$work/purge.log" 2>&1
+chroot "$rootfs" dpkg --purge --force-remove-essential --force-depends perl-base >>"$work/purge.log" 2>&1
+rm -rf "$rootfs"/usr/lib/*-linux-gnu/gconv
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/usr/share/doc/* \
        "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/* "$rootfs"/var/log/*.log "$rootfs"/etc/resolv.conf
 : > "$rootfs/etc/resolv.conf"   # the container runtime mounts its own
 
 echo "base-image: jlink $JAVA_MODULES from $JAVA_HOME" >&2
-"$JAVA_HOME/bin/jlink" --add-modules "$JAVA_MODULES" --strip-debug --no-man-pages --no-header-files \
+# debug attributes and native debug symbols off (objcopy, binutils: ~5 MB of libjvm.so alone)
+"$JAVA_HOME/bin/jlink" --add-modules "$JAVA_MODULES" --strip-java-debug-attributes --strip-native-debug-symbols=exclude-debuginfo-files \
+  --no-man-pages --no-header-files \
   --compress=zip-6 --output "$rootfs/opt/java"
 java_version="$("$rootfs/opt/java/bin/java" -XshowSettings:properties -version 2>&1 \
   | awk -F'= ' '/java.runtime.version/{print $2}')"

@@ -105,6 +105,20 @@ public record FfmpegBinary(Path executable, String version, String source) {
         return tool;
     }
 
+    /**
+     * The tool FFmpeg that goes with {@code segment}: {@code ffmpeg-tool/ffmpeg} beside the segment FFmpeg's directory
+     * (the layout the builds write, e.g. the perf tools' {@code libs/ffmpeg/} and {@code libs/ffmpeg-tool/}), else
+     * {@link #tool()}.
+     */
+    public static FfmpegBinary tool(FfmpegBinary segment) {
+        Path dir = segment.executable().toAbsolutePath().getParent();
+        Path beside = dir == null ? null : dir.resolveSibling(TOOL_DIR).resolve("ffmpeg");
+        if (beside != null && Files.isExecutable(beside)) {
+            return new FfmpegBinary(beside, readVersion(beside), "tool beside " + segment.executable());
+        }
+        return tool();
+    }
+
     /** {@code ffmpeg/ffmpeg} beside the directory the application's classes were loaded from (the jar's directory). */
     static Optional<Path> bundled() {
         return bundled(SEGMENT_DIR);
