@@ -5,7 +5,6 @@
 # needs. The segment FFmpeg the image carries (src/main/ffmpeg/build.sh) is one static executable, so the base needs
 # no FFmpeg libraries at all. The base is:
 #   - Debian 12 "bookworm", minbase variant, built with debootstrap from Debian's archive (no registry needed);
-#   - CA certificates (EXTRA_PACKAGES below: TLS to Secret Manager and other Google APIs);
 #   - a Java runtime made with jlink from the JDK in JAVA_HOME (21 or newer; modules in JAVA_MODULES below), at
 #     /opt/java, on PATH;
 #   - an unprivileged user and group `vbuf` (10001:10001), the image's default user.
@@ -24,7 +23,6 @@ set -euo pipefail
 
 SUITE=bookworm
 MIRROR="${VBUF_BASE_MIRROR:-http://deb.debian.org/debian}"
-EXTRA_PACKAGES=(ca-certificates)
 # `jdeps --print-module-deps` on the application's class path, plus the modules it reaches reflectively or through
 # services (logging, JMX for the system meters, naming, TLS elliptic curves, zip file systems).
 JAVA_MODULES=java.base,java.compiler,java.desktop,java.instrument,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.management,jdk.unsupported,jdk.zipfs
@@ -56,21 +54,13 @@ for attempt in 1 2; do
   rm -rf "$rootfs"; sleep 5
 done
 
-echo "base-image: apt-get install ${EXTRA_PACKAGES[*]}" >&2
-cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
-for attempt in 1 2; do
-  if chroot "$rootfs" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
-      "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${EXTRA_PACKAGES[*]}" \
-      >"$work/apt.log" 2>&1; then break; fi
-  if [ "$attempt" -eq 2 ]; then tail -20 "$work/apt.log" >&2; exit 1; fi
-  sleep 5
-done
 chroot "$rootfs" sh -c "groupadd --gid $VBUF_UID vbuf && useradd --uid $VBUF_UID --gid $VBUF_UID \
   --home-dir /home/vbuf --create-home --shell /usr/sbin/nologin vbuf"
 chroot "$rootfs" apt-get clean
-# A runtime needs no package manager: apt goes, and perl-base, which only dpkg's maintainer scripts use; so do glibc's
-# character-set converters (gconv: Java brings its own charsets). About 19 MB.
-chroot "$rootfs" dpkg --purge --force-depends apt >"$work/purge.log" 2>&1
+# A runtime needs no package manager: apt and its library go, and perl-base, which only dpkg's maintainer scripts use;
+# so do glibc's character-set converters (gconv: Java brings its own charsets). About 21 MB. (No CA certificates
+# either: Java verifies TLS with its own store, lib/security/cacerts.)
+chroot "$rootfs" dpkg --purge --force-depends apt libapt-pkg6.0 >"$work/purge.log" 2>&1
 chroot "$rootfs" dpkg --purge --force-remove-essential --force-depends perl-base >>"$work/purge.log" 2>&1
 rm -rf "$rootfs"/usr/lib/*-linux-gnu/gconv
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/usr/share/doc/* \
@@ -94,7 +84,7 @@ tar -C "$rootfs" --numeric-owner -c . | podman import \
   --change "USER $VBUF_UID:$VBUF_UID" \
   --change "WORKDIR /home/vbuf" \
   --change "LABEL org.opencontainers.image.title=vbuf-base" \
-  --change "LABEL org.opencontainers.image.description=Debian $SUITE minbase, CA certificates, Java $java_version runtime, user vbuf ($VBUF_UID)" \
+  --change "LABEL org.opencontainers.image.description=Debian $SUITE minbase without apt, Java $java_version runtime, user vbuf ($VBUF_UID)" \
   --quiet - "$tag" >/dev/null
 
 if [ -n "$tar_out" ]; then
