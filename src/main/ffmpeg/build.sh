@@ -112,7 +112,7 @@ if [ ! -s "$src/$dsc" ] || ! echo "$dsc_sha256  $src/$dsc" | sha256sum -c --quie
             -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o Debug::NoLocking=1
             -o APT::Sandbox::User=root -o Acquire::Retries=2)
   fetched=false
-  for attempt in 1 2; do   # a flaky mirror gets a second chance
+  for _ in 1 2; do   # a flaky mirror gets a second chance
     if apt-get "${apt_opts[@]}" -qq update >&2 \
        && (cd "$src.partial" && apt-get "${apt_opts[@]}" -qq source --download-only "ffmpeg=$source_version" >&2); then
       fetched=true; break
