@@ -35,3 +35,21 @@ variable "monthly_budget_usd" {
   type        = number
   default     = 1000
 }
+
+variable "repository" {
+  description = "Artifact Registry repository (in var.region) that holds vbuf's images, as cloudrun/cloudbuild.yaml's _REPOSITORY."
+  type        = string
+  default     = "vbuf"
+}
+
+variable "secret_key_secret" {
+  description = "Secret Manager secret holding the token-signing key (VBUF_AUTH_SECRET_KEY)."
+  type        = string
+  default     = "vbuf-secret-key"
+}
+
+variable "rungmp_config_secret" {
+  description = "Secret Manager secret holding the Managed Prometheus sidecar's configuration (cloudrun/rungmp-config.yaml)."
+  type        = string
+  default     = "vbuf-rungmp-config"
+}

@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   format: null, status: 'idle', manifest: null,
   segments: 0, videoAppended: 0, audioAppended: 0, sent: [], idsReceived: [], replies: [],
-  latencies: [], overloaded: 0, retries: 0, retryLog: [], reconnects: 0, closes: [],
+  latencies: [], overloaded: 0, retries: 0, retryLog: [], reconnects: 0, duplicates: 0, closes: [],
   underruns: 0, waiting: 0, errors: [], bufferSamples: [],
   buffered: { video: [], audio: [] }, offsetSec: null, currentTime: 0, playing: false, ended: false,
   startedAt: null, playStart: null, allAppended: false, capture: null,
@@ -135,7 +135,13 @@ async function play(format, token) {
 
   const p = manifest.protocol;
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${p.path}?${p.formatParam}=${format}`;
-  const protocols = [p.subprotocol, ...(token ? [p.tokenPrefix + token] : [])]; // the token, the browser way
+  // the token, the browser way, asked before every connect: a page may set window.vbufTokenProvider (an async
+  // function answering a fresh token) for streams that outlive one
+  const tokenProvider = window.vbufTokenProvider ?? (async () => token);
+  const protocols = async () => {
+    const t = await tokenProvider();
+    return [p.subprotocol, ...(t ? [p.tokenPrefix + t] : [])];
+  };
   const session = new SegmentSession(url, protocols, p, state, render, setStatus);
   let carry = null;
   for (const seg of manifest.segments) {
@@ -211,7 +217,8 @@ function render() {
     $('s-offset').textContent = state.offsetSec === null ? '–'
       : `buffered ends ${(state.offsetSec * 1000).toFixed(1)} ms apart · starts ${(state.startOffsetSec * 1000).toFixed(1)} ms`;
     $('s-retries').textContent = `${state.overloaded} overloaded · ${state.retries} retries`;
-    $('s-reconnects').textContent = `${state.reconnects}` + (state.closes.length
+    $('s-reconnects').textContent = `${state.reconnects} · ${state.duplicates} duplicate answers dropped`
+      + (state.closes.length
       ? ` (closes: ${state.closes.map((c) => c.code).join(', ')})` : '');
     $('s-underruns').textContent = `${state.underruns} × 100 ms samples`;
     $('s-ids').textContent = state.idsReceived.join(' ');

@@ -1,52 +1,75 @@
-// One protocol v1.1 WebSocket to vbuf, reopened when the server closes it (1001 on a drain, an idle timeout, a network
-// change): exchange() sends one segment (its text message, then its bytes) and resolves with the reply, retrying the
-// same segment after `retryAfterMs` when it is answered overloaded or rate_limited, and resending it on the new
-// connection when the old one closed before the answer. Segments go one at a time, so answers cannot be misattributed,
-// and the carry of the previous reply travels with each segment: any instance can continue the stream gaplessly.
+// One protocol v1.1 WebSocket to vbuf, reopened by the reconnect contract (reconnect.js): exchange() sends one segment
+// (its text message, then its bytes) and resolves with the reply, retrying the same segment after `retryAfterMs` when
+// it is answered overloaded or rate_limited, and resending it on a new connection when the old one closed before the
+// answer, after a goaway, or when it was answered shutting_down. A fatal close stops the stream with a message naming
+// the code. Segments go one at a time, so answers cannot be misattributed, and the carry of the previous reply travels
+// with each segment: any instance can continue the stream gaplessly. An answer to a segment already answered (sent
+// twice across a reconnect) is dropped and counted in state.duplicates.
+import { CONTRACT, GOAWAY, NETWORK, SHUTTING_DOWN, closeRule, delayMs } from './reconnect.js';
+
 const RETRYABLE = new Set(['overloaded', 'rate_limited']);
 const MAX_ATTEMPTS = 30;
 
 export class SegmentSession {
+  /**
+   * `protocols`: the sub-protocols to offer, or a token-provider hook: an async function asked before every connect
+   * for them (so a reconnect after a token expired offers a fresh one).
+   */
   constructor(url, protocols, protocol, state, onChange, onStatus) {
     this.url = url;
-    this.protocols = protocols;
+    this.protocols = typeof protocols === 'function' ? protocols : async () => protocols;
     this.subprotocol = protocol.subprotocol;
     this.state = state;
+    state.duplicates ??= 0;
+    state.reconnects ??= 0;
     this.onChange = onChange;
     this.onStatus = onStatus;
     this.ws = null;
-    this.waiter = null;   // {resolve, reject} of the exchange in flight
+    this.waiter = null;   // {resolve, reject, id} of the exchange in flight
     this.result = null;   // the result text message whose audio comes next
     this.opened = 0;
+    this.tried = 0;       // attempts in a row that brought no answer
+    this.leaving = null;  // {rule, hintMs}: a goaway or shutting_down; the next exchange goes to a new connection
     this.closed = false;
   }
 
-  /** Opens the WebSocket (again), with backoff while the server is away. */
-  async connect() {
-    for (let attempt = 0; ; attempt++) {
+  /** Waits as the contract says, then opens the WebSocket (again); gives up after CONTRACT.attempts in a row. */
+  async connect(rule, hintMs) {
+    for (;;) {
+      if (this.tried >= CONTRACT.attempts) {
+        throw new Error(`gave up after ${this.tried} connections in a row brought no answer (last: ${rule.when})`);
+      }
+      if (this.opened > 0 || this.tried > 0) {
+        const wait = delayMs(rule, hintMs, this.tried);
+        this.onStatus(`${rule.when}: reconnecting in ${wait} ms`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      this.tried++;
       try {
-        this.ws = await this.open();
+        const protocols = await this.protocols();
+        this.ws = await this.open(protocols);
         if (this.opened++ > 0) this.state.reconnects++;
         this.onChange();
         return;
       } catch (e) {
-        if (attempt >= MAX_ATTEMPTS) throw e;
+        if (e instanceof Fatal) throw e;
         // a browser is not told why an upgrade failed: a wrong token (401) or origin (403) looks like a server away
-        this.onStatus(`${e.message} (attempt ${attempt + 1}; a missing or wrong token, or an origin the server does`
+        this.onStatus(`${e.message} (attempt ${this.tried}; a missing or wrong token, or an origin the server does`
                       + ' not allow, is refused before the WebSocket opens)');
-        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 2000)));
+        rule = NETWORK;
+        hintMs = 0;
       }
     }
   }
 
-  open() {
+  open(protocols) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url, this.protocols);
+      const ws = new WebSocket(this.url, protocols);
       ws.binaryType = 'arraybuffer';
       ws.onopen = () => {
         if (ws.protocol !== this.subprotocol) {
           ws.close();
-          reject(new Error(`the server selected sub-protocol '${ws.protocol}', not ${this.subprotocol}`));
+          reject(new Fatal(`the server selected sub-protocol '${ws.protocol}', not ${this.subprotocol}`));
           return;
         }
         resolve(ws);
@@ -57,7 +80,7 @@ export class SegmentSession {
         if (ws !== this.ws) return;
         this.ws = null;
         this.state.closes.push({ code: ev.code, reason: ev.reason, at: this.state.currentTime });
-        if (this.waiter) this.waiter.reject(new Closed(ev.code));
+        if (this.waiter) this.waiter.reject(new Closed(ev.code, ev.reason));
         this.onChange();
       };
     });
@@ -67,45 +90,74 @@ export class SegmentSession {
     const w = this.waiter;
     if (typeof data === 'string') {
       const m = JSON.parse(data);
-      if (m.type === 'result') {
+      if (m.type === 'goaway') {
+        // no new segment on this connection: the answer due comes, then the next segment goes to a new one
+        this.leaving = { rule: GOAWAY, hintMs: m.reconnectAfterMs || 0 };
+      } else if (m.type === 'result') {
         this.result = m;
-      } else if (m.type === 'error' && w) {
-        w.resolve({ error: m });
+      } else if (m.type === 'error') {
+        if (w && m.id === w.id) w.resolve({ error: m });
+        else this.duplicate();
       }
       return;
     }
-    if (w && this.result) {
+    if (this.result) {
       const result = this.result;
       this.result = null;
-      w.resolve({ result, audio: data });
+      if (w && result.id === w.id) w.resolve({ result, audio: data });
+      else this.duplicate();
     }
+  }
+
+  duplicate() {
+    this.state.duplicates++; // an answer to a segment sent twice across a reconnect: passed on once
+    this.onChange();
   }
 
   /** Sends one segment until it is answered with audio; null if it was answered with an error retrying cannot fix. */
   async exchange(meta, bytes) {
     const s = this.state;
     let overloadedHere = false;
+    let why = { rule: NETWORK, hintMs: 0 };
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) await this.connect();
+      if (this.leaving && this.ws) {
+        why = this.leaving;
+        const ws = this.ws;
+        this.ws = null;
+        ws.close(1000, 'reconnecting');
+      }
+      this.leaving = null;
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) await this.connect(why.rule, why.hintMs);
       const sentAt = performance.now();
       let reply;
       try {
         reply = await new Promise((resolve, reject) => {
-          this.waiter = { resolve, reject };
+          this.waiter = { resolve, reject, id: meta.id };
           this.result = null;
           this.ws.send(JSON.stringify(meta));
           this.ws.send(bytes);
           s.sent.push(meta.id);
         });
       } catch (e) {
-        if (e instanceof Closed) continue; // resend this segment on a new connection
-        throw e;
+        if (!(e instanceof Closed)) throw e;
+        const rule = closeRule(e.code);
+        if (rule.verdict !== 'resume') {
+          throw new Fatal(`the server closed the session with ${e.code}${e.reason ? ` (${e.reason})` : ''}:`
+                          + ` not resumable (the reconnect contract stops on ${rule.when})`);
+        }
+        why = { rule, hintMs: 0 };
+        continue; // resend this segment on a new connection
       } finally {
         this.waiter = null;
       }
+      this.tried = 0; // an answer: the count of attempts in a row starts again
       const id = reply.error ? reply.error.id : reply.result.id;
-      if (id !== meta.id) throw new Error(`answer for '${id}' while waiting for '${meta.id}'`);
       if (reply.error) {
+        if (reply.error.code === 'shutting_down') {
+          // nothing wrong with the segment: the next connection takes it
+          this.leaving = { rule: SHUTTING_DOWN, hintMs: reply.error.retryAfterMs || 0 };
+          continue;
+        }
         if (RETRYABLE.has(reply.error.code)) {
           s.overloaded++;
           s.retries++;
@@ -131,21 +183,32 @@ export class SegmentSession {
     throw new Error(`${meta.id}: not answered after ${MAX_ATTEMPTS} attempts`);
   }
 
+  /** After the last segment: `end`, so the server answers what is pending and closes 1000 (1003 from an older one). */
   close() {
     this.closed = true;
     if (this.ws) {
       const ws = this.ws;
       this.ws = null;
-      ws.close(1000, 'done');
+      try {
+        ws.send(JSON.stringify({ type: 'end' }));
+      } catch (e) {
+        // already closing
+      }
+      setTimeout(() => { if (ws.readyState !== WebSocket.CLOSED) ws.close(1000, 'done'); }, 5000);
     }
   }
 }
 
 class Closed extends Error {
-  constructor(code) {
+  constructor(code, reason) {
     super(`closed with ${code}`);
     this.code = code;
+    this.reason = reason;
   }
+}
+
+/** A stop the contract does not retry; its message names the cause. */
+class Fatal extends Error {
 }
 
 function withoutCarry(r) {

@@ -10,15 +10,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * The replies of one WebSocket session, in segment order. Each accepted segment takes one of {@code perSession} slots
  * from arrival until its reply has been written (the pipelining limit: the connection's reading thread waits in
  * {@link #accept} while all are taken, so a client is slowed by TCP, never buffered without bound). Replies finished
- * out of order wait until every earlier one is out; the session's {@link ReplySender} takes them, pongs and the final
- * close frame from {@link #take} in that order.
+ * out of order wait until every earlier one is out; the session's {@link ReplySender} takes them, pongs, notices
+ * (v1.1's {@code goaway}) and the final close frame from {@link #take} in that order.
+ * <p>
+ * The close is decided first ({@link #closeWhenAnswered}) and handed out only once nothing is pending: a segment that
+ * arrives in between is still accepted (the caller sees {@link #closing} and answers it {@code shutting_down}), so
+ * every segment read before the close frame goes out is answered; once it is out, {@link #accept} takes none.
  * <p>
  * This is the one owner of the session's count of unanswered segments; it reports every change to the server-wide
  * {@link Unanswered}. One lock, never held during I/O.
  */
 final class ReplyQueue {
     /** What the sender writes: a reply, a pong, or the close frame. */
-    sealed interface Outgoing permits Reply, Pong, Close {
+    sealed interface Outgoing permits Reply, Pong, Notice, Close {
     }
 
     /** One segment's reply and when the segment arrived (its latency is measured to the moment it is written). */
@@ -29,8 +33,18 @@ final class ReplyQueue {
     record Pong(byte[] payload) implements Outgoing {
     }
 
+    /** A text message of the session's own, e.g. v1.1's {@code goaway}. */
+    record Notice(String text) implements Outgoing {
+    }
+
     record Close(int code, String reason) implements Outgoing {
     }
+
+    /**
+     * After a notice, how long the close waits at least: segments the client sent before it read the notice still
+     * arrive, and are answered ({@code shutting_down}) rather than met by a close frame.
+     */
+    static final long NOTICE_LINGER_NANOS = 500_000_000L;
 
     private final int perSession;
     private final Unanswered unanswered;
@@ -44,7 +58,10 @@ final class ReplyQueue {
     private long nextToQueue;
     private int pending;
     private Close closeWanted;
-    private boolean closeQueued;
+    private boolean closeTaken;
+    /** A notice is queued and the close waits {@link #NOTICE_LINGER_NANOS} after it; set when it is taken. */
+    private boolean noticeQueued;
+    private long closeNotBeforeNanos = System.nanoTime();
     private boolean gone;
 
     ReplyQueue(int perSession, Unanswered unanswered) {
@@ -55,15 +72,15 @@ final class ReplyQueue {
     /**
      * Waits for a free slot and numbers the next segment.
      *
-     * @return its sequence number, or -1 when the session is gone (nobody to answer)
+     * @return its sequence number, or -1 when the session is gone (nobody to answer) or its close frame is out
      */
     long accept() throws InterruptedException {
         lock.lock();
         try {
-            while (!gone && pending >= perSession) {
+            while (!gone && !closeTaken && pending >= perSession) {
                 slotFree.await();
             }
-            if (gone) {
+            if (gone || closeTaken) {
                 return -1;
             }
             pending++;
@@ -104,17 +121,62 @@ final class ReplyQueue {
         }
     }
 
-    /** For the sender: the next thing to write, waiting for one; null once the session is gone. */
-    Outgoing take() throws InterruptedException {
+    /**
+     * Sends {@code text} next (between replies), then closes as {@link #closeWhenAnswered} does; nothing when a close
+     * was decided already (the first reason wins, and a notice says why the session ends).
+     */
+    void noticeThenClose(String text, int code, String reason) {
         lock.lock();
         try {
-            while (!gone && outbox.isEmpty()) {
-                outgoing.await();
+            if (gone || closeWanted != null) {
+                return;
             }
-            return gone ? null : outbox.poll();
+            outbox.add(new Notice(text));
+            noticeQueued = true;
+            closeWanted = new Close(code, reason);
+            outgoing.signal();
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * For the sender: the next thing to write, waiting for one; the close once nothing else is left and nothing is
+     * pending; null once the session is gone.
+     */
+    Outgoing take() throws InterruptedException {
+        lock.lock();
+        try {
+            while (!gone && outbox.isEmpty() && !closeDue()) {
+                long linger = closeNotBeforeNanos - System.nanoTime();
+                if (closeWanted != null && !noticeQueued && pending == 0 && linger > 0) {
+                    outgoing.awaitNanos(linger);
+                } else {
+                    outgoing.await();
+                }
+            }
+            if (gone) {
+                return null;
+            }
+            if (!outbox.isEmpty()) {
+                Outgoing next = outbox.poll();
+                if (next instanceof Notice) {
+                    noticeQueued = false;
+                    closeNotBeforeNanos = System.nanoTime() + NOTICE_LINGER_NANOS;
+                }
+                return next;
+            }
+            closeTaken = true;
+            slotFree.signalAll(); // a reader waiting for a slot takes no segment now
+            return closeWanted;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean closeDue() {
+        return closeWanted != null && !closeTaken && pending == 0 && !noticeQueued
+               && System.nanoTime() - closeNotBeforeNanos >= 0;
     }
 
     /**
@@ -131,7 +193,7 @@ final class ReplyQueue {
             pending--;
             unanswered.add(-1);
             slotFree.signal();
-            queueCloseIfDue();
+            outgoing.signal(); // the close may be due now
             return true;
         } finally {
             lock.unlock();
@@ -145,17 +207,19 @@ final class ReplyQueue {
             if (closeWanted == null) {
                 closeWanted = new Close(code, reason);
             }
-            queueCloseIfDue();
+            outgoing.signal();
         } finally {
             lock.unlock();
         }
     }
 
-    private void queueCloseIfDue() {
-        if (closeWanted != null && !closeQueued && !gone && pending == 0) {
-            closeQueued = true;
-            outbox.add(closeWanted);
-            outgoing.signal();
+    /** The close is decided: a segment accepted now is answered {@code shutting_down}, not processed. */
+    boolean closing() {
+        lock.lock();
+        try {
+            return closeWanted != null;
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -9,8 +9,8 @@ import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.websocket.WsChannel;
 
 /**
- * The sender of one WebSocket session, on a virtual thread of its own: writes the replies, pongs and finally the close
- * frame, in the order the session's {@link ReplyQueue} hands them out. The only writer of the session's replies, so
+ * The sender of one WebSocket session, on a virtual thread of its own: writes the replies, pongs, notices and finally
+ * the close frame, in the order the session's {@link ReplyQueue} hands them out. The only writer of the session's replies, so
  * a pong never interleaves with a reply's frames. A write that fails means the client is gone.
  */
 final class ReplySender {
@@ -66,6 +66,7 @@ final class ReplySender {
                         return;
                     }
                     case ReplyQueue.Pong p -> channel.pong(p.payload());
+                    case ReplyQueue.Notice n -> channel.sendText(n.text());
                     case ReplyQueue.Reply r -> {
                         writingSinceNanos = System.nanoTime();
                         String text = r.outcome().wsText(r.seq());

@@ -71,7 +71,7 @@ final class SegmentSocket implements WsListener, MessageHandler {
     @Override
     public void onOpen(WsChannel channel) {
         ReplySender sender = new ReplySender(id, replies, channel, ctx.metrics(), format, liveness);
-        liveness.opened(channel, sender);
+        liveness.opened(channel, sender, v11);
         sender.start();
         int open = ctx.sessions().add(liveness);
         Logs.log(LOG, Level.DEBUG, id, -1, "session opened, format=" + format);
@@ -111,6 +111,15 @@ final class SegmentSocket implements WsListener, MessageHandler {
         }
         String clientId = meta == null ? null : meta.id();
         Logs.log(LOG, Level.DEBUG, id, seq, "segment received: " + length + " bytes");
+        if (replies.closing()) {
+            // read after the session's close was decided (end, goaway, drain) and before its close frame: an
+            // answer instead of silence, so the client knows to send it again elsewhere
+            ctx.buffers().release(buffer);
+            answer(seq, SegmentOutcome.failed(new SegmentException(ErrorCode.SHUTTING_DOWN,
+                    "shutting_down: this session is closing; send the segment again on a new connection",
+                    SessionLiveness.RECONNECT_AFTER_MS)).withId(clientId), arrival);
+            return;
+        }
         long waitMs = rate.tryAcquire(arrival);
         if (waitMs > 0) {
             ctx.buffers().release(buffer);
@@ -210,10 +219,18 @@ final class SegmentSocket implements WsListener, MessageHandler {
                               "two segment messages in a row: each describes the binary segment right after it");
             return;
         }
+        Protocol.SegmentMessage m;
         try {
-            pending = Protocol.SegmentMessage.parse(text);
+            m = Protocol.SegmentMessage.parse(text);
         } catch (IllegalArgumentException e) {
             closeWhenAnswered(CloseCodes.UNSUPPORTED_DATA, e.getMessage());
+            return;
+        }
+        if (m.isEnd()) {
+            Logs.log(LOG, Level.DEBUG, id, -1, "client sent end: closing once every segment is answered");
+            closeWhenAnswered(CloseCodes.NORMAL, "end: every segment answered");
+        } else {
+            pending = m;
         }
     }
 

@@ -6,7 +6,11 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import java.util.concurrent.ThreadLocalRandom;
+
 import dev.vbuf.log.Logs;
+import dev.vbuf.protocol.CloseCodes;
+import dev.vbuf.protocol.Protocol;
 import dev.vbuf.websocket.WsChannel;
 
 /**
@@ -21,6 +25,11 @@ final class SessionLiveness {
     private static final System.Logger LOG = System.getLogger(SegmentSocket.class.getName());
     /** A reply that cannot be written for this long means the client stopped reading: the session is dropped. */
     static final Duration SEND_STALL = Duration.ofSeconds(30);
+    /**
+     * How long a client told to go away (or answered {@code shutting_down}) waits at most before it connects again:
+     * each goaway says a random time below it, so a fleet of sessions does not reconnect at once.
+     */
+    static final long RECONNECT_AFTER_MS = 1_000;
 
     private final String id;
     private final ReplyQueue replies;
@@ -34,6 +43,10 @@ final class SessionLiveness {
     /** The connection's own (virtual) thread; it ends when the connection does, even if no close frame came. */
     private volatile Thread connectionThread;
     private volatile long lastMessageNanos = System.nanoTime();
+    /** Protocol v1.1: the session is told why it ends ({@code goaway}) before its close. */
+    private volatile boolean v11;
+    /** When the session reaches its maximum age ({@link System#nanoTime()}); set when it opens. */
+    private volatile long maxAgeAtNanos = Long.MAX_VALUE;
 
     SessionLiveness(String id, ReplyQueue replies, Set<Thread> workers, SessionRegistry registry) {
         this.id = id;
@@ -43,10 +56,38 @@ final class SessionLiveness {
     }
 
     /** The connection is open: called on its reading thread, whose end means the connection ended. */
-    void opened(WsChannel channel, ReplySender sender) {
+    void opened(WsChannel channel, ReplySender sender, boolean v11) {
         this.channel = channel;
         this.connectionThread = Thread.currentThread();
         this.sender = sender;
+        this.v11 = v11;
+        this.maxAgeAtNanos = System.nanoTime() + registry.jitteredMaxAge().toNanos();
+    }
+
+    boolean v11() {
+        return v11;
+    }
+
+    /**
+     * Ends the session soon: a v1.1 client is told why ({@code goaway}, with a jittered {@code reconnectAfterMs});
+     * every segment accepted is answered, then the session closes with 1001.
+     */
+    void goaway(String reason, String closeReason) {
+        if (!v11) {
+            replies.closeWhenAnswered(CloseCodes.GOING_AWAY, closeReason);
+            return;
+        }
+        long after = ThreadLocalRandom.current().nextLong(RECONNECT_AFTER_MS / 10, RECONNECT_AFTER_MS + 1);
+        replies.noticeThenClose(Protocol.json(new Protocol.Goaway(reason, after)), CloseCodes.GOING_AWAY, closeReason);
+    }
+
+    /** Called by the registry's sweep: a session past its maximum age is told to go away. */
+    void checkAge(long now) {
+        if (now - maxAgeAtNanos >= 0) {
+            maxAgeAtNanos = Long.MAX_VALUE;
+            Logs.log(LOG, Level.DEBUG, id, -1, "session reached its maximum age: goaway");
+            goaway(Protocol.Goaway.MAX_AGE, "session reached its maximum age; reconnect");
+        }
     }
 
     /** A message from the client arrived (the session is not idle). */

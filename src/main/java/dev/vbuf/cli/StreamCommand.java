@@ -13,9 +13,11 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
+import dev.vbuf.client.Resumes;
 import dev.vbuf.client.Segment;
 import dev.vbuf.client.StreamReport;
 import dev.vbuf.client.StreamRun;
+import dev.vbuf.client.TokenSource;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.tools.AudioProbe;
@@ -76,7 +78,7 @@ public final class StreamCommand implements Callable<Integer> {
     int maxRetries;
 
     @Option(names = "--max-reconnects", defaultValue = "" + StreamRun.DEFAULT_RECONNECTS,
-            description = "Attempts to reconnect when the server closes with 1001, going away (default: ${DEFAULT-VALUE})")
+            description = "Reconnect attempts in a row that bring no answer before giving up (default: ${DEFAULT-VALUE})")
     int maxReconnects;
 
     @Override
@@ -91,12 +93,15 @@ public final class StreamCommand implements Callable<Integer> {
             System.err.println("vbuf stream: --protocol must be v1 or v1.1");
             return 2;
         }
-        return stream(inputs, url, token.token(), format.format(), segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
+        return stream(inputs, url, token.source(), format.format(), segmentSeconds, container, realtime, pipeline, maxRetries, out, ffmpeg,
                       System.out, protocol.equals("v1.1"), maxReconnects).exitCode();
     }
 
-    /** The exit code, and the report when the run got that far. */
-    public record Result(int exitCode, StreamReport report) {
+    /** The exit code, the report when the run got that far, and how it kept the reconnect contract. */
+    public record Result(int exitCode, StreamReport report, Resumes resumes) {
+        public Result(int exitCode, StreamReport report) {
+            this(exitCode, report, Resumes.NONE);
+        }
     }
 
     /** The whole job; also what {@code demo} runs. */
@@ -117,8 +122,17 @@ public final class StreamCommand implements Callable<Integer> {
                       console, v11, StreamRun.DEFAULT_RECONNECTS);
     }
 
-    /** As above; {@code maxReconnects}: attempts to reconnect after the server closes with 1001. */
+    /** As above; {@code maxReconnects}: attempts in a row without an answer before the run gives up. */
     public static Result stream(List<Path> inputs, URI url, Optional<String> token, OutputFormat format, double segmentSeconds,
+                                SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries,
+                                Path out, FfmpegBinary ffmpeg, PrintStream console, boolean v11, int maxReconnects)
+            throws IOException, InterruptedException {
+        return stream(inputs, url, TokenSource.fixed(token), format, segmentSeconds, container, realtime, pipeline,
+                      maxRetries, out, ffmpeg, console, v11, maxReconnects);
+    }
+
+    /** As above; {@code token} is asked before every connect. */
+    public static Result stream(List<Path> inputs, URI url, TokenSource token, OutputFormat format, double segmentSeconds,
                                 SegmentSource.Container container, boolean realtime, int pipeline, int maxRetries,
                                 Path out, FfmpegBinary ffmpeg, PrintStream console, boolean v11, int maxReconnects)
             throws IOException, InterruptedException {
@@ -142,7 +156,8 @@ public final class StreamCommand implements Callable<Integer> {
                 outcomes = run.run();
             } catch (StreamRun.StreamException e) {
                 console.println("vbuf stream: " + e.getMessage());
-                return new Result(EXIT_CONNECTION, null);
+                console.println(run.resumes().summary());
+                return new Result(EXIT_CONNECTION, null, run.resumes());
             }
             Duration wall = run.elapsed();
 
@@ -180,10 +195,8 @@ public final class StreamCommand implements Callable<Integer> {
             }
             StreamReport report = StreamReport.of(segments, outcomes, wall, boundaries, inputAudio, outputAudio);
             report.print(console);
-            if (run.reconnects() > 0) {
-                console.println("reconnected " + run.reconnects() + " time(s) after the server closed with 1001;"
-                                + " every segment answered once");
-            }
+            Resumes resumes = run.resumes();
+            console.println(resumes.summary() + ", unanswered " + outcomes.stream().filter(o -> o == null).count());
             if (boundaryLine != null) {
                 console.println(boundaryLine);
             }
@@ -198,7 +211,7 @@ public final class StreamCommand implements Callable<Integer> {
                                                         + " play with: ffplay -f s16le -ar 16000 -ch_layout mono "
                                                         + out + ")" : ""));
             }
-            return new Result(report.ok() == report.segments() ? EXIT_OK : EXIT_SEGMENTS_FAILED, report);
+            return new Result(report.ok() == report.segments() ? EXIT_OK : EXIT_SEGMENTS_FAILED, report, resumes);
         } finally {
             deleteRecursively(work);
         }

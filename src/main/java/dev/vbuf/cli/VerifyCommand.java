@@ -15,6 +15,7 @@ import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.ffmpeg.FfmpegBinary;
+import dev.vbuf.release.DeployPhase;
 import dev.vbuf.release.ReleaseSlo;
 import dev.vbuf.release.SecretManagerKey;
 import dev.vbuf.release.VerifyRun;
@@ -100,27 +101,44 @@ public final class VerifyCommand implements Callable<Integer> {
         if (servePort != null) {
             return serve(servePort, ffmpeg, slo, auth);
         }
-        Optional<URI> target = target(url, tag, System.getenv(CLOUD_RUN_SERVICE_URLS));
+        Optional<URI> target;
+        try { // the URL that fits the Cloud Deploy phase; one that cannot be used is a one-line error
+            target = target(url, tag, System.getenv(CLOUD_RUN_SERVICE_URLS), System.getenv(DeployPhase.PHASE_ENV));
+        } catch (DeployPhase.UnusableUrl e) {
+            System.err.println("vbuf verify: " + e.getMessage());
+            return EXIT_USAGE;
+        }
         if (target.isEmpty()) {
             System.err.println("vbuf verify: give --url (or run where " + CLOUD_RUN_SERVICE_URLS + " is set)");
             return EXIT_USAGE;
         }
         VerifyRun.Options options = new VerifyRun.Options(
                 target.get(), healthUrl != null ? healthUrl : VerifyRun.healthUrlFor(target.get()), seconds, sessions,
-                segmentSeconds, format.format(), auth, slo);
+                segmentSeconds, format.format(), auth, slo).withTokens(tokens(auth));
         return VerifyRun.run(options, ffmpeg, System.out).passed() ? EXIT_PASS : EXIT_FAIL;
+    }
+
+    /** {@code --token-command} when given (run before each connect), else the one token. */
+    private dev.vbuf.client.TokenSource tokens(Optional<String> auth) {
+        return token.tokenCommandGiven() ? token.source() : dev.vbuf.client.TokenSource.fixed(auth);
     }
 
     /** The segments URL from {@code --url}, else the first service URL Cloud Deploy gives; with the tag applied. */
     static Optional<URI> target(URI url, String tag, String serviceUrls) {
+        return target(url, tag, serviceUrls, null);
+    }
+
+    /** As above; without --url and --tag, the URL that fits the Cloud Deploy phase ({@link DeployPhase}). */
+    static Optional<URI> target(URI url, String tag, String serviceUrls, String phase) {
         Optional<String> t = Optional.ofNullable(tag).filter(s -> !s.isBlank());
         if (url != null) {
-            return Optional.of(t.isPresent() ? VerifyRun.taggedSegmentsUrl(url, t) : url);
+            return Optional.of(t.isPresent() ? DeployPhase.tagged(url, t.get()) : url);
         }
         if (serviceUrls == null || serviceUrls.isBlank()) {
             return Optional.empty();
         }
-        return Optional.of(VerifyRun.taggedSegmentsUrl(URI.create(serviceUrls.split(",")[0].strip()), t));
+        return Optional.of(t.isPresent() ? DeployPhase.tagged(DeployPhase.firstSegmentsUrl(serviceUrls), t.get())
+                           : DeployPhase.segmentsUrl(phase, serviceUrls));
     }
 
     /**
@@ -148,7 +166,8 @@ public final class VerifyCommand implements Callable<Integer> {
                     oneAtATime.lock();
                     try {
                         passed = VerifyRun.run(new VerifyRun.Options(target.get(), VerifyRun.healthUrlFor(target.get()),
-                                                                     s, n, segmentSeconds, format.format(), auth, slo),
+                                                                     s, n, segmentSeconds, format.format(), auth, slo)
+                                                       .withTokens(tokens(auth)),
                                                ffmpeg, report).passed();
                     } finally {
                         oneAtATime.unlock();

@@ -174,6 +174,11 @@ public final class SegmentClient implements AutoCloseable {
         return e;
     }
 
+    /** The next message or the close, or empty when none comes within {@code timeout}. */
+    public java.util.Optional<Event> poll(Duration timeout) throws InterruptedException {
+        return java.util.Optional.ofNullable(events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS));
+    }
+
     /** The next reply: a text message, and for a result the binary message after it. */
     public Reply reply(Duration timeout) throws InterruptedException {
         Event e = next(timeout);

@@ -51,6 +51,11 @@ final class SendQueue {
         holdUntilNanos.accumulateAndGet(System.nanoTime() + waitMs * 1_000_000, Math::max);
     }
 
+    /** Whether no segment is waiting to be sent (due or not). */
+    boolean isEmpty() {
+        return queue.isEmpty();
+    }
+
     /** The first segment (in media order) still to send, or -1. */
     int first() {
         return queue.stream().mapToInt(Job::index).min().orElse(-1);

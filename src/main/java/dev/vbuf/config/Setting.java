@@ -67,6 +67,11 @@ public enum Setting {
                             "A WebSocket session with no message for this long (and nothing in progress) is closed"
                             + " with 1001. Decimals allowed.",
                             Alias.supported("DUBBING_SESSION_TIMEOUT_MINUTES")),
+    SESSION_MAX_AGE_SECONDS("session.max-age-seconds",
+                            "A WebSocket session this old is ended: a v1.1 client gets a `goaway` (reason `max_age`),"
+                            + " every segment it sent is answered, then the session closes with 1001. Each session's"
+                            + " age is jittered down by up to 10 %. Keep it below the platform's request timeout"
+                            + " (Cloud Run's `timeoutSeconds`, 3600)."),
     FFMPEG_PATH("ffmpeg.path",
                 "The segment FFmpeg: the executable run for every segment. Empty: the static build the Maven build"
                 + " makes from the pinned Debian source, next to the jar (`ffmpeg/ffmpeg`), else `ffmpeg` on `PATH`.",

@@ -11,9 +11,13 @@ public final class CloseCodes {
     /** Must never be sent: "closed abnormally" (no close frame). */
     public static final int ABNORMAL = 1006;
     public static final int INVALID_PAYLOAD = 1007;
+    public static final int POLICY_VIOLATION = 1008;
     public static final int MESSAGE_TOO_BIG = 1009;
     public static final int INTERNAL_ERROR = 1011;
+    public static final int SERVICE_RESTART = 1012;
     public static final int TRY_AGAIN_LATER = 1013;
+    /** A gateway or proxy in front of the server got no valid answer from it. */
+    public static final int BAD_GATEWAY = 1014;
 
     private CloseCodes() {
     }

@@ -60,6 +60,8 @@ public final class Protocol {
     /**
      * Protocol v1.1, client to server: {@code {"type":"segment","id":"…","carry":"…","last":false}} right before a
      * binary segment. Every field but {@code type} is optional; unknown fields are ignored (later versions may add).
+     * {@link #parse} also reads {@code {"type":"end"}} (see {@link #isEnd}): no segment follows; answer every one
+     * pending, then close 1000.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record SegmentMessage(String type, String id, String carry, Boolean last) {
@@ -74,13 +76,19 @@ public final class Protocol {
             } catch (JsonProcessingException e) {
                 throw new IllegalArgumentException("a text message must be a JSON segment message");
             }
-            if (m == null || !SEGMENT_MESSAGE.equals(m.type())) {
-                throw new IllegalArgumentException("a text message must be {\"type\":\"segment\",...}");
+            if (m == null || !(SEGMENT_MESSAGE.equals(m.type()) || END_MESSAGE.equals(m.type()))) {
+                throw new IllegalArgumentException("a text message must be {\"type\":\"segment\",...} or"
+                                                   + " {\"type\":\"end\"}");
             }
             if (m.id() != null && m.id().length() > MAX_ID_CHARS) {
                 throw new IllegalArgumentException("segment id longer than " + MAX_ID_CHARS + " characters");
             }
             return m;
+        }
+
+        /** {@code {"type":"end"}}: the client sends nothing more; the session ends once every segment is answered. */
+        public boolean isEnd() {
+            return END_MESSAGE.equals(type);
         }
 
         public boolean isLast() {

@@ -21,7 +21,9 @@ import java.util.concurrent.Future;
 
 import dev.vbuf.client.Segment;
 import dev.vbuf.client.StreamReport;
+import dev.vbuf.client.Resumes;
 import dev.vbuf.client.StreamRun;
+import dev.vbuf.client.TokenSource;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegFileCommand;
 import dev.vbuf.protocol.OutputFormat;
@@ -49,14 +51,25 @@ public final class VerifyRun {
      * @param format         output format asked for
      * @param token          access token, when the service requires one
      * @param slo            the thresholds
+     * @param tokens         where each connect (the first and every reconnect) gets its token: {@code token}'s
+     *                       unless a {@code --token-command} is given
      */
     public record Options(URI url, URI healthUrl, int seconds, int sessions, double segmentSeconds,
-                          OutputFormat format, Optional<String> token, ReleaseSlo slo) {
+                          OutputFormat format, Optional<String> token, ReleaseSlo slo, TokenSource tokens) {
+        public Options(URI url, URI healthUrl, int seconds, int sessions, double segmentSeconds, OutputFormat format,
+                       Optional<String> token, ReleaseSlo slo) {
+            this(url, healthUrl, seconds, sessions, segmentSeconds, format, token, slo, TokenSource.fixed(token));
+        }
+
+        /** The same check with tokens from {@code tokens}. */
+        public Options withTokens(TokenSource tokens) {
+            return new Options(url, healthUrl, seconds, sessions, segmentSeconds, format, token, slo, tokens);
+        }
     }
 
     /** The verdict, with the numbers it was made from. */
     public record Result(boolean passed, List<String> failures, int segments, int ok, Map<String, Integer> errors,
-                         int lostSessions, long p50Ms, long p95Ms, long p99Ms, double errorRatio) {
+                         int lostSessions, long p50Ms, long p95Ms, long p99Ms, double errorRatio, Resumes resumes) {
     }
 
     private VerifyRun() {
@@ -70,7 +83,7 @@ public final class VerifyRun {
                    o.slo().maxErrorRatio(), o.slo().maxP95Millis());
         health(o.healthUrl(), out).ifPresent(failures::add);
         if (!failures.isEmpty()) {
-            return verdict(failures, List.of(), 0, o, out);
+            return verdict(failures, List.of(), 0, Resumes.NONE, o, out);
         }
         Path work = Files.createTempDirectory("vbuf-verify");
         Path segment = work.resolve("verify-segment.ts");
@@ -79,7 +92,9 @@ public final class VerifyRun {
             int perSession = Math.max(1, (int) Math.ceil(o.seconds() / o.segmentSeconds()));
             List<StreamRun.Outcome> outcomes = new ArrayList<>();
             int lost = 0;
-            try (ExecutorService players = Executors.newVirtualThreadPerTaskExecutor()) {
+            Resumes resumes = Resumes.NONE;
+            List<StreamRun> players = new ArrayList<>();
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
                 List<Future<List<StreamRun.Outcome>>> runs = new ArrayList<>();
                 for (int s = 0; s < o.sessions(); s++) {
                     long startDelayMs = (long) (s * o.segmentSeconds() * 1000 / o.sessions()); // spread the sends
@@ -88,11 +103,14 @@ public final class VerifyRun {
                         segments.add(new Segment(i, List.of(segment), i * o.segmentSeconds(),
                                                                o.segmentSeconds()));
                     }
-                    StreamRun.Options options = new StreamRun.Options(o.url(), o.format(), true, 2, REPLY_TIMEOUT, 3,
-                                                                      o.token());
-                    runs.add(players.submit(() -> {
+                    // v1.1 and the reconnect contract, as a player: a cut connection is resumed, not a failure
+                    StreamRun player = new StreamRun(segments, new StreamRun.Options(
+                            o.url(), o.format(), true, 2, REPLY_TIMEOUT, 3, o.tokens(), true,
+                            StreamRun.DEFAULT_RECONNECTS), null);
+                    players.add(player);
+                    runs.add(pool.submit(() -> {
                         Thread.sleep(startDelayMs);
-                        return new StreamRun(segments, options, null).run();
+                        return player.run();
                     }));
                 }
                 for (int s = 0; s < runs.size(); s++) {
@@ -102,6 +120,7 @@ public final class VerifyRun {
                         lost++;
                         out.println("player " + s + ": " + StreamRun.rootMessage(e.getCause()));
                     }
+                    resumes = resumes.plus(players.get(s).resumes());
                 }
             }
             if (lost > 0) {
@@ -109,7 +128,7 @@ public final class VerifyRun {
                              + " within " + REPLY_TIMEOUT.toSeconds() + " s)");
             }
             health(o.healthUrl(), out).ifPresent(failures::add);
-            return verdict(failures, outcomes, lost, o, out);
+            return verdict(failures, outcomes, lost, resumes, o, out);
         } finally {
             Files.deleteIfExists(segment);
             Files.deleteIfExists(work);
@@ -129,8 +148,8 @@ public final class VerifyRun {
         }
     }
 
-    private static Result verdict(List<String> failures, List<StreamRun.Outcome> outcomes, int lost, Options o,
-                                  PrintStream out) {
+    private static Result verdict(List<String> failures, List<StreamRun.Outcome> outcomes, int lost,
+                                  Resumes resumes, Options o, PrintStream out) {
         Map<String, Integer> errors = new TreeMap<>();
         List<Long> latencies = new ArrayList<>();
         int ok = 0;
@@ -161,6 +180,7 @@ public final class VerifyRun {
         out.printf(Locale.ROOT, "segments %d, ok %d, errors %s, players that lost answers %d, latency p50/p95/p99"
                                 + " %d/%d/%d ms, error share %.3f%n", outcomes.size(), ok, errors, lost, p50, p95,
                    p99, errorRatio);
+        out.println(resumes.summary());
         if (failures.isEmpty()) {
             out.println("vbuf verify: PASS");
         } else {
@@ -169,7 +189,7 @@ public final class VerifyRun {
                         + " on this revision stay on it until they close (at most the request timeout, 3600 s)");
         }
         return new Result(failures.isEmpty(), List.copyOf(failures), outcomes.size(), ok, errors, lost, p50, p95, p99,
-                          errorRatio);
+                          errorRatio, resumes);
     }
 
     /** Empty when the endpoint answered 200 within {@link #HEALTH_ATTEMPTS} tries, else why not. */

@@ -202,12 +202,17 @@ public final class SegmentProcessor {
         }
     }
 
-    /** The answer to a segment the gate refused. */
+    /**
+     * The answer to a segment the gate refused: {@code overloaded}, or {@code shutting_down} while the server drains
+     * (a client must tell a draining instance, which it leaves, from a busy one, which it waits for).
+     */
     public static SegmentException overloaded(SegmentGate.Refused r) {
-        String message = r.reason() == SegmentGate.Reason.DRAINING
-                ? "server is shutting down; reconnect and send the segment again"
-                : "overloaded: " + r.getMessage();
-        return new SegmentException(ErrorCode.OVERLOADED, message, r.retryAfter().toMillis());
+        if (r.reason() == SegmentGate.Reason.DRAINING) {
+            return new SegmentException(ErrorCode.SHUTTING_DOWN, "shutting_down: server is shutting down; reconnect"
+                                                                 + " and send the segment again",
+                                        r.retryAfter().toMillis());
+        }
+        return new SegmentException(ErrorCode.OVERLOADED, "overloaded: " + r.getMessage(), r.retryAfter().toMillis());
     }
 
     private SegmentAudio toAudio(OutputFormat format, FfmpegProcess.Result r, Duration queued, long knownAudioUs)

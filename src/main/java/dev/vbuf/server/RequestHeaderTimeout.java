@@ -1,5 +1,6 @@
 package dev.vbuf.server;
 
+import dev.vbuf.websocket.UpgradeHeaders;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
@@ -80,6 +81,8 @@ final class RequestHeaderTimeout {
         Http1ConnectionListener receive = new Http1ConnectionListener() {
             @Override
             public void headers(ConnectionContext ctx, Headers headers) {
+                // here, as Helidon 4.2 calls only a listener that is alone in its list
+                UpgradeHeaders.normalise(headers);
                 Watched w = watched.get(ctx);
                 if (w != null) {
                     w.state.set(IN_REQUEST);

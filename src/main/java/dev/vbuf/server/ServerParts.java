@@ -42,7 +42,7 @@ public record ServerParts(VbufConfig config, FfmpegBinary ffmpeg, SegmentGate ga
                                                     config.segments().maxBytes());
         VbufHealth health = new VbufHealth(ffmpeg.version(), gate::draining,
                                            () -> readinessDetails(config, ffmpeg, gate, buffers));
-        SessionRegistry sessions = new SessionRegistry(config.session().timeout());
+        SessionRegistry sessions = new SessionRegistry(config.session().timeout(), config.session().maxAge());
         VbufMetrics metrics = new VbufMetrics(ffmpeg.version(), new VbufMetrics.Sources(
                 gate::running, gate::queued, sessions::size, health::ready, buffers::inUseBytes));
         SegmentProcessor processor = new SegmentProcessor(ffmpeg, gate, config.admission().targetLatency(),

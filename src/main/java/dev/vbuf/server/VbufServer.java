@@ -168,8 +168,8 @@ public final class VbufServer implements AutoCloseable {
 
     /**
      * The SIGTERM path: readiness goes down and new segments are refused at once; segments already accepted get up to
-     * the grace period to finish and be answered; then every session is closed with 1001, the server stops, and no
-     * FFmpeg process is left.
+     * the grace period to finish and be answered (new ones are answered {@code shutting_down}); then every session is
+     * closed with 1001, the server stops, and no FFmpeg process is left.
      */
     public void drainAndStop() {
         if (stopped || !parts.gate().beginDrain()) {
@@ -179,6 +179,9 @@ public final class VbufServer implements AutoCloseable {
         Duration grace = parts.config().shutdown().grace();
         LOG.log(Level.INFO, "draining: " + api.unanswered().count() + " segments to answer, grace "
                             + grace.toMillis() + " ms");
+        // v1.1 sessions learn it first (goaway: no new segments here; reconnect after reconnectAfterMs), then each
+        // closes 1001 once its accepted segments are answered
+        parts.sessions().goawayAll();
         if (!api.unanswered().awaitZeroUninterruptibly(grace)) {
             LOG.log(Level.WARNING, "grace period over with " + api.unanswered().count()
                                    + " segments unanswered; stopping their FFmpeg processes");

@@ -78,6 +78,10 @@ final class FrameDecoder {
         long length = b1 & 0x7F;
         if (length == 126) {
             length = (nextByte() << 8) | nextByte();
+            if (length < 126) { // RFC 6455 5.2: "the minimal number of bytes MUST be used to encode the length"
+                throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "frame length " + length
+                                                                       + " not in its minimal encoding");
+            }
         } else if (length == 127) {
             length = 0;
             for (int i = 0; i < 8; i++) {
@@ -85,6 +89,10 @@ final class FrameDecoder {
             }
             if (length < 0) {
                 throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "frame length over 2^63");
+            }
+            if (length <= 0xFFFF) {
+                throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "frame length " + length
+                                                                       + " not in its minimal encoding");
             }
         }
         boolean control = Opcodes.control(opcode);

@@ -58,6 +58,8 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
     private final MessageAggregator messages;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final CountDownLatch closeWritten = new CountDownLatch(1);
+    /** The reading thread has ended (Helidon's virtual thread waits on it: a latch, not a join, see handle). */
+    private final CountDownLatch readerDone = new CountDownLatch(1);
     private volatile boolean closeSent;
     private volatile boolean stopped;
     private volatile Thread readerThread;
@@ -98,13 +100,19 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
                 .name(READER_THREAD_PREFIX + ctx.remotePeer().port())
                 .daemon(true)
                 .stackSize(READER_STACK_BYTES)
-                .unstarted(this::readUntilClosed);
+                .unstarted(() -> {
+                    try {
+                        readUntilClosed();
+                    } finally {
+                        readerDone.countDown();
+                    }
+                });
         readerThread = reading;
         reading.start();
         boolean interrupted = false;
         while (true) {
-            try {
-                reading.join();
+            try { // Thread.join waits in Object.wait, which pins a virtual thread's carrier on JDK 21-23; a latch parks
+                readerDone.await();
                 break;
             } catch (InterruptedException e) { // Helidon stopping its executor: the reading thread stops too
                 interrupted = true;
@@ -132,6 +140,13 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
             LOG.log(Level.DEBUG, "WebSocket connection ended: " + e.getMessage());
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "WebSocket connection failed: " + e);
+        } catch (RuntimeException | Error e) { // a fault of vbuf's: said once, no trace on stderr, 1011 if it can go
+            LOG.log(Level.WARNING, "WebSocket reading stopped by an internal error: " + e);
+            try {
+                close(CloseCodes.INTERNAL_ERROR, "internal error");
+            } catch (RuntimeException ignored) {
+                // the socket is gone too
+            }
         } finally {
             messages.abandon(); // the connection may have ended mid-message: its buffer goes back
             if (!closedByClient) {
@@ -161,6 +176,11 @@ final class VbufWsConnection implements ServerConnection, WsChannel {
         long now = System.nanoTime();
         lastActivityNanos = now;
         handler.onFrame(now);
+        if (closeSent && h.opcode() != Opcodes.CLOSE) { // RFC 6455 1.4: after our close frame, only theirs matters
+            messages.abandon(); // the message in progress, if any, is dropped (a no-op after the first time)
+            decoder.skipPayload(h);
+            return false;
+        }
         switch (h.opcode()) {
             case Opcodes.CONTINUATION, Opcodes.TEXT, Opcodes.BINARY -> messages.add(h);
             case Opcodes.CLOSE -> {

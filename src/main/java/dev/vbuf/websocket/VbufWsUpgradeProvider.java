@@ -13,7 +13,9 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
+import io.helidon.http.Method;
 import io.helidon.http.RequestException;
+import io.helidon.http.Status;
 import io.helidon.http.WritableHeaders;
 import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.ProtocolConfigs;
@@ -82,6 +84,14 @@ public final class VbufWsUpgradeProvider implements Http1UpgradeProvider<WsConfi
             Optional<String> key = headers.first(HeaderNames.create("Sec-WebSocket-Key"));
             if (key.isEmpty()) {
                 return null;
+            }
+            if (!prologue.method().equals(Method.GET)) { // RFC 6455 4.1: the opening handshake is a GET
+                throw RequestException.builder()
+                        .type(DirectHandler.EventType.OTHER)
+                        .status(Status.METHOD_NOT_ALLOWED_405)
+                        .message("a WebSocket upgrade must be a GET request")
+                        .header(HeaderValues.create(HeaderNames.ALLOW, "GET"))
+                        .build();
             }
             String version = headers.first(HeaderNames.create("Sec-WebSocket-Version")).orElse("13");
             if (!version.equals("13")) {

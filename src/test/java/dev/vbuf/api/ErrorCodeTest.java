@@ -24,16 +24,16 @@ class ErrorCodeTest {
                 .map(c -> c.wireName() + " " + c.httpStatus() + " " + c.scope()).toList();
         assertThat(table, is(List.of("invalid_media 422 SEGMENT", "no_audio 422 SEGMENT", "too_large 413 SEGMENT",
                                      "timeout 504 SEGMENT", "overloaded 429 SEGMENT", "rate_limited 429 SEGMENT",
-                                     "internal 500 SEGMENT", "bad_request 400 REQUEST", "unauthorized 401 REQUEST",
+                                     "internal 500 SEGMENT", "shutting_down 503 SEGMENT", "bad_request 400 REQUEST", "unauthorized 401 REQUEST",
                                      "forbidden_origin 403 REQUEST")));
     }
 
     @Test
-    void theSegmentOutcomesAreTheSevenSegmentCodes() {
+    void theSegmentOutcomesAreTheEightSegmentCodes() {
         assertThat("segment outcome labels besides ok",
                    ErrorCode.segmentCodes().stream().map(ErrorCode::wireName).toList(),
                    is(List.of("invalid_media", "no_audio", "too_large", "timeout", "overloaded", "rate_limited",
-                              "internal")));
+                              "internal", "shutting_down")));
     }
 
     @Test

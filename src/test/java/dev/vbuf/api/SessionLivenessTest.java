@@ -20,7 +20,7 @@ class SessionLivenessTest {
 
     @Test
     void aSessionIsNotIdleWhileASegmentIsInProgress() throws Exception {
-        try (SessionRegistry registry = new SessionRegistry(Duration.ofMinutes(1))) {
+        try (SessionRegistry registry = new SessionRegistry(Duration.ofMinutes(1), Duration.ofHours(1))) {
             ReplyQueue replies = new ReplyQueue(2, new Unanswered());
             SessionLiveness liveness = new SessionLiveness("t", replies, ConcurrentHashMap.newKeySet(), registry);
             long arrival = System.nanoTime();
@@ -33,7 +33,7 @@ class SessionLivenessTest {
 
     @Test
     void goneStopsTheWorkersReleasesTheQueueAndLeavesTheRegistry() throws Exception {
-        try (SessionRegistry registry = new SessionRegistry(Duration.ofMinutes(1))) {
+        try (SessionRegistry registry = new SessionRegistry(Duration.ofMinutes(1), Duration.ofHours(1))) {
             Unanswered unanswered = new Unanswered();
             ReplyQueue replies = new ReplyQueue(1, unanswered);
             Set<Thread> workers = ConcurrentHashMap.newKeySet();

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import dev.vbuf.config.Setting;
 import dev.vbuf.release.ReleaseSlo;
 import dev.vbuf.release.VerifyRun;
+import dev.vbuf.testing.FaultProxy;
 import dev.vbuf.testing.ServerProcess;
 import dev.vbuf.testing.TestMedia;
 
@@ -60,6 +61,31 @@ class VerifyCommandTest {
             assertThat(r.output(), r.exit(), is(VerifyCommand.EXIT_PASS));
             assertThat(r.output(), containsString("vbuf verify: PASS"));
             assertThat(r.output(), containsString("error share <= 0.10, p95 <= 3000 ms (from the rollback alerts)"));
+        }
+    }
+
+    /**
+     * A network that cuts every connection after 2-3 s is not a failed release: the players resume (asking the
+     * {@code --token-command} before each connect) and the check passes, reporting the reconnects.
+     */
+    @Test
+    void passesThroughCutConnectionsAndReportsTheReconnects() throws Exception {
+        Path connects = dir.resolve("connects");
+        try (ServerProcess server = ServerProcess.start(Map.of())) {
+            server.awaitReady(Duration.ofSeconds(60));
+            try (FaultProxy proxy = FaultProxy.start(server.port(), FaultProxy.Faults.cutEvery(2_000, 3_000, 5))) {
+                Run r = run(verify(proxy.port(), "--token-command", "date >> " + connects));
+                System.out.println(r.output());
+                assertThat(r.output(), r.exit(), is(VerifyCommand.EXIT_PASS));
+                assertThat(r.output(), containsString("vbuf verify: PASS"));
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("reconnects (\\d+)").matcher(r.output());
+                assertThat(r.output(), m.find(), is(true));
+                int reconnects = Integer.parseInt(m.group(1));
+                assertThat(r.output(), reconnects, org.hamcrest.Matchers.greaterThanOrEqualTo(2));
+                assertThat("the token command ran before every connect", Files.readAllLines(connects).size(),
+                           org.hamcrest.Matchers.greaterThanOrEqualTo(2 + reconnects));
+                assertThat(proxy.cuts(), org.hamcrest.Matchers.greaterThanOrEqualTo(2));
+            }
         }
     }
 

@@ -43,6 +43,8 @@ final class TypedSettings {
         put(Setting.RECEIVE_BUFFER_BYTES, c -> c.segments().socketReceiveBufferBytes(), Integer::valueOf, "65536");
         put(Setting.SESSION_TIMEOUT_MINUTES, c -> c.session().timeout(),
             v -> Duration.ofMillis(Math.round(Double.parseDouble(v) * 60_000)), "0.5");
+        put(Setting.SESSION_MAX_AGE_SECONDS, c -> c.session().maxAge(), v -> Duration.ofSeconds(Long.parseLong(v)),
+            "600");
         put(Setting.FFMPEG_PATH, c -> c.ffmpeg().path(), v -> optional(v).map(Path::of), "/opt/ffmpeg");
         put(Setting.FFMPEG_REQUIRED_VERSION, c -> c.ffmpeg().requiredVersion(), TypedSettings::optional, "7.1");
         put(Setting.FFMPEG_TIMEOUT_MS, c -> c.ffmpeg().timeout(), TypedSettings::millis, "5000");

@@ -91,7 +91,7 @@ class ProcessLifecycleTest {
                     assertThat(replies.toString(), replies.get(i).type(), is("result"));
                 }
                 SegmentClient.Reply late = replies.get(before);
-                assertThat(replies.toString(), late.code(), is(ErrorCode.OVERLOADED.wireName()));
+                assertThat(replies.toString(), late.code(), is(ErrorCode.SHUTTING_DOWN.wireName()));
                 assertThat(late.json().path("message").asText(), containsString("shutting down"));
                 SegmentClient.Closed closed = client.awaitClose(Duration.ofSeconds(15));
                 assertThat(closed.toString(), closed.code(), is(CloseCodes.GOING_AWAY));
@@ -168,7 +168,8 @@ class ProcessLifecycleTest {
             String log = console.toString(java.nio.charset.StandardCharsets.UTF_8);
             System.out.println(log);
             assertThat(log, result.exitCode(), is(dev.vbuf.cli.StreamCommand.EXIT_OK));
-            assertThat(log, containsString("reconnected 1 time(s)"));
+            assertThat("the drain's goaway, then one reconnection", log, containsString("reconnects 1 (goaway ×1)"));
+            assertThat(log, containsString("unanswered 0"));
             assertThat(log, containsString("bit-identical"));
             byte[] single = dev.vbuf.tools.BoundaryCheck.decodeBytes(TestMedia.FFMPEG, input, List.of("-f", "mpegts"),
                                                                       16_000, 1);

@@ -61,6 +61,11 @@ public final class RawWebSocket implements AutoCloseable {
     }
 
     private String readHttpHead() throws IOException {
+        return httpHead(in);
+    }
+
+    /** Reads an HTTP response's status line and headers, through the empty line, from a raw socket's stream. */
+    public static String httpHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         while (matched < 4) {

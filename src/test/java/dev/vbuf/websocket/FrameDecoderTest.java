@@ -132,6 +132,22 @@ class FrameDecoderTest {
     }
 
     @Test
+    void lengthsNotInTheirMinimalEncodingAreRefused() throws Exception {
+        byte[] mask = {1, 2, 3, 4};
+        // 5 bytes announced in the 16-bit form, 125 in the 16-bit form, 65535 in the 64-bit form (RFC 6455 5.2)
+        assertRefused("16-bit length 5", concat(new byte[] {(byte) 0x82, (byte) (0x80 | 126), 0, 5}, mask, payload(5)),
+                      CloseCodes.PROTOCOL_ERROR, "minimal encoding");
+        assertRefused("16-bit length 125", concat(new byte[] {(byte) 0x82, (byte) (0x80 | 126), 0, 125}, mask),
+                      CloseCodes.PROTOCOL_ERROR, "minimal encoding");
+        assertRefused("64-bit length 65535", concat(new byte[] {(byte) 0x82, (byte) (0x80 | 127), 0, 0, 0, 0, 0, 0,
+                                                                (byte) 0xFF, (byte) 0xFF}, mask),
+                      CloseCodes.PROTOCOL_ERROR, "minimal encoding");
+        // the smallest lengths of each form are accepted
+        assertThat(decoder(masked(0x80 | Opcodes.BINARY, payload(126)), 64).readHeader().length(), is(126L));
+        assertThat(decoder(masked(0x80 | Opcodes.BINARY, payload(65536)), 64).readHeader().length(), is(65536L));
+    }
+
+    @Test
     void eachHeaderRuleIsRefusedWithItsCloseCode() {
         assertRefused("RSV1", masked(0x80 | 0x40 | Opcodes.BINARY, payload(1)), CloseCodes.PROTOCOL_ERROR,
                       "reserved bits");

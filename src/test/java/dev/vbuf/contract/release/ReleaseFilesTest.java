@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 
 import dev.vbuf.cli.VerifyCommand;
 import dev.vbuf.process.ProcessRunner;
+import dev.vbuf.release.DeployPhase;
 import dev.vbuf.release.ReleaseSlo;
 import dev.vbuf.testing.Commands;
 
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
@@ -46,6 +48,7 @@ import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.isOneOf;
 import static org.hamcrest.Matchers.startsWith;
 
 /**
@@ -159,8 +162,11 @@ class ReleaseFilesTest {
     void cloudDeployFileParsesWithTheCloudCliAsACanaryWithAutomaticRollback() throws Exception {
         JsonNode p = parsed("deploy", CLOUD_DEPLOY);
         JsonNode stages = p.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages");
-        assertThat("one production target", stages.size(), is(1));
-        JsonNode canary = stages.path(0).path("strategy").path("canary");
+        List<String> targets = new ArrayList<>();
+        stages.forEach(st -> targets.add(st.path("targetId").asText()));
+        assertThat("staging before production", targets, contains("vbuf-staging", "vbuf-prod"));
+        JsonNode prod = stages.path(1);
+        JsonNode canary = prod.path("strategy").path("canary");
         JsonNode run = canary.path("runtimeConfig").path("cloudRun");
         assertThat("the Cloud Run target uses automatic traffic control",
                    run.path("automaticTrafficControl").asBoolean(), is(true));
@@ -168,18 +174,29 @@ class ReleaseFilesTest {
         JsonNode deployment = canary.path("canaryDeployment");
         assertThat(deployment.path("percentages").toString(), is("[10,50]"));
         assertThat("the canary runs verify", deployment.path("verify").asBoolean(), is(true));
-        JsonNode target = p.path("Target").path(0);
-        assertThat(target.path("name").asText(), containsString("/targets/" + stages.path(0).path("targetId").asText()));
-        assertThat(target.path("run").path("location").asText(), is("projects/PROJECT_ID/locations/REGION"));
+        List<String> targetNames = new ArrayList<>();
+        for (JsonNode target : p.path("Target")) {
+            assertThat(target.path("run").path("location").asText(), is("projects/PROJECT_ID/locations/REGION"));
+            targetNames.add(target.path("name").asText().replaceAll(".*/targets/", ""));
+        }
+        assertThat(targetNames, is(targets));
 
         Map<String, JsonNode> rules = new LinkedHashMap<>();
+        Map<String, List<String>> selected = new LinkedHashMap<>();
         for (JsonNode a : p.path("Automation")) {
+            List<String> on = new ArrayList<>();
+            a.path("selector").path("targets").forEach(t -> on.add(t.path("id").asText()));
             for (JsonNode rule : a.path("rules")) {
-                rule.fields().forEachRemaining(e -> rules.put(e.getKey(), e.getValue()));
+                rule.fields().forEachRemaining(e -> {
+                    rules.put(e.getKey(), e.getValue());
+                    selected.put(e.getKey(), on);
+                });
             }
-            assertThat(a.path("selector").path("targets").path(0).path("id").asText(),
-                       is(stages.path(0).path("targetId").asText()));
         }
+        assertThat("advance on production's canary", selected.get("advanceRolloutRule"), contains("vbuf-prod"));
+        assertThat("repair on both targets", selected.get("repairRolloutRule"), contains("vbuf-staging", "vbuf-prod"));
+        assertThat("promote from staging", selected.get("promoteReleaseRule"), contains("vbuf-staging"));
+        assertThat(rules.get("promoteReleaseRule").path("destinationTargetId").asText(), is("@next"));
         JsonNode advance = rules.get("advanceRolloutRule");
         assertThat(advance.path("sourcePhases").toString(), is("[\"canary-10\",\"canary-50\"]"));
         assertThat(advance.path("wait").asText(), is("300s"));
@@ -191,7 +208,7 @@ class ReleaseFilesTest {
     @Test
     void theAnalysisChecksAreTheRollbackAlertPoliciesThatTerraformCreates() throws Exception {
         JsonNode p = parsed("deploy", CLOUD_DEPLOY);
-        JsonNode checks = p.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages").path(0)
+        JsonNode checks = p.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages").path(1)
                 .path("strategy").path("canary").path("canaryDeployment").path("analysis").path("googleCloud")
                 .path("alertPolicyChecks");
         Set<String> referenced = new TreeSet<>();
@@ -202,14 +219,111 @@ class ReleaseFilesTest {
         assertThat("the analysis watches exactly the rollback: \"true\" alerts", referenced,
                    is(new TreeSet<>(rollbackAlerts().keySet())));
         // Terraform makes one policy per alert, labels the rollback ones and outputs their ids for the placeholders
-        Path tools = Commands.toolsDir();
-        JsonNode tf = JSON.readTree(Commands.run(List.of("node", "terraform/tests/hcl2json.js", "terraform"),
-                                                 Map.of("NODE_PATH", tools + "/node_modules")));
+        JsonNode tf = terraform();
         assertThat(tf.path("alerts.tf").path("resource").path("google_monitoring_alert_policy").path("vbuf").path(0)
                            .path("user_labels").toString(), containsString("rollback"));
         JsonNode output = tf.path("outputs.tf").path("output").path("rollback_alert_policies").path(0);
         assertThat(output.path("value").asText(), containsString("google_monitoring_alert_policy.vbuf"));
         assertThat(output.path("value").asText(), containsString("rollback"));
+        // and fills this file's placeholders itself (no hand-run sed/jq): the pipeline file, each policy by its alert
+        String render = tf.path("deploy.tf").path("locals").path(0).path("clouddeploy_yaml").asText();
+        assertThat(render, containsString("file(\"${path.module}/../cloudrun/clouddeploy.yaml\")"));
+        assertThat(render, containsString("google_monitoring_alert_policy.vbuf[regex(local.alert_policy_line, line)[0]].name"));
+        assertThat(render, containsString("\"PROJECT_ID\", var.project_id"));
+        assertThat(render, containsString("\"REGION\", var.region"));
+        assertThat(tf.path("outputs.tf").path("output").path("clouddeploy_yaml").path(0).path("value").asText(),
+                   is("${local.clouddeploy_yaml}"));
+    }
+
+    /** terraform/ parsed with @cdktf/hcl2json. */
+    static JsonNode terraform() throws Exception {
+        return JSON.readTree(Commands.run(List.of("node", "terraform/tests/hcl2json.js", "terraform"),
+                                          Map.of("NODE_PATH", Commands.toolsDir() + "/node_modules")));
+    }
+
+    @Test
+    void theServiceIsPublicBehindItsOwnTokens() throws Exception {
+        JsonNode service = YAML.readTree(SERVICE.toFile());
+        assertThat("players, verify, the uptime check and rollback.sh reach it without Google identities",
+                   service.path("metadata").path("annotations").path("run.googleapis.com/invoker-iam-disabled")
+                           .asText(), is("true"));
+        assertThat(service.path("metadata").path("annotations").path("run.googleapis.com/ingress").asText(),
+                   is("all"));
+        // turning the invoker check off needs run.services.setIamPolicy: the account that deploys has it
+        assertThat(terraform().path("iam.tf").path("locals").path(0).path("project_roles").path("deploy").toString(),
+                   containsString("roles/run.admin"));
+    }
+
+    @Test
+    void eachJobRunsAsItsOwnAccountWithOnlyWhatItNeeds() throws Exception {
+        JsonNode iam = terraform().path("iam.tf");
+        JsonNode locals = iam.path("locals").path(0);
+        JsonNode roles = locals.path("project_roles");
+        assertThat("the analysis reads alert policies and calls the Monitoring API", roles.path("deploy").toString(),
+                   is(allOf(containsString("roles/monitoring.alertPolicyViewer"),
+                            containsString("roles/serviceusage.serviceUsageConsumer"),
+                            containsString("roles/clouddeploy.jobRunner"))));
+        assertThat("no account reads every secret of the project", roles.toString(),
+                   not(containsString("secretmanager")));
+        JsonNode resources = iam.path("resource");
+        JsonNode pull = resources.path("google_artifact_registry_repository_iam_member").path("pull").path(0);
+        assertThat(pull.path("role").asText(), is("roles/artifactregistry.reader"));
+        assertThat("the deploy and verify jobs pull the image", pull.path("for_each").asText(),
+                   containsString("[\"deploy\", \"verify\"]"));
+        JsonNode key = resources.path("google_secret_manager_secret_iam_member").path("secret_key").path(0);
+        assertThat("the token key, on that one secret", key.path("secret_id").asText(),
+                   is("${var.secret_key_secret}"));
+        assertThat(key.path("for_each").asText(), containsString("[\"run\", \"verify\"]"));
+        // the accounts the release files name are the ones Terraform makes, and verify is not the deployer
+        Map<String, String> accounts = new LinkedHashMap<>();
+        locals.path("accounts").fields().forEachRemaining(e -> accounts.put(e.getKey(), e.getValue().asText()));
+        JsonNode p = parsed("deploy", CLOUD_DEPLOY);
+        for (JsonNode target : p.path("Target")) {
+            Map<String, String> byUsage = new LinkedHashMap<>();
+            for (JsonNode config : target.path("executionConfigs")) {
+                config.path("usages").forEach(u -> byUsage.put(u.asText(), config.path("serviceAccount").asText()));
+            }
+            assertThat(target.path("name").asText(), byUsage, is(Map.of(
+                    "RENDER", accounts.get("deploy") + "@PROJECT_ID.iam.gserviceaccount.com",
+                    "DEPLOY", accounts.get("deploy") + "@PROJECT_ID.iam.gserviceaccount.com",
+                    "ANALYSIS", accounts.get("deploy") + "@PROJECT_ID.iam.gserviceaccount.com",
+                    "VERIFY", accounts.get("verify") + "@PROJECT_ID.iam.gserviceaccount.com")));
+        }
+        for (JsonNode a : p.path("Automation")) {
+            assertThat(a.path("serviceAccount").asText(), is(accounts.get("deploy") + "@PROJECT_ID.iam.gserviceaccount.com"));
+        }
+        assertThat(YAML.readTree(SERVICE.toFile()).path("spec").path("template").path("spec")
+                           .path("serviceAccountName").asText(),
+                   is(accounts.get("run") + "@PROJECT_ID.iam.gserviceaccount.com"));
+    }
+
+    @Test
+    void stagingVerifiesAtTheDesignPointBeforeProduction() throws Exception {
+        JsonNode skaffold = YAML.readTree(SKAFFOLD.toFile());
+        JsonNode profile = skaffold.path("profiles").path(0);
+        assertThat(profile.path("name").asText(), is("staging"));
+        JsonNode stage = parsed("deploy", CLOUD_DEPLOY).path("DeliveryPipeline").path(0).path("serialPipeline")
+                .path("stages").path(0);
+        assertThat(stage.path("profiles").toString(), is("[\"staging\"]"));
+        assertThat(stage.path("strategy").path("standard").path("verify").asBoolean(), is(true));
+        List<String> args = new ArrayList<>();
+        profile.path("verify").path(0).path("container").path("args").forEach(a -> args.add(a.asText()));
+        new CommandLine(new VerifyCommand()).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
+        int concurrency = YAML.readTree(SERVICE.toFile()).path("spec").path("template").path("spec")
+                .path("containerConcurrency").asInt();
+        assertThat("one full instance of players", args.get(args.indexOf("--sessions") + 1),
+                   is(String.valueOf(concurrency)));
+        assertThat("one 6-s segment every 6 s, as players send", args.get(args.indexOf("--segment-seconds") + 1),
+                   is("6"));
+        assertThat(Integer.parseInt(args.get(args.indexOf("--seconds") + 1)) >= 300, is(true));
+        assertThat("the job's timeout leaves room for the run",
+                   profile.path("verify").path(0).path("timeout").asInt() > 300 + 120, is(true));
+        // the deploy parameters the targets set are placeholders service.yaml has
+        String service = Files.readString(SERVICE);
+        for (JsonNode target : parsed("deploy", CLOUD_DEPLOY).path("Target")) {
+            target.path("deployParameters").fieldNames().forEachRemaining(
+                    k -> assertThat(service, containsString("# from-param: ${" + k + "}")));
+        }
     }
 
     @Test
@@ -226,21 +340,32 @@ class ReleaseFilesTest {
         JsonNode build = parsed("build", CLOUD_BUILD);
         List<String> ids = new ArrayList<>();
         build.path("steps").forEach(s -> ids.add(s.path("id").asText()));
-        assertThat(ids, contains("ffmpeg-version", "test", "image", "image-ffmpeg-version", "load-test", "release"));
+        assertThat(ids, contains("check-substitutions", "ffmpeg-version", "test", "image", "image-ffmpeg-version",
+                                 "load-test", "release"));
         String text = Files.readString(CLOUD_BUILD);
         String steps = build.path("steps").toString();
         assertThat("Jib builds the image", steps, containsString("jib:build"));
         assertThat("on the digest-pinned base", steps, containsString("-Dvbuf.image.base=${_BASE_IMAGE}"));
         assertThat(build.path("substitutions").path("_BASE_IMAGE").asText(), containsString("@${_BASE_DIGEST}"));
-        assertThat(build.path("substitutions").path("_BASE_DIGEST").asText(), startsWith("sha256:"));
+        assertThat("no made-up digest anywhere", text, not(containsString("sha256:0000")));
+        assertThat("the image tag never depends on $SHORT_SHA (empty under gcloud builds submit)", steps,
+                   not(containsString("SHORT_SHA")));
+        assertThat(steps, containsString("/vbuf:build-$BUILD_ID"));
+        for (JsonNode step : build.path("steps")) {
+            String name = step.path("name").asText();
+            if (!step.path("id").asText().equals("check-substitutions")) {
+                assertThat("every builder image is an operator-pinned substitution",
+                           name, isOneOf("${_MAVEN_IMAGE}", "${_DOCKER_IMAGE}", "${_CLOUD_SDK_IMAGE}"));
+            }
+        }
         assertThat("no Kaniko, no Dockerfile", steps.toLowerCase(), not(containsString("kaniko")));
         assertThat(steps, not(containsString("Dockerfile")));
         assertThat(text, containsString("substitutions:"));
-        assertThat("FFmpeg checked inside the pushed image, by digest", build.path("steps").path(3).toString(),
+        assertThat("FFmpeg checked inside the pushed image, by digest", build.path("steps").path(4).toString(),
                    containsString("vbuf@$$(cat /workspace/image.digest)"));
-        assertThat("the load test is vbuf's verify mode", build.path("steps").path(4).toString(),
+        assertThat("the load test is vbuf's verify mode", build.path("steps").path(5).toString(),
                    containsString(" verify --url "));
-        assertThat("the release carries the digest", build.path("steps").path(5).toString(),
+        assertThat("the release carries the digest", build.path("steps").path(6).toString(),
                    containsString("--images \\\"$$repo=$$repo@$$(cat /workspace/image.digest)\\\""));
         // substitutions, not literals: the project is $PROJECT_ID, region and versions are _SUBSTITUTIONS
         String pinned = build.path("substitutions").path("_FFMPEG_VERSION").asText();
@@ -262,10 +387,49 @@ class ReleaseFilesTest {
         return found.item(0).getTextContent().strip();
     }
 
+    /** Runs the build's first step here with bash, as Cloud Build would after substituting {@code values}. */
+    ProcessRunner.Result checkSubstitutions(Map<String, String> values) throws Exception {
+        JsonNode build = parsed("build", CLOUD_BUILD);
+        JsonNode step = build.path("steps").path(0);
+        assertThat(step.path("id").asText(), is("check-substitutions"));
+        String script = step.path("args").path(1).asText();
+        Map<String, String> all = new LinkedHashMap<>();
+        build.path("substitutions").fields().forEachRemaining(e -> all.put(e.getKey(), e.getValue().asText()));
+        all.putAll(values);
+        for (Map.Entry<String, String> e : all.entrySet()) {
+            script = script.replace("${" + e.getKey() + "}", e.getValue());
+        }
+        return exec(List.of("bash", "-c", script.replace("$$", "$")), Map.of());
+    }
+
+    @Test
+    void theFirstStepRefusesBuilderImagesNotPinnedByTheOperator() throws Exception {
+        String digest = "sha256:" + "3f".repeat(32);
+        Map<String, String> pinned = Map.of("_MAVEN_IMAGE", "maven@" + digest,
+                                            "_DOCKER_IMAGE", "gcr.io/cloud-builders/docker@" + digest,
+                                            "_CLOUD_SDK_IMAGE", "gcr.io/google.com/cloudsdktool/cloud-sdk@" + digest,
+                                            "_BASE_DIGEST", digest);
+        ProcessRunner.Result ok = checkSubstitutions(pinned);
+        assertThat(ok.stderrTail(), ok.exitCode(), is(0));
+        ProcessRunner.Result none = checkSubstitutions(Map.of());
+        assertThat(none.exitCode(), is(1));
+        assertThat(none.stderrTail(), containsString("cloudbuild: substitution _MAVEN_IMAGE is 'unset': set it to a"
+                                                     + " Maven + Temurin 21 image by digest"));
+        assertThat(none.stderrTail(), containsString("substitution _BASE_DIGEST is 'unset'"));
+        Map<String, String> tagged = new LinkedHashMap<>(pinned);
+        tagged.put("_MAVEN_IMAGE", "maven:3-eclipse-temurin-21");
+        tagged.put("_BASE_DIGEST", "sha256:" + "0".repeat(64));
+        ProcessRunner.Result byTag = checkSubstitutions(tagged);
+        assertThat(byTag.exitCode(), is(1));
+        assertThat(byTag.stderrTail(), containsString("_MAVEN_IMAGE is 'maven:3-eclipse-temurin-21'"));
+        assertThat("a made-up all-zero digest is refused too", byTag.stderrTail(),
+                   containsString("_BASE_DIGEST is 'sha256:000"));
+    }
+
     @Test
     void aMisspelledCloudBuildFieldFails() throws Exception {
         assertThat(typoMessage("build", CLOUD_BUILD, "  waitFor: [test]", "  waitforTypo: [test]"),
-                   containsString(".steps[2].waitforTypo: unused"));
+                   containsString(".steps[3].waitforTypo: unused"));
     }
 
     // ------------------------------------------------------------------ skaffold
@@ -298,7 +462,11 @@ class ReleaseFilesTest {
         assertThat(args.get(0), is("verify"));
         // every option exists: picocli refuses an unknown or misspelled one
         new CommandLine(new VerifyCommand()).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
-        assertThat("the canary's tagged URL", String.join(" ", args), containsString("--tag canary"));
+        assertThat("the phase picks the URL (DeployPhase), not a fixed tag", args, not(hasItem("--tag")));
+        JsonNode cloudRun = YAML.readTree(CLOUD_DEPLOY.toFile()).path("serialPipeline").path("stages").path(1)
+                .path("strategy").path("canary").path("runtimeConfig").path("cloudRun");
+        assertThat("verify addresses the tag Cloud Deploy gives the canary",
+                   cloudRun.path("canaryRevisionTags").toString(), is("[\"" + DeployPhase.CANARY_TAG + "\"]"));
     }
 
     @Test
@@ -577,14 +745,18 @@ class ReleaseFilesTest {
     Path stubGcloud(boolean cloudDeployTarget) throws IOException {
         Path bin = Files.createDirectories(tmp.resolve("bin"));
         Path stub = bin.resolve("gcloud");
+        // a canary in progress: the bad vbuf-00004 at 10 %, vbuf-00002 (the one that served before) at 90 %, and a
+        // canary rolled back earlier, vbuf-00003, newer than vbuf-00002 but serving nothing
         Files.writeString(stub, """
                 #!/usr/bin/env bash
                 echo "$*" >> "%s"
                 case "$*" in
                   "deploy targets describe"*) %s ;;
-                  "run services describe"*latestCreatedRevisionName*) echo vbuf-00003-bad ;;
+                  "deploy automations export"*) printf 'name: vbuf/x\\nsuspended: false\\nrules: []\\n' ;;
+                  "deploy rollouts list"*IN_PROGRESS*) echo projects/p/locations/r/deliveryPipelines/vbuf/releases/vbuf-b4/rollouts/vbuf-b4-to-vbuf-prod-0001 ;;
+                  "run services describe"*latestCreatedRevisionName*) echo vbuf-00004-bad ;;
+                  "run services describe"*status.traffic*) printf '{\\n "status": {\\n  "traffic": [\\n   {"percent": 90, "revisionName": "vbuf-00002-good", "tag": "prior"},\\n   {"percent": 10, "revisionName": "vbuf-00004-bad", "tag": "canary"},\\n   {"revisionName": "vbuf-00003-rolled-back", "tag": "old"}\\n  ]\\n }\\n}\\n' ;;
                   "run services describe"*status.url*) echo https://vbuf-abc-ew.a.run.app ;;
-                  "run revisions list"*) printf 'vbuf-00003-bad\\nvbuf-00002-good\\nvbuf-00001-old\\n' ;;
                   *) echo "stub gcloud: unexpected call: $*" >&2; exit 9 ;;
                 esac
                 """.formatted(tmp.resolve("gcloud.log"), cloudDeployTarget
@@ -601,37 +773,63 @@ class ReleaseFilesTest {
     }
 
     @Test
-    void rollbackDryRunGoesThroughCloudDeployFirstAndChangesNothing() throws Exception {
+    void rollbackDryRunSuspendsTheAutomationsRollsBackThroughCloudDeployAndWaitsOnTheRollout() throws Exception {
         ProcessRunner.Result r = rollbackDryRun(true);
         String out = r.stdoutText() + r.stderrTail();
         assertThat(out, r.exitCode(), is(0));
-        List<String> commands = out.lines().filter(l -> l.startsWith("+ ")).toList();
+        List<String> commands = out.lines().filter(l -> l.startsWith("+ "))
+                .map(l -> l.replaceAll("/tmp/[^ ]+", "FILE").replaceAll("rollback-[0-9]{8}-[0-9]{6}", "ID")).toList();
         assertThat(commands, contains(
-                "+ gcloud deploy targets rollback vbuf-prod --delivery-pipeline vbuf --project p --region r --quiet",
+                "+ gcloud deploy apply --file FILE --project p --region r",
+                "+ gcloud deploy apply --file FILE --project p --region r",
+                "+ gcloud deploy rollouts cancel projects/p/locations/r/deliveryPipelines/vbuf/releases/vbuf-b4/rollouts/"
+                + "vbuf-b4-to-vbuf-prod-0001 --project p --region r --quiet",
+                "+ gcloud deploy targets rollback vbuf-prod --delivery-pipeline vbuf --rollout-id ID --project p"
+                + " --region r --quiet",
+                "+ (poll) gcloud deploy rollouts list --delivery-pipeline vbuf --release - --project p --region r"
+                + " --filter name~/rollouts/ID$ --format value(state)   until SUCCEEDED",
                 "+ gcloud run services update-traffic vbuf --project p --region r --to-revisions vbuf-00002-good=100",
                 "+ curl -fsS --retry 5 --retry-delay 3 --retry-all-errors"
                 + " https://vbuf-abc-ew.a.run.app/observe/health/ready"));
+        assertThat(out, containsString("rollback.sh: suspending the advance automation"));
+        assertThat(out, containsString("rollback.sh: suspending the repair automation"));
+        assertThat(out, containsString("rollback.sh: waiting for rollout rollback-"));
         assertThat(out, containsString("(if the Cloud Deploy rollback fails, then:)"));
         assertThat(out, containsString("stay there until they close (at most the request timeout, 3600 s)"));
         List<String> calls = Files.readAllLines(tmp.resolve("gcloud.log"));
-        assertThat("a dry run only looks", calls, everyItem(not(containsString("rollback"))));
+        assertThat("a dry run only looks", calls, everyItem(not(containsString("targets rollback"))));
         assertThat(calls, everyItem(not(containsString("update-traffic"))));
+        assertThat(calls, everyItem(not(containsString("deploy apply"))));
+        assertThat(calls, everyItem(not(containsString("rollouts cancel"))));
     }
 
     @Test
-    void rollbackDryRunWithoutCloudDeployGoesStraightToThePreviousRevision() throws Exception {
+    void rollbackDryRunWithoutCloudDeployGoesToTheRevisionThatServedBefore() throws Exception {
         ProcessRunner.Result r = rollbackDryRun(false);
         String out = r.stdoutText() + r.stderrTail();
         assertThat(out, r.exitCode(), is(0));
-        assertThat(out.lines().filter(l -> l.startsWith("+ ")).toList(), contains(
+        assertThat("not the newest older revision (a canary rolled back earlier) but the one serving beside it",
+                   out.lines().filter(l -> l.startsWith("+ ")).toList(), contains(
                 "+ gcloud run services update-traffic vbuf --project p --region r --to-revisions vbuf-00002-good=100",
                 "+ curl -fsS --retry 5 --retry-delay 3 --retry-all-errors"
                 + " https://vbuf-abc-ew.a.run.app/observe/health/ready"));
+    }
+
+    @Test
+    void dotCiInstallSucceedsInAFreshRootOfTheBuildersOs() throws Exception {
+        boolean root = "0".equals(Commands.run(List.of("id", "-u"), Map.of()).strip());
+        Assumptions.assumeTrue(root && onPath("debootstrap"),
+                               "needs root and debootstrap (.ci/install --with-containers): skipping the builder-OS"
+                               + " check of .ci/install");
+        ProcessRunner.Result r = ProcessRunner.of(List.of("bash", ".ci/install-in-builder-root", "bookworm"))
+                .deadline(Duration.ofMinutes(8)).run();
+        assertThat(r.stderrTail(), r.exitCode(), is(0));
+        assertThat(r.stdoutText(), containsString("install-in-builder-root: .ci/install succeeded in bookworm"));
     }
 
     @Test
     void shellcheckPassesOnEveryScript() throws Exception {
-        List<String> scripts = new ArrayList<>(List.of(".ci/install", ".ci/run"));
+        List<String> scripts = new ArrayList<>(List.of(".ci/install", ".ci/run", ".ci/install-in-builder-root"));
         try (Stream<Path> files = Files.walk(Path.of("."))) {
             files.filter(p -> p.toString().endsWith(".sh"))
                     .filter(p -> !p.toString().contains("/target/") && !p.toString().contains("/.git/")
