@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # Builds vbuf's container base image: the image Jib puts the application on.
 #
-# Why vbuf has its own base: the pinned FFmpeg (org.bytedeco:ffmpeg, see pom.xml) links against system libraries that
-# no public Java runtime image carries (libpulse0, libva2, libva-drm2, libasound2, libxcb1, libxcb-shm0, libdrm2 and
-# their ~30 dependencies). The base therefore is:
+# Why vbuf has its own base: no container registry is needed to build it, and it holds exactly what the service
+# needs. The segment FFmpeg the image carries (src/main/ffmpeg/build.sh) is one static executable, so the base needs
+# no FFmpeg libraries at all. The base is:
 #   - Debian 12 "bookworm", minbase variant, built with debootstrap from Debian's archive (no registry needed);
-#   - those FFmpeg runtime libraries, from Debian's packages (FFMPEG_RUNTIME_PACKAGES below);
 #   - a Java runtime made with jlink from the JDK in JAVA_HOME (21 or newer; modules in JAVA_MODULES below), at
 #     /opt/java, on PATH;
 #   - an unprivileged user and group `vbuf` (10001:10001), the image's default user.
-# Nothing else: no compiler, no package lists, no docs.
+# Nothing else: no compiler, no package manager (apt, perl-base removed), no package lists, no docs.
 #
 # Usage:
 #   base-image.sh --tar FILE        write the image as a docker-save tar (what Jib's `tar://` base reads)
@@ -24,7 +23,6 @@ set -euo pipefail
 
 SUITE=bookworm
 MIRROR="${VBUF_BASE_MIRROR:-http://deb.debian.org/debian}"
-FFMPEG_RUNTIME_PACKAGES=(libpulse0 libva2 libva-drm2 libasound2 libxcb1 libxcb-shm0 libdrm2 ca-certificates)
 # `jdeps --print-module-deps` on the application's class path, plus the modules it reaches reflectively or through
 # services (logging, JMX for the system meters, naming, TLS elliptic curves, zip file systems).
 JAVA_MODULES=java.base,java.compiler,java.desktop,java.instrument,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.management,jdk.unsupported,jdk.zipfs
@@ -41,7 +39,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$tar_out" ] || [ -n "$push" ] || { echo "base-image.sh: give --tar FILE and/or --push IMAGE" >&2; exit 2; }
 [ -x "${JAVA_HOME:-}/bin/jlink" ] || { echo "base-image.sh: JAVA_HOME must point at a JDK 21+ (jlink)" >&2; exit 2; }
-for tool in debootstrap podman chroot; do
+for tool in debootstrap podman chroot objcopy; do
   command -v "$tool" >/dev/null || { echo "base-image.sh: $tool is not installed" >&2; exit 2; }
 done
 
@@ -56,24 +54,23 @@ for attempt in 1 2; do
   rm -rf "$rootfs"; sleep 5
 done
 
-echo "base-image: apt-get install ${FFMPEG_RUNTIME_PACKAGES[*]}" >&2
-cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
-for attempt in 1 2; do
-  if chroot "$rootfs" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
-      "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${FFMPEG_RUNTIME_PACKAGES[*]}" \
-      >"$work/apt.log" 2>&1; then break; fi
-  if [ "$attempt" -eq 2 ]; then tail -20 "$work/apt.log" >&2; exit 1; fi
-  sleep 5
-done
 chroot "$rootfs" sh -c "groupadd --gid $VBUF_UID vbuf && useradd --uid $VBUF_UID --gid $VBUF_UID \
   --home-dir /home/vbuf --create-home --shell /usr/sbin/nologin vbuf"
 chroot "$rootfs" apt-get clean
+# A runtime needs no package manager: apt and its library go, and perl-base, which only dpkg's maintainer scripts use;
+# so do glibc's character-set converters (gconv: Java brings its own charsets). About 21 MB. (No CA certificates
+# either: Java verifies TLS with its own store, lib/security/cacerts.)
+chroot "$rootfs" dpkg --purge --force-depends apt libapt-pkg6.0 >"$work/purge.log" 2>&1
+chroot "$rootfs" dpkg --purge --force-remove-essential --force-depends perl-base >>"$work/purge.log" 2>&1
+rm -rf "$rootfs"/usr/lib/*-linux-gnu/gconv
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/usr/share/doc/* \
        "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/* "$rootfs"/var/log/*.log "$rootfs"/etc/resolv.conf
 : > "$rootfs/etc/resolv.conf"   # the container runtime mounts its own
 
 echo "base-image: jlink $JAVA_MODULES from $JAVA_HOME" >&2
-"$JAVA_HOME/bin/jlink" --add-modules "$JAVA_MODULES" --strip-debug --no-man-pages --no-header-files \
+# debug attributes and native debug symbols off (objcopy, binutils: ~5 MB of libjvm.so alone)
+"$JAVA_HOME/bin/jlink" --add-modules "$JAVA_MODULES" --strip-java-debug-attributes --strip-native-debug-symbols=exclude-debuginfo-files \
+  --no-man-pages --no-header-files \
   --compress=zip-6 --output "$rootfs/opt/java"
 java_version="$("$rootfs/opt/java/bin/java" -XshowSettings:properties -version 2>&1 \
   | awk -F'= ' '/java.runtime.version/{print $2}')"
@@ -87,7 +84,7 @@ tar -C "$rootfs" --numeric-owner -c . | podman import \
   --change "USER $VBUF_UID:$VBUF_UID" \
   --change "WORKDIR /home/vbuf" \
   --change "LABEL org.opencontainers.image.title=vbuf-base" \
-  --change "LABEL org.opencontainers.image.description=Debian $SUITE minbase, FFmpeg runtime libraries, Java $java_version runtime, user vbuf ($VBUF_UID)" \
+  --change "LABEL org.opencontainers.image.description=Debian $SUITE minbase without apt, Java $java_version runtime, user vbuf ($VBUF_UID)" \
   --quiet - "$tag" >/dev/null
 
 if [ -n "$tar_out" ]; then

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 
 import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
+import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegFileCommand;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.server.VbufServer;
@@ -48,12 +49,13 @@ public final class DemoCommand implements Callable<Integer> {
             try {
                 Path video = work.resolve("demo-input.mp4");
                 System.out.printf("generating a %d-s 720p H.264 + stereo AAC test video ...%n", seconds);
-                FfmpegFileCommand.run(FfmpegFileCommand.demoVideo(server.ffmpeg().executable().toString(), seconds,
+                // H.264 and the splitting: the tool FFmpeg's (the server's segment FFmpeg has neither)
+                FfmpegFileCommand.run(FfmpegFileCommand.demoVideo(FfmpegBinary.tool().executable().toString(), seconds,
                                                                   video),
                                       "generate the demo video");
                 URI url = URI.create("ws://127.0.0.1:" + server.port() + "/v1/segments");
                 return StreamCommand.stream(List.of(video), url, Optional.empty(), f, 6, SegmentSource.Container.TS, false, 2, 20,
-                                            target, server.ffmpeg(), System.out).exitCode();
+                                            target, FfmpegBinary.tool(), System.out).exitCode();
             } finally {
                 StreamCommand.deleteRecursively(work);
             }

@@ -18,7 +18,6 @@ import dev.vbuf.client.Segment;
 import dev.vbuf.client.StreamReport;
 import dev.vbuf.client.StreamRun;
 import dev.vbuf.client.TokenSource;
-import dev.vbuf.config.VbufConfig;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.protocol.CloseCodes;
 import dev.vbuf.protocol.OutputFormat;
@@ -97,6 +96,7 @@ public final class StreamCommand implements Callable<Integer> {
                                + " --max-reconnects >= 0, --reply-timeout >= 1");
             return EXIT_USAGE;
         }
+        FfmpegBinary ffmpeg = FfmpegBinary.tool();   // splitting, probing, joining: the tool FFmpeg's work
         if (!protocol.equals("v1") && !protocol.equals("v1.1")) {
             System.err.println("vbuf stream: --protocol must be v1 or v1.1");
             return EXIT_USAGE;
@@ -105,7 +105,6 @@ public final class StreamCommand implements Callable<Integer> {
             System.err.println("vbuf stream: " + token.conflict().get());
             return EXIT_USAGE;
         }
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(VbufConfig.load().ffmpeg().path(), Optional.empty());
         Request request = new Request(inputs, url, token.source(), format.format(), segmentSeconds, container,
                                       realtime, pipeline, maxRetries, out, protocol.equals("v1.1"), maxReconnects,
                                       Duration.ofSeconds(replyTimeoutSeconds));

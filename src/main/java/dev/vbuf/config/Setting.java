@@ -89,8 +89,8 @@ public enum Setting {
                                + " (idle at least this long, nothing in progress), which is closed with 1001 (v1.1:"
                                + " after a `goaway`). `0` = never: upgrades at the cap get 503."),
     FFMPEG_PATH("ffmpeg.path",
-                "FFmpeg executable. Empty: the bundled, pinned build next to the jar (`ffmpeg/ffmpeg`), else"
-                + " `ffmpeg` on `PATH`.",
+                "The segment FFmpeg: the executable run for every segment. Empty: the static build the Maven build"
+                + " makes from the pinned Debian source, next to the jar (`ffmpeg/ffmpeg`), else `ffmpeg` on `PATH`.",
                 Alias.deprecated("FFMPEG_PATH")),
     FFMPEG_REQUIRED_VERSION("ffmpeg.required-version",
                             "If set, the start fails unless `ffmpeg -version` reports exactly this version.",

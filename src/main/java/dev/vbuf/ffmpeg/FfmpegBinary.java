@@ -13,8 +13,17 @@ import java.util.regex.Pattern;
 import dev.vbuf.process.ProcessRunner;
 
 /**
- * The FFmpeg executable vbuf runs, and its version. Located in this order: an explicit path (configured), the
- * pinned build the Maven build unpacks next to the jar ({@code ffmpeg/ffmpeg}), {@code ffmpeg} on {@code PATH}.
+ * An FFmpeg executable vbuf runs, and its version. There are two:
+ * <ul>
+ *     <li>the <em>segment</em> FFmpeg ({@link #locate}), the one the service runs for every segment: an explicit path
+ *     (configured), else the static build the Maven build makes next to the jar ({@code ffmpeg/ffmpeg}, from the pinned
+ *     Debian source, with only what the segment command lines use: {@code src/main/ffmpeg/}), else {@code ffmpeg} on
+ *     {@code PATH};</li>
+ *     <li>the <em>tool</em> FFmpeg ({@link #tool()}), for work that needs what the segment build leaves out: test media
+ *     and test video with H.264, the player's generated demo, splitting and probing files ({@code ffprobe}). The
+ *     general-purpose build the Maven build unpacks next to the jar ({@code ffmpeg-tool/}), else {@code ffmpeg} on
+ *     {@code PATH}. Never on the segment path, and not in the container image.</li>
+ * </ul>
  *
  * @param executable path to the executable
  * @param version    the version {@code -version} reports, e.g. {@code 8.0.1}
@@ -23,6 +32,10 @@ import dev.vbuf.process.ProcessRunner;
 public record FfmpegBinary(Path executable, String version, String source) {
     private static final Pattern VERSION = Pattern.compile("^ffmpeg version (\\S+)", Pattern.MULTILINE);
     private static final Duration VERSION_DEADLINE = Duration.ofSeconds(30);
+    /** Where the Maven build puts each, beside the jar (or {@code target/classes}). */
+    static final String SEGMENT_DIR = "ffmpeg";
+    static final String TOOL_DIR = "ffmpeg-tool";
+    private static FfmpegBinary tool;
 
     /** Sibling tool (e.g. {@code ffprobe}) of the same build, if present. */
     public Optional<Path> sibling(String name) {
@@ -61,8 +74,8 @@ public record FfmpegBinary(Path executable, String version, String source) {
                 source = "bundled";
             } else {
                 exe = onPath().orElseThrow(() -> new IllegalStateException(
-                        "No FFmpeg found: set " + explicitName + ", build with Maven (it unpacks the pinned FFmpeg to"
-                        + " target/ffmpeg/), or install ffmpeg on PATH"));
+                        "No FFmpeg found: set " + explicitName + ", build with Maven (it builds the segment FFmpeg"
+                        + " into target/ffmpeg/), or install ffmpeg on PATH"));
                 source = "PATH";
             }
         }
@@ -74,12 +87,48 @@ public record FfmpegBinary(Path executable, String version, String source) {
         return new FfmpegBinary(exe, version, source);
     }
 
+    /**
+     * The tool FFmpeg (see the class comment), located and its version read once per process, on first use.
+     *
+     * @throws IllegalStateException when there is none (as in the container image, which carries the segment FFmpeg
+     *                               alone), saying what needs it and where it was looked for
+     */
+    public static synchronized FfmpegBinary tool() {
+        if (tool == null) {
+            Optional<Path> bundled = bundled(TOOL_DIR);
+            Path exe = bundled.or(FfmpegBinary::onPath).orElseThrow(() -> new IllegalStateException(
+                    "No tool FFmpeg (for test media, H.264 test video and the player's generated demo; the segment"
+                    + " FFmpeg leaves those codecs out): build with Maven (it unpacks one into target/" + TOOL_DIR
+                    + "/), or install ffmpeg on PATH"));
+            tool = new FfmpegBinary(exe, readVersion(exe), bundled.isPresent() ? "bundled tool" : "PATH");
+        }
+        return tool;
+    }
+
+    /**
+     * The tool FFmpeg that goes with {@code segment}: {@code ffmpeg-tool/ffmpeg} beside the segment FFmpeg's directory
+     * (the layout the builds write, e.g. the perf tools' {@code libs/ffmpeg/} and {@code libs/ffmpeg-tool/}), else
+     * {@link #tool()}.
+     */
+    public static FfmpegBinary tool(FfmpegBinary segment) {
+        Path dir = segment.executable().toAbsolutePath().getParent();
+        Path beside = dir == null ? null : dir.resolveSibling(TOOL_DIR).resolve("ffmpeg");
+        if (beside != null && Files.isExecutable(beside)) {
+            return new FfmpegBinary(beside, readVersion(beside), "tool beside " + segment.executable());
+        }
+        return tool();
+    }
+
     /** {@code ffmpeg/ffmpeg} beside the directory the application's classes were loaded from (the jar's directory). */
     static Optional<Path> bundled() {
+        return bundled(SEGMENT_DIR);
+    }
+
+    private static Optional<Path> bundled(String dir) {
         try {
             Path codeSource = Path.of(FfmpegBinary.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            // target/vbuf.jar -> target/ffmpeg/ffmpeg ; target/classes -> target/ffmpeg/ffmpeg
-            Path candidate = codeSource.getParent().resolve("ffmpeg").resolve("ffmpeg");
+            // target/vbuf.jar -> target/DIR/ffmpeg ; target/classes -> target/DIR/ffmpeg
+            Path candidate = codeSource.getParent().resolve(dir).resolve("ffmpeg");
             return Files.isExecutable(candidate) ? Optional.of(candidate) : Optional.empty();
         } catch (URISyntaxException | RuntimeException e) {
             return Optional.empty();

@@ -2,6 +2,7 @@ package dev.vbuf.ffmpeg;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import dev.vbuf.media.InputContainer;
@@ -46,6 +47,18 @@ public final class FfmpegCommand {
      * wake-up of the thread reading the pipe, where buffered it is 3. The bytes written are the same.
      */
     public static final List<String> NO_FLUSH_PER_PACKET = List.of("-flush_packets", "0");
+
+    /**
+     * A stream probe of the segment's first 256 KiB instead of FFmpeg's 5 MB. The segment FFmpeg has no video decoder,
+     * so with the default probe it reads the whole of a 2 MB segment before its first output, trying to learn the
+     * video's parameters; limited, FFmpeg's CPU per 6-s segment halves for the stream copies (perf/README.md, "The
+     * segment FFmpeg"). Audio that first appears later than that (a segment whose audio starts seconds in) is not
+     * found, so a run that ends this way is run again without the limit ({@link #withDefaultProbe},
+     * {@link #probeFoundNoAudio}).
+     */
+    public static final List<String> LIMITED_PROBE = List.of("-probesize", "262144");
+    /** What FFmpeg prints when its probe ran out before a stream's parameters were known. */
+    private static final String PROBE_RAN_OUT = "Consider increasing the value for the 'analyzeduration'";
 
     /**
      * Two rising chirps, one per stereo channel, 48 kHz (an FFmpeg lavfi source): test audio that is not a pure tone,
@@ -138,6 +151,7 @@ public final class FfmpegCommand {
                 .addInput("pipe:0")
                     .setFormat(input.demuxer())
                     .addExtraArgs("-protocol_whitelist", "pipe")
+                    .addExtraArgs(LIMITED_PROBE.toArray(String[]::new))
                     .done();
         FFmpegOutputBuilder out = builder.addOutput("pipe:1")
                 .setFormat(format.muxer())
@@ -183,6 +197,25 @@ public final class FfmpegCommand {
         args.add(ffmpeg);
         args.addAll(builder.build());
         return List.copyOf(args);
+    }
+
+    /** {@code command} without {@link #LIMITED_PROBE}: FFmpeg's default probe. */
+    public static List<String> withDefaultProbe(List<String> command) {
+        List<String> c = new ArrayList<>(command);
+        int at = Collections.indexOfSubList(c, LIMITED_PROBE);
+        if (at >= 0) {
+            c.subList(at, at + LIMITED_PROBE.size()).clear();
+        }
+        return List.copyOf(c);
+    }
+
+    /**
+     * Whether a run of {@code command} that failed without output did so because its limited probe ended before the
+     * audio's parameters were known: then the same command with the default probe answers it.
+     */
+    public static boolean probeFoundNoAudio(List<String> command, int exitCode, int outputBytes, String stderrTail) {
+        return exitCode != 0 && outputBytes == 0 && Collections.indexOfSubList(command, LIMITED_PROBE) >= 0
+               && (stderrTail.contains(PROBE_RAN_OUT) || stderrTail.contains("matches no streams"));
     }
 
     private static void encodeAac(FFmpegOutputBuilder out, boolean gapless) {

@@ -125,6 +125,17 @@ public final class FfmpegFileCommand {
         return cmd;
     }
 
+    /**
+     * A {@code seconds}-long MPEG-TS segment of stereo AAC alone (the 440 Hz tone), which the segment FFmpeg can make
+     * itself: the test segment where no tool FFmpeg (H.264) is at hand, as in the container image.
+     */
+    public static List<String> audioTestSegment(String ffmpeg, double seconds, Path out) {
+        List<String> cmd = quiet(ffmpeg);
+        cmd.addAll(List.of("-f", "lavfi", "-i", FfmpegCommand.TONE + ":duration=" + seconds, "-ac", "2",
+                           "-c:a", "aac", "-b:a", FfmpegCommand.AAC_BITRATE, "-f", "mpegts", "-y", out.toString()));
+        return cmd;
+    }
+
     /** ffprobe: a file's container duration, as JSON. */
     public static List<String> probeDuration(String ffprobe, Path file) {
         return List.of(ffprobe, "-v", "error", "-print_format", "json", "-show_entries", "format=duration",

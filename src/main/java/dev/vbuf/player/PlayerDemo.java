@@ -118,7 +118,8 @@ final class PlayerDemo {
             }
         } else {
             Path hls = Files.createDirectories(workDir.resolve("hls"));
-            run(FfmpegCommand.demoHls(exe, GENERATED_SECONDS, GENERATED_SEGMENT_SECONDS, GENERATED_KEYFRAME_SECONDS,
+            // H.264 encoding: the tool FFmpeg's (the segment FFmpeg has no video encoder)
+            run(FfmpegCommand.demoHls(FfmpegBinary.tool().executable().toString(), GENERATED_SECONDS, GENERATED_SEGMENT_SECONDS, GENERATED_KEYFRAME_SECONDS,
                                       hls, PLAYLIST), null, GENERATE_DEADLINE, live, "generate the demo");
             playlist = hls.resolve(PLAYLIST);
         }

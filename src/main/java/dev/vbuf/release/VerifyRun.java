@@ -87,9 +87,7 @@ public final class VerifyRun {
         Path work = Files.createTempDirectory("vbuf-verify");
         Path segment = work.resolve("verify-segment.ts");
         try {
-            FfmpegFileCommand.run(FfmpegFileCommand.testSegment(ffmpeg.executable().toString(), o.segmentSeconds(),
-                                                                segment),
-                                  "make the test segment");
+            FfmpegFileCommand.run(testSegment(ffmpeg, o.segmentSeconds(), segment), "make the test segment");
             int perSession = Math.max(1, (int) Math.ceil(o.seconds() / o.segmentSeconds()));
             List<StreamRun.Outcome> outcomes = new ArrayList<>();
             Resumes resumes = Resumes.NONE;
@@ -141,6 +139,19 @@ public final class VerifyRun {
         } finally {
             Files.deleteIfExists(segment);
             Files.deleteIfExists(work);
+        }
+    }
+
+    /**
+     * The test segment's command: H.264 + AAC, as a player sends, with the tool FFmpeg where there is one; where there
+     * is none (the container image carries the segment FFmpeg alone, which has no video encoder), AAC alone, made by
+     * {@code ffmpeg}.
+     */
+    static List<String> testSegment(FfmpegBinary ffmpeg, double seconds, Path out) {
+        try {
+            return FfmpegFileCommand.testSegment(FfmpegBinary.tool().executable().toString(), seconds, out);
+        } catch (IllegalStateException noTool) {
+            return FfmpegFileCommand.audioTestSegment(ffmpeg.executable().toString(), seconds, out);
         }
     }
 

@@ -181,6 +181,12 @@ public final class SegmentProcessor {
             FfmpegProcess.Result result;
             try {
                 result = FfmpegProcess.run(command, preroll, at, buffer, length, ffmpegTimeout, maxOutputBytes, live);
+                if (result.stop() == ProcessRunner.Stop.NONE && FfmpegCommand.probeFoundNoAudio(
+                        command, result.exitCode(), result.output().length, result.stderrTail())) {
+                    // audio that starts past the limited probe: once more with FFmpeg's default probe
+                    result = FfmpegProcess.run(FfmpegCommand.withDefaultProbe(command), preroll, at, buffer, length,
+                                               ffmpegTimeout, maxOutputBytes, live);
+                }
             } catch (IOException e) {
                 throw new SegmentException(ErrorCode.INTERNAL, "could not start FFmpeg: " + e.getMessage());
             }

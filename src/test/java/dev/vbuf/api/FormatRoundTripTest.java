@@ -36,7 +36,7 @@ import static org.hamcrest.Matchers.is;
 
 /** Every output format from every input container, over WebSocket, checked with ffprobe. */
 class FormatRoundTripTest {
-    private static final AudioProbe PROBE = new AudioProbe(TestMedia.FFMPEG);
+    private static final AudioProbe PROBE = new AudioProbe(TestMedia.TOOL);
     private static final double SECONDS = 2.0;
     private static VbufServer server;
 

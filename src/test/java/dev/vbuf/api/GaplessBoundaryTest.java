@@ -13,6 +13,7 @@ import dev.vbuf.client.Segment;
 import dev.vbuf.client.SegmentClient;
 import dev.vbuf.cli.SegmentSource;
 import dev.vbuf.ffmpeg.FfmpegCommand;
+import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.EncodedJoins;
@@ -60,7 +61,7 @@ class GaplessBoundaryTest {
             throws Exception {
         List<Segment> segments = SegmentSource.of(List.of(input), 6, container,
                                                                 Files.createDirectories(work.resolve(dir)),
-                                                                TestMedia.FFMPEG);
+                                                                TestMedia.TOOL);
         List<SegmentClient.Reply> replies = new ArrayList<>();
         try (SegmentClient c = ProtocolV11Test.connect(server, format)) {
             for (int i = 0; i < segments.size(); i++) {
@@ -74,8 +75,13 @@ class GaplessBoundaryTest {
         return replies;
     }
 
+    /** The segment FFmpeg on {@code args}: the single-pass references come from the build that made the answers. */
     static byte[] ffmpeg(List<String> args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(TestMedia.FFMPEG.executable().toString(), "-hide_banner",
+        return ffmpeg(TestMedia.FFMPEG, args);
+    }
+
+    static byte[] ffmpeg(FfmpegBinary ffmpeg, List<String> args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ffmpeg.executable().toString(), "-hide_banner",
                                                    "-nostdin", "-loglevel", "error"));
         cmd.addAll(args);
         ProcessRunner.Result r = ProcessRunner.of(cmd).deadline(Duration.ofMinutes(2)).maxStdoutBytes(1 << 28).run();
@@ -246,8 +252,10 @@ class GaplessBoundaryTest {
         Path dir = Files.createDirectories(work.resolve("hls-fmp4"));
         Path playlist = dir.resolve("audio.m3u8");
         if (!Files.exists(playlist)) {
-            ffmpeg(List.of("-i", TestMedia.chirp(20, false).toString(), "-map", "0:v:0", "-map", "0:a:0", "-c", "copy",
-                           "-bsf:a", "aac_adtstoasc", "-f", "hls", "-hls_time", "6", "-hls_segment_type", "fmp4",
+            // packaging is test media: the tool FFmpeg's (the segment FFmpeg has no HLS muxer)
+            ffmpeg(TestMedia.TOOL, List.of("-i", TestMedia.chirp(20, false).toString(), "-map", "0:v:0",
+                           "-map", "0:a:0", "-c", "copy", "-bsf:a", "aac_adtstoasc", "-f", "hls", "-hls_time", "6",
+                           "-hls_segment_type", "fmp4",
                            "-hls_playlist_type", "vod", "-hls_fmp4_init_filename", "init.mp4", playlist.toString()));
         }
         return playlist;

@@ -133,7 +133,7 @@ class LiveReplySchemaTest {
     @Test
     void v11ResultsWithEveryPlacementKindAndTheEndAreValid() throws Exception {
         List<Segment> chirp = SegmentSource.of(List.of(TestMedia.chirp(6, false)), 2, SegmentSource.Container.TS,
-                                               work, TestMedia.FFMPEG);
+                                               work, TestMedia.TOOL);
         assertThat(chirp.size(), greaterThanOrEqualTo(3));
         Set<String> gapless = new TreeSet<>();
         try (SegmentClient c = connect(server, "pcm", Protocol.SUBPROTOCOL_V11)) {

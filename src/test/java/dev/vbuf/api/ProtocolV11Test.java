@@ -47,7 +47,7 @@ class ProtocolV11Test {
         server = TestServer.start();
         work = Files.createTempDirectory("vbuf-v11");
         input = TestMedia.chirp(20, false);
-        segments = SegmentSource.of(List.of(input), 6, SegmentSource.Container.TS, work, TestMedia.FFMPEG);
+        segments = SegmentSource.of(List.of(input), 6, SegmentSource.Container.TS, work, TestMedia.TOOL);
     }
 
     @AfterAll
@@ -245,7 +245,7 @@ class ProtocolV11Test {
 
     /** The presentation time of a file's first audio packet, as ffprobe reads it back. */
     static double firstPacketSec(Path f) throws Exception {
-        ProcessRunner.Result probe = ProcessRunner.of(List.of(TestMedia.FFMPEG.sibling("ffprobe").orElseThrow().toString(),
+        ProcessRunner.Result probe = ProcessRunner.of(List.of(TestMedia.TOOL.sibling("ffprobe").orElseThrow().toString(),
                 "-v", "error", "-select_streams", "a:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0",
                 f.toString())).deadline(Duration.ofSeconds(30)).run();
         return Double.parseDouble(probe.stdoutText().lines().findFirst().orElseThrow().strip());

@@ -53,7 +53,7 @@ class PtsWrapTest {
         // the chirp (keyframes every 2 s) shifted so that its PTS wraps 6.4 s before the input's 0, i.e. inside
         // the second 2-s segment; split as a packager does, timestamps kept
         ProcessRunner.Result r = ProcessRunner.of(List.of(
-                TestMedia.FFMPEG.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                TestMedia.TOOL.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
                 "-i", TestMedia.chirp(8, false).toString(), "-map", "0", "-c", "copy", "-copyts",
                 "-output_ts_offset", String.format(Locale.ROOT, "%.6f", WRAP_SEC - 6.4),
                 "-f", "segment", "-segment_time", "2", "-segment_format", "mpegts",

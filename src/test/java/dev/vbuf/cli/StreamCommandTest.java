@@ -40,7 +40,7 @@ import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
 /** The stream command against a real server: each format written as one playable file, retries, a vanishing server. */
 class StreamCommandTest {
-    private static final AudioProbe PROBE = new AudioProbe(TestMedia.FFMPEG);
+    private static final AudioProbe PROBE = new AudioProbe(TestMedia.TOOL);
     private static Path dir;
     private static Path video;
 
@@ -72,7 +72,7 @@ class StreamCommandTest {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         PrintStream console = new PrintStream(buffer, true, StandardCharsets.UTF_8);
         StreamCommand.Result r = StreamCommand.stream(inputs, url(server), java.util.Optional.empty(), format, 4, container, realtime, 2, 50,
-                                                      out, TestMedia.FFMPEG, console);
+                                                      out, TestMedia.TOOL, console);
         return new Run(r, buffer.toString(StandardCharsets.UTF_8));
     }
 
@@ -179,7 +179,7 @@ class StreamCommandTest {
             Path out = dir.resolve("rate-limited.aac");
             StreamCommand.Result r = StreamCommand.stream(List.of(video), url(server), java.util.Optional.empty(),
                                                           OutputFormat.AAC, 1.0, SegmentSource.Container.TS, false,
-                                                          2, 50, out, TestMedia.FFMPEG, console);
+                                                          2, 50, out, TestMedia.TOOL, console);
             String log = buffer.toString(StandardCharsets.UTF_8);
             assertThat(log, r.exitCode(), is(StreamCommand.EXIT_OK));
             int segments = r.report().segments();
@@ -198,7 +198,7 @@ class StreamCommandTest {
             Path input = TestMedia.chirp(12, List.of("-c:a", "libmp3lame", "-b:a", "128k"));
             StreamCommand.Result r = StreamCommand.stream(List.of(input), url(server), java.util.Optional.empty(),
                                                           OutputFormat.AAC, 4, SegmentSource.Container.TS, false, 2,
-                                                          50, dir.resolve("from-mp3.aac"), TestMedia.FFMPEG,
+                                                          50, dir.resolve("from-mp3.aac"), TestMedia.TOOL,
                                                           new PrintStream(buffer, true, StandardCharsets.UTF_8), true);
             String console = buffer.toString(StandardCharsets.UTF_8);
             System.out.println(console);
@@ -223,7 +223,7 @@ class StreamCommandTest {
                 .withSegmentSeconds(4).withRealtime(true).withMaxReconnects(2);
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         Future<StreamCommand.Result> running = pool.submit(() -> StreamCommand.stream(
-                request, TestMedia.FFMPEG, new PrintStream(buffer, true, StandardCharsets.UTF_8)));
+                request, TestMedia.TOOL, new PrintStream(buffer, true, StandardCharsets.UTF_8)));
         Thread.sleep(3000); // real-time pacing: a few segments in
         server.close();
         StreamCommand.Result result = running.get();
@@ -237,7 +237,7 @@ class StreamCommandTest {
     @Test
     void streamsAnHlsPlaylistOnDisk() throws Exception {
         Path hls = Files.createDirectories(dir.resolve("hls"));
-        FfmpegFileCommand.run(List.of(TestMedia.FFMPEG.executable().toString(), "-hide_banner", "-loglevel", "error",
+        FfmpegFileCommand.run(List.of(TestMedia.TOOL.executable().toString(), "-hide_banner", "-loglevel", "error",
                                       "-i", video.toString(), "-c", "copy", "-bsf:a", "aac_adtstoasc", "-f", "hls",
                                       "-hls_time", "4",
                                       "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4",

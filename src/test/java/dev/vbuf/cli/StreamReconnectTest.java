@@ -75,7 +75,7 @@ class StreamReconnectTest {
     static Run stream(StreamCommand.Request request) throws Exception {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         long start = System.nanoTime();
-        StreamCommand.Result r = StreamCommand.stream(request, TestMedia.FFMPEG,
+        StreamCommand.Result r = StreamCommand.stream(request, TestMedia.TOOL,
                                                       new PrintStream(buffer, true, StandardCharsets.UTF_8));
         return new Run(r, buffer.toString(StandardCharsets.UTF_8), Duration.ofNanos(System.nanoTime() - start));
     }
@@ -104,9 +104,11 @@ class StreamReconnectTest {
                 .mint("reconnect-test", Duration.ofMinutes(10));
         String command = "echo x >> '" + calls + "'; echo '  " + token + "  '";
         try (VbufServer server = TestServer.start(Map.of(Setting.SECRET_KEY, secret));
-             FaultProxy proxy = FaultProxy.to(server.port()).cutAtAge(Duration.ofMillis(120), Duration.ofMillis(220))
+             FaultProxy proxy = FaultProxy.to(server.port()).cutAtAge(Duration.ofSeconds(2), Duration.ofSeconds(4))
                      .seed(9).start()) {
-            Run run = stream(request(proxy.port(), OutputFormat.AAC, null).withToken(TokenOption.command(command)));
+            // in real time (16 s), so the cuts fall inside the stream however fast the server answers
+            Run run = stream(request(proxy.port(), OutputFormat.AAC, null).withRealtime(true)
+                                     .withToken(TokenOption.command(command)));
             assertThat(run.console(), run.result().exitCode(), is(StreamCommand.EXIT_OK));
             Resumes r = run.resumes();
             assertThat(run.console(), r.reconnects(), greaterThanOrEqualTo(1));

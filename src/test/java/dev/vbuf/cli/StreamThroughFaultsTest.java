@@ -132,7 +132,7 @@ class StreamThroughFaultsTest {
         Path out = c.format() == OutputFormat.PCM ? work.resolve(c.name().replaceAll("[^a-z]+", "-") + ".pcm") : null;
         StreamCommand.Request request = StreamCommand.Request.of(List.of(input), url, c.format(), out)
                 .withSegmentSeconds(SEGMENT_SECONDS).withRealtime(true);
-        StreamCommand.Result result = StreamCommand.stream(request, TestMedia.FFMPEG,
+        StreamCommand.Result result = StreamCommand.stream(request, TestMedia.TOOL,
                                                            new PrintStream(buffer, true, StandardCharsets.UTF_8));
         return new Run(c, result, buffer.toString(StandardCharsets.UTF_8));
     }
@@ -176,7 +176,7 @@ class StreamThroughFaultsTest {
                                      + p.path("coldReason").asText(""))
                            .toList(), is(empty()));
         Path dir = Files.createDirectories(work.resolve(r.c().name().replaceAll("[^a-z]+", "-")));
-        OutputAssembler.Trimmed t = OutputAssembler.trim(parts, placed, OutputFormat.WEBM, TestMedia.FFMPEG, dir);
+        OutputAssembler.Trimmed t = OutputAssembler.trim(parts, placed, OutputFormat.WEBM, TestMedia.TOOL, dir);
         List<Long> joins = t.ends().subList(0, t.ends().size() - 1);
         short[] lossless = BoundaryCheck.decode(TestMedia.FFMPEG, input, List.of("-f", "mpegts"), 48_000, 2);
         Path single = dir.resolve("single-pass.webm");

@@ -104,7 +104,7 @@ class ContainerImageIT {
                        is(Setting.FFMPEG_PATH.envVar()));
 
             byte[] segment = TestMedia.segment(Kind.TS_AAC, 6.0, true);
-            AudioProbe probe = new AudioProbe(TestMedia.FFMPEG);
+            AudioProbe probe = new AudioProbe(TestMedia.TOOL);
             double sourceSec = probe.probe(TestMedia.file(Kind.TS_AAC, 6.0, true), List.of()).durationSec();
             try (SegmentClient client = SegmentClient.connect(wsUri(c, "format=aac"))) {
                 client.send(segment);

@@ -67,7 +67,8 @@ class FfmpegCommandTest {
     /** The checksum of every packet of a WebM file, as FFmpeg's framemd5 muxer lists them. */
     private String packets(byte[] webm) throws IOException, InterruptedException {
         Path file = Files.write(Files.createTempFile(dir, "out", ".webm"), webm);
-        ProcessRunner.Result r = ProcessRunner.of(List.of(FFMPEG, "-v", "error", "-i", file.toString(), "-map", "0",
+        ProcessRunner.Result r = ProcessRunner.of(List.of(TestMedia.TOOL.executable().toString(), "-v", "error", "-i",
+                                                          file.toString(), "-map", "0",
                                                           "-c", "copy", "-f", "framemd5", "-"))
                 .deadline(Duration.ofSeconds(30)).run();
         assertThat(r.stderrTail(), r.succeeded(), is(true));

@@ -79,7 +79,7 @@ class PlayerServiceTest {
     @Test
     void servesADirectoryOfRealSegments(@TempDir Path dir) throws Exception {
         ProcessRunner.Result made = ProcessRunner.of(FfmpegCommand.demoHls(
-                        TestMedia.FFMPEG.executable().toString(), 8, 4, 2, dir, PlayerDemo.PLAYLIST))
+                        TestMedia.TOOL.executable().toString(), 8, 4, 2, dir, PlayerDemo.PLAYLIST))
                 .deadline(Duration.ofMinutes(2)).run();
         assertThat(made.stderrTail(), made.succeeded(), is(true));
         try (VbufServer server = TestServer.start(Map.of(Setting.PLAYER_DEMO_DIR, dir.toString()))) {

@@ -157,7 +157,7 @@ class ProcessLifecycleTest {
             java.net.URI url = java.net.URI.create("ws://127.0.0.1:" + first.port() + "/v1/segments");
             var running = pool.submit(() -> dev.vbuf.cli.StreamCommand.stream(
                     List.of(input), url, java.util.Optional.empty(), dev.vbuf.protocol.OutputFormat.PCM, 3,
-                    dev.vbuf.cli.SegmentSource.Container.TS, true, 2, 50, out, TestMedia.FFMPEG,
+                    dev.vbuf.cli.SegmentSource.Container.TS, true, 2, 50, out, TestMedia.TOOL,
                     new java.io.PrintStream(console, true, java.nio.charset.StandardCharsets.UTF_8), true));
             awaitReceived(first, 3); // three segments of seven, sent in real time
             first.process().destroy(); // SIGTERM: drain, 1001
@@ -291,7 +291,7 @@ class ProcessLifecycleTest {
         assertThat(output, demo.exitValue(), is(0));
         assertThat(output, containsString("| ok "));
         assertThat(output, containsString("audio written to"));
-        assertThat(new dev.vbuf.tools.AudioProbe(TestMedia.FFMPEG).probe(out, List.of()).codec(), is("aac"));
+        assertThat(new dev.vbuf.tools.AudioProbe(TestMedia.TOOL).probe(out, List.of()).codec(), is("aac"));
         java.nio.file.Files.deleteIfExists(out);
     }
 

@@ -14,13 +14,16 @@ import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 
 /**
- * Test segments, generated with the bundled FFmpeg from lavfi sources (no media files in the repository), once per
- * JVM and cached in a temporary directory.
+ * Test segments, generated with the tool FFmpeg from lavfi sources (no media files in the repository), once per JVM and
+ * cached in a temporary directory.
  */
 public final class TestMedia {
     private static final Map<String, byte[]> CACHE = new ConcurrentHashMap<>();
     private static final Path DIR;
+    /** The segment FFmpeg: what the server runs, and what makes the single-pass references its answers are held to. */
     public static final FfmpegBinary FFMPEG = FfmpegBinary.locate(java.util.Optional.empty(), java.util.Optional.empty());
+    /** The tool FFmpeg (with ffprobe and H.264): what makes the test media and probes files. */
+    public static final FfmpegBinary TOOL = FfmpegBinary.tool();
 
     static {
         try {
@@ -89,7 +92,7 @@ public final class TestMedia {
     public static Path chirp(double seconds, List<String> audioArgs) {
         Path p = DIR.resolve("chirp-" + seconds + "-" + String.join("_", audioArgs) + ".ts");
         if (!Files.exists(p)) {
-            List<String> cmd = new ArrayList<>(List.of(FFMPEG.executable().toString(), "-hide_banner", "-nostdin",
+            List<String> cmd = new ArrayList<>(List.of(TOOL.executable().toString(), "-hide_banner", "-nostdin",
                     "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30",
                     "-f", "lavfi", "-i", FfmpegCommand.CHIRP,
                     "-t", String.valueOf(seconds), "-c:v", "libopenh264", "-g", "60"));
@@ -135,7 +138,7 @@ public final class TestMedia {
     private static byte[] generate(Kind kind, double seconds, boolean hd) {
         String size = hd ? "1280x720" : "640x360";
         List<String> cmd = new ArrayList<>(List.of(
-                FFMPEG.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
+                TOOL.executable().toString(), "-hide_banner", "-nostdin", "-loglevel", "error",
                 "-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=30",
                 "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
                 "-t", String.valueOf(seconds), "-ac", "2"));

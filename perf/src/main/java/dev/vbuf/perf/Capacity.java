@@ -97,7 +97,7 @@ public final class Capacity {
         List<Cell> cells = new ArrayList<>();
         byte[] curveSegment = null;
         for (double seconds : o.segmentSeconds()) {
-            byte[] segment = SegmentBench.makeSegment(ffmpeg, seconds, o.size(), true);
+            byte[] segment = SegmentBench.makeSegment(seconds, o.size(), true);
             if (seconds == o.curveSegmentSeconds()) {
                 curveSegment = segment;
             }
@@ -111,7 +111,7 @@ public final class Capacity {
             }
         }
         if (curveSegment == null) {
-            curveSegment = SegmentBench.makeSegment(ffmpeg, o.curveSegmentSeconds(), o.size(), true);
+            curveSegment = SegmentBench.makeSegment(o.curveSegmentSeconds(), o.size(), true);
         }
         // the curve's own cell when it was measured, else the first cell's cost as the estimate's basis
         double cpuMs = cells.stream().filter(c -> c.format().equals(o.curveFormat().wireName())

@@ -22,7 +22,7 @@ public final class Drive {
 
     public static void run(FfmpegBinary ffmpeg, int port, int segments, int warmUp, boolean paced, PrintStream out)
             throws Exception {
-        byte[] segment = SegmentBench.makeSegment(ffmpeg, 6, "1280x720", true);
+        byte[] segment = SegmentBench.makeSegment(6, "1280x720", true);
         try (SegmentClient c = SegmentClient.connect(port, "format=aac")) {
             for (int i = 0; i < warmUp; i++) { // the server's JIT compiles its path first
                 SegmentBench.warmUp(c, segment, paced);

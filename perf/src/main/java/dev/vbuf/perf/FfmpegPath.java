@@ -33,7 +33,7 @@ final class FfmpegPath {
 
     static void run(FfmpegBinary ffmpeg, OutputFormat format, int blocks, int blockSize, int warmUp, PrintStream out)
             throws Exception {
-        byte[] segment = SegmentBench.makeSegment(ffmpeg, 6, "1280x720", true);
+        byte[] segment = SegmentBench.makeSegment(6, "1280x720", true);
         List<String> tuned = FfmpegCommand.extractAudio(ffmpeg.executable().toString(), InputContainer.MPEG_TS, true,
                                                         format);
         List<String> flushing = new ArrayList<>(tuned);

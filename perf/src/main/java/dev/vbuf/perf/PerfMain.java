@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
          description = "vbuf's benchmark, soak and capacity planner (see perf/README.md).",
          subcommands = {PerfMain.Bench.class, PerfMain.SoakCommand.class, PerfMain.CapacityCommand.class,
                         PerfMain.Plan.class, PerfMain.RealtimeCommand.class,
-                        PerfMain.DriveCommand.class, PerfMain.FfmpegPathCommand.class})
+                        PerfMain.DriveCommand.class, PerfMain.FfmpegPathCommand.class,
+                        PerfMain.FfmpegBuildsCommand.class})
 public final class PerfMain implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -237,6 +238,32 @@ public final class PerfMain implements Runnable {
         @Override
         public Integer call() throws Exception {
             FfmpegPath.run(ffmpeg(), format, blocks, blockSize, warmUp, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "ffmpeg-builds", mixinStandardHelpOptions = true,
+             description = {"FFmpeg's CPU per segment, the segment build against another build (default: the tool"
+                            + " FFmpeg, the bundled general-purpose build), alternating blocks in one process, per"
+                            + " format, with the ratio. Used by perf/ffmpeg-builds.sh."})
+    static final class FfmpegBuildsCommand implements Callable<Integer> {
+        @Option(names = "--formats", split = ",", defaultValue = "aac,fmp4,pcm,webm",
+                description = "output formats (default: ${DEFAULT-VALUE})")
+        List<OutputFormat> formats;
+        @Option(names = "--blocks", defaultValue = "10", description = "blocks per build (default: ${DEFAULT-VALUE})")
+        int blocks;
+        @Option(names = "--block-size", defaultValue = "10", description = "segments per block (default: ${DEFAULT-VALUE})")
+        int blockSize;
+        @Option(names = "--other", paramLabel = "FFMPEG",
+                description = "the build to compare with (default: the tool FFmpeg beside the segment FFmpeg)")
+        Path other;
+
+        @Override
+        public Integer call() throws Exception {
+            FfmpegBinary segment = ffmpeg();
+            FfmpegBinary against = other != null ? FfmpegBinary.locate(Optional.of(other), Optional.empty())
+                                                 : FfmpegBinary.tool(segment);
+            FfmpegBuilds.run(segment, against, formats, blocks, blockSize, System.out);
             return 0;
         }
     }

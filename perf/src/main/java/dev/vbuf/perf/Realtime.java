@@ -57,7 +57,7 @@ public final class Realtime {
     }
 
     public static Report run(FfmpegBinary ffmpeg, Options o, PrintStream log) throws Exception {
-        byte[] segment = SegmentBench.makeSegment(ffmpeg, o.segmentSeconds(), "1280x720", true);
+        byte[] segment = SegmentBench.makeSegment(o.segmentSeconds(), "1280x720", true);
         String jvm = "-XX:MaxRAM=" + o.containerBytes() + " -XX:MaxRAMPercentage=60";
         System.setProperty(ServerUnderTest.JVM_OPTS_PROPERTY, jvm);
         log.printf(Locale.ROOT, "realtime: %d sessions, a %.0f-s %d-byte segment each every %.0f s%s; server JVM %s%n",

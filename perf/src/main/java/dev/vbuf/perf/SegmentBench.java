@@ -82,7 +82,7 @@ public final class SegmentBench {
         }
         System.out.printf("vbuf segment benchmark: FFmpeg %s (%s), %d CPUs, Java %s%n", ffmpeg.version(),
                           ffmpeg.source(), Runtime.getRuntime().availableProcessors(), Runtime.version());
-        byte[] segment = makeSegment(ffmpeg, seconds, "1280x720", true);
+        byte[] segment = makeSegment(seconds, "1280x720", true);
         System.out.printf("segment: %.0f s 720p H.264 + stereo AAC in MPEG-TS, %d bytes; %d segments per run; each"
                           + " server warmed up with %d segments per session or %d s%n%n",
                           seconds, segment.length, segments, warmUp.segments(), warmUp.limit().toSeconds());
@@ -387,12 +387,13 @@ public final class SegmentBench {
 
     /**
      * A generated MPEG-TS segment: H.264 test pattern at {@code size} with a keyframe every 2 s, and stereo AAC unless
-     * {@code withAudio} is false. Shared by the benchmark and the soak.
+     * {@code withAudio} is false. Shared by the benchmark and the soak. Made by the tool FFmpeg (H.264).
      */
-    public static byte[] makeSegment(FfmpegBinary ffmpeg, double seconds, String size, boolean withAudio) throws Exception {
+    public static byte[] makeSegment(double seconds, String size, boolean withAudio) throws Exception {
         Path out = Files.createTempFile("vbuf-bench", ".ts");
         try {
-            List<String> cmd = new ArrayList<>(List.of(ffmpeg.executable().toString(), "-hide_banner", "-nostdin",
+            List<String> cmd = new ArrayList<>(List.of(FfmpegBinary.tool(PerfMain.ffmpeg()).executable().toString(), "-hide_banner",
+                    "-nostdin",
                     "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=30",
                     "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
                     "-t", String.valueOf(seconds), "-c:v", "libopenh264", "-b:v", "2500k", "-g", "60"));

@@ -109,8 +109,8 @@ public final class Soak {
     }
 
     public static Report run(FfmpegBinary ffmpeg, Options o, PrintStream log) throws Exception {
-        List<byte[]> good = List.of(SegmentBench.makeSegment(ffmpeg, 1, "640x360", true));
-        byte[] videoOnly = SegmentBench.makeSegment(ffmpeg, 1, "640x360", false);
+        List<byte[]> good = List.of(SegmentBench.makeSegment(1, "640x360", true));
+        byte[] videoOnly = SegmentBench.makeSegment(1, "640x360", false);
         Map<String, String> env = Map.of(Setting.MAX_SESSIONS.envVar(), String.valueOf(Math.max(100, o.sessions() * 2)),
                                          Setting.TARGET_LATENCY_MS.envVar(), "30000",
                                          Setting.QUEUE_CAPACITY.envVar(), String.valueOf(Math.max(100, o.sessions() * 4)));

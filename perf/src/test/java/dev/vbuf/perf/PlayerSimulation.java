@@ -8,7 +8,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.vbuf.config.VbufConfig;
-import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.server.VbufServer;
 
 import io.gatling.http.action.ws.WsInboundMessage;
@@ -69,9 +68,7 @@ public class PlayerSimulation extends Simulation {
     private final byte[] segment;
 
     public PlayerSimulation() throws Exception {
-        VbufConfig config = VbufConfig.load();
-        FfmpegBinary ffmpeg = FfmpegBinary.locate(config.ffmpeg().path(), java.util.Optional.empty());
-        segment = SegmentBench.makeSegment(ffmpeg, SEGMENT_SECONDS, SEGMENT_SIZE, true);
+        segment = SegmentBench.makeSegment(SEGMENT_SECONDS, SEGMENT_SIZE, true);
         String base;
         if (URL.isBlank()) {
             localServer = VbufServer.start(VbufConfig.load(Map.of(), Map.of("server.port", "0",

@@ -416,6 +416,22 @@ class ManifestContractTest {
         assertThat(g.getLivenessProbe().getHttpGet().getPath(), is(r.getLivenessProbe().getHttpGet().getPath()));
     }
 
+    @Test
+    void theCapacityPlannerPlansTheInstanceTheServiceDeploys() throws Exception {
+        // perf/planner.yaml's instance is what cloudrun/service.yaml runs: the players per instance and the cost the
+        // plan reports (perf/results/capacity-report.md) are for the deployed shape and session cap
+        JsonNode instance = YAML.readTree(Path.of("perf/planner.yaml").toFile()).path("instance");
+        Service run = cloudRun();
+        RevisionSpec spec = run.getSpec().getTemplate().getSpec();
+        Container c = app(run);
+        assertThat(instance.path("maxSessions").asLong(), is(spec.getContainerConcurrency()));
+        assertThat(instance.path("vcpu").asLong(),
+                   is(Quantity.getAmountInBytes(c.getResources().getLimits().get("cpu")).longValueExact()));
+        assertThat(instance.path("memoryGib").asLong() << 30, is(bytes(c.getResources().getLimits().get("memory"))));
+        assertThat(instance.path("minInstances").asText(), is(annotation(run, "autoscaling.knative.dev/minScale")));
+        assertThat(instance.path("maxInstances").asText(), is(annotation(run, "autoscaling.knative.dev/maxScale")));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"cloudrun", "gke", "dev"})
     void sizingIsConsistentWithTheAppsOwnLimits(String where) throws Exception {

@@ -368,11 +368,23 @@ class ReleaseFilesTest {
         assertThat("the release carries the digest", build.path("steps").path(6).toString(),
                    containsString("--images \\\"$$repo=$$repo@$$(cat /workspace/image.digest)\\\""));
         // substitutions, not literals: the project is $PROJECT_ID, region and versions are _SUBSTITUTIONS
-        for (String literal : List.of("my-project", "europe-west1-docker", "8.0.1 ")) {
+        String pinned = build.path("substitutions").path("_FFMPEG_VERSION").asText();
+        assertThat("the image check follows the segment FFmpeg's pin (pom.xml ffmpeg.version)", pinned,
+                   is(pomProperty("ffmpeg.version")));
+        for (String literal : List.of("my-project", "europe-west1-docker", pinned + " ")) {
             assertThat("no literal " + literal + " in the steps", steps, not(containsString(literal)));
         }
         assertThat(steps, containsString("${_REGION}-docker.pkg.dev/$PROJECT_ID/"));
         assertThat(steps, containsString("${_FFMPEG_VERSION}"));
+    }
+
+    /** A property of the server's pom.xml (its {@code <properties>}), where the pins are written. */
+    static String pomProperty(String name) throws Exception {
+        org.w3c.dom.Document pom = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(Path.of("pom.xml").toFile());
+        org.w3c.dom.NodeList found = pom.getElementsByTagName(name);
+        assertThat("pom.xml has the property " + name, found.getLength(), is(1));
+        return found.item(0).getTextContent().strip();
     }
 
     /** Runs the build's first step here with bash, as Cloud Build would after substituting {@code values}. */
