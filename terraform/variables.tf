@@ -53,3 +53,12 @@ variable "rungmp_config_secret" {
   type        = string
   default     = "vbuf-rungmp-config"
 }
+
+variable "cloud_sdk_image" {
+  description = "Google Cloud CLI image the canary analysis check runs in (cloudrun/clouddeploy.yaml), by digest, e.g. gcr.io/google.com/cloudsdktool/cloud-sdk@sha256:...: no default, a digest cannot be made up."
+  type        = string
+  validation {
+    condition     = can(regex("@sha256:[0-9a-f]{64}$", var.cloud_sdk_image)) && !can(regex("@sha256:0{64}$", var.cloud_sdk_image))
+    error_message = "cloud_sdk_image must name the image by its digest (IMAGE@sha256:<64 hex digits>)."
+  }
+}

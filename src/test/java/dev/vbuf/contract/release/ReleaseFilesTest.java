@@ -205,16 +205,34 @@ class ReleaseFilesTest {
         assertThat("the repair rule rolls back", repair.path("repairPhases").path(0).has("rollback"), is(true));
     }
 
+    /** The canary analysis check's container: its script, then its arguments. */
+    static List<String> canaryCheck(JsonNode parsedDeploy) {
+        JsonNode analysis = parsedDeploy.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages").path(1)
+                .path("strategy").path("canary").path("canaryDeployment").path("analysis");
+        assertThat("no check of every open alert of a policy: an incident on the stable revision, or one a rolled-back"
+                   + " canary left open, would fail a healthy canary",
+                   analysis.path("googleCloud").path("alertPolicyChecks").isMissingNode(), is(true));
+        JsonNode check = analysis.path("customChecks").path(0);
+        assertThat(check.path("id").asText(), is("vbuf-canary-rollback-alerts"));
+        assertThat("checked every 5 minutes of the analysis", check.path("frequency").asText(), is("300s"));
+        JsonNode container = check.path("task").path("containersTask").path("containers").path(0);
+        assertThat("the Cloud SDK image Terraform pins", container.path("image").asText(), is("CLOUD_SDK_IMAGE"));
+        assertThat(container.path("command").toString(), is("[\"bash\",\"-c\"]"));
+        List<String> args = new ArrayList<>();
+        container.path("args").forEach(a -> args.add(a.asText()));
+        return args;
+    }
+
     @Test
     void theAnalysisChecksAreTheRollbackAlertPoliciesThatTerraformCreates() throws Exception {
-        JsonNode p = parsed("deploy", CLOUD_DEPLOY);
-        JsonNode checks = p.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages").path(1)
-                .path("strategy").path("canary").path("canaryDeployment").path("analysis").path("googleCloud")
-                .path("alertPolicyChecks");
+        List<String> args = canaryCheck(parsed("deploy", CLOUD_DEPLOY));
+        assertThat("project, region, the production service and the tag Cloud Deploy gives the canary",
+                   args.subList(1, 6), contains("canary-analysis", "PROJECT_ID", "REGION", "vbuf",
+                                                 DeployPhase.CANARY_TAG));
         Set<String> referenced = new TreeSet<>();
-        for (JsonNode policy : checks.path(0).path("alertPolicies")) {
-            assertThat(policy.asText(), startsWith("projects/PROJECT_ID/alertPolicies/"));
-            referenced.add(policy.asText().substring(policy.asText().lastIndexOf('/') + 1));
+        for (String policy : args.subList(6, args.size())) {
+            assertThat(policy, startsWith("projects/PROJECT_ID/alertPolicies/"));
+            referenced.add(policy.substring(policy.lastIndexOf('/') + 1));
         }
         assertThat("the analysis watches exactly the rollback: \"true\" alerts", referenced,
                    is(new TreeSet<>(rollbackAlerts().keySet())));
@@ -231,8 +249,93 @@ class ReleaseFilesTest {
         assertThat(render, containsString("google_monitoring_alert_policy.vbuf[regex(local.alert_policy_line, line)[0]].name"));
         assertThat(render, containsString("\"PROJECT_ID\", var.project_id"));
         assertThat(render, containsString("\"REGION\", var.region"));
+        assertThat(render, containsString("\"CLOUD_SDK_IMAGE\", var.cloud_sdk_image"));
+        JsonNode image = tf.path("variables.tf").path("variable").path("cloud_sdk_image").path(0);
+        assertThat("the check's image has no default: the operator gives its digest", image.has("default"), is(false));
+        assertThat(image.path("validation").toString(), containsString("@sha256:[0-9a-f]{64}$"));
         assertThat(tf.path("outputs.tf").path("output").path("clouddeploy_yaml").path(0).path("value").asText(),
                    is("${local.clouddeploy_yaml}"));
+        // the placeholders Terraform replaces are nowhere else in the file, e.g. inside the check's script
+        String script = args.get(0);
+        for (String placeholder : List.of("PROJECT_ID", "REGION", "CLOUD_SDK_IMAGE")) {
+            assertThat(script, not(containsString(placeholder)));
+        }
+    }
+
+    /** Runs the canary analysis check's script here, with stub gcloud and curl answering with these documents. */
+    ProcessRunner.Result canaryAnalysis(String traffic, String alerts) throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("check-bin"));
+        Files.writeString(tmp.resolve("traffic.json"), traffic);
+        Files.writeString(tmp.resolve("alerts.json"), alerts);
+        Files.writeString(bin.resolve("gcloud"), """
+                #!/usr/bin/env bash
+                echo "gcloud $*" >> "%1$s/calls.log"
+                case "$*" in
+                  "run services describe vbuf --project p --region r --format json(status.traffic)") cat "%1$s/traffic.json" ;;
+                  "auth print-access-token") echo token-1 ;;
+                  *) echo "stub gcloud: unexpected call: $*" >&2; exit 9 ;;
+                esac
+                """.formatted(tmp));
+        Files.writeString(bin.resolve("curl"), """
+                #!/usr/bin/env bash
+                echo "curl $*" >> "%1$s/calls.log"
+                cat "%1$s/alerts.json"
+                """.formatted(tmp));
+        for (String stub : List.of("gcloud", "curl")) {
+            Files.setPosixFilePermissions(bin.resolve(stub), PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        List<String> args = new ArrayList<>(canaryCheck(parsed("deploy", CLOUD_DEPLOY)));
+        args.set(2, "p");
+        args.set(3, "r");
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c"));
+        cmd.addAll(args.stream().map(a -> a.replace("projects/PROJECT_ID/", "projects/p/")).toList());
+        return exec(cmd, Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH")));
+    }
+
+    static final String CANARY_TRAFFIC = """
+            {"status": {"traffic": [{"percent": 90, "revisionName": "vbuf-00002-stable", "tag": "stable"},
+                                    {"percent": 10, "revisionName": "vbuf-00004-new", "tag": "canary"}]}}
+            """;
+
+    static String alerts(String... policyRevision) {
+        ArrayNode list = JSON.createArrayNode();
+        for (int i = 0; i < policyRevision.length; i += 2) {
+            ObjectNode a = list.addObject().put("name", "projects/p/alerts/a" + i).put("state", "OPEN");
+            a.putObject("policy").put("name", "projects/p/alertPolicies/" + policyRevision[i])
+                    .put("displayName", "vbuf/" + policyRevision[i]);
+            a.putObject("metric").putObject("labels").put("revision_name", policyRevision[i + 1]);
+        }
+        return JSON.createObjectNode().set("alerts", list).toString();
+    }
+
+    @Test
+    void theCanaryAnalysisFailsOnTheCanarysRollbackAlertsOnly() throws Exception {
+        // open: the stable revision's error alert, one the canary rolled back before left open, a non-rollback alert
+        // on the canary: none of them is the canary's rollback alert, so a healthy canary passes
+        ProcessRunner.Result healthy = canaryAnalysis(CANARY_TRAFFIC, alerts(
+                "VbufRollbackErrorRate", "vbuf-00002-stable", "VbufRollbackCpu", "vbuf-00003-rolled-back",
+                "VbufHighSessionCount", "vbuf-00004-new"));
+        assertThat(healthy.stdoutText() + healthy.stderrTail(), healthy.exitCode(), is(0));
+        assertThat(healthy.stdoutText(), containsString("canary analysis: 0 rollback alerts open for vbuf-00004-new"));
+        List<String> calls = Files.readAllLines(tmp.resolve("calls.log"));
+        assertThat(calls.get(calls.size() - 1), allOf(containsString("filter=state=\"OPEN\""),
+                                                      containsString("Authorization: Bearer token-1"),
+                                                      containsString("https://monitoring.googleapis.com/v3/projects/p/alerts")));
+        // the canary's own rollback alert fails the check, naming it
+        ProcessRunner.Result bad = canaryAnalysis(CANARY_TRAFFIC, alerts(
+                "VbufRollbackErrorRate", "vbuf-00002-stable", "VbufRollbackLatencyP95", "vbuf-00004-new"));
+        assertThat(bad.exitCode(), is(1));
+        assertThat(bad.stderrTail(), containsString("canary analysis: vbuf/VbufRollbackLatencyP95 is open for"
+                                                    + " vbuf-00004-new"));
+        // no canary tag (the check runs in canary phases only): it cannot tell the canary, so it fails
+        ProcessRunner.Result untagged = canaryAnalysis(CANARY_TRAFFIC.replace("\"canary\"", "\"other\""), alerts());
+        assertThat(untagged.exitCode(), is(1));
+        assertThat(untagged.stderrTail(), containsString("canary analysis: no revision of vbuf carries the tag canary"));
+        // and the script is shellcheck-clean
+        Path script = tmp.resolve("canary-analysis.sh");
+        Files.writeString(script, "#!/usr/bin/env bash\n" + canaryCheck(parsed("deploy", CLOUD_DEPLOY)).get(0));
+        ProcessRunner.Result lint = exec(List.of("shellcheck", script.toString()), Map.of());
+        assertThat(lint.stdoutText(), lint.exitCode(), is(0));
     }
 
     /** terraform/ parsed with @cdktf/hcl2json. */
@@ -260,7 +363,7 @@ class ReleaseFilesTest {
         JsonNode locals = iam.path("locals").path(0);
         JsonNode roles = locals.path("project_roles");
         assertThat("the analysis reads alert policies and calls the Monitoring API", roles.path("deploy").toString(),
-                   is(allOf(containsString("roles/monitoring.alertPolicyViewer"),
+                   is(allOf(containsString("roles/monitoring.alertViewer"),
                             containsString("roles/serviceusage.serviceUsageConsumer"),
                             containsString("roles/clouddeploy.jobRunner"))));
         assertThat("no account reads every secret of the project", roles.toString(),
