@@ -12,5 +12,5 @@ locals {
     ? replace(line, "/projects/PROJECT_ID/${local.alert_policy_line}/",
     google_monitoring_alert_policy.vbuf[regex(local.alert_policy_line, line)[0]].name)
     : line
-  ]), "PROJECT_ID", var.project_id), "REGION", var.region), "CLOUD_SDK_IMAGE", var.cloud_sdk_image)
+  ]), "PROJECT_ID", var.project_id), "REGION", var.region), "CLOUD_SDK_IMAGE", var.builder_images.cloud_sdk)
 }

@@ -249,8 +249,8 @@ class ReleaseFilesTest {
         assertThat(render, containsString("google_monitoring_alert_policy.vbuf[regex(local.alert_policy_line, line)[0]].name"));
         assertThat(render, containsString("\"PROJECT_ID\", var.project_id"));
         assertThat(render, containsString("\"REGION\", var.region"));
-        assertThat(render, containsString("\"CLOUD_SDK_IMAGE\", var.cloud_sdk_image"));
-        JsonNode image = tf.path("variables.tf").path("variable").path("cloud_sdk_image").path(0);
+        assertThat(render, containsString("\"CLOUD_SDK_IMAGE\", var.builder_images.cloud_sdk"));
+        JsonNode image = tf.path("variables.tf").path("variable").path("builder_images").path(0);
         assertThat("the check's image has no default: the operator gives its digest", image.has("default"), is(false));
         assertThat(image.path("validation").toString(), containsString("@sha256:[0-9a-f]{64}$"));
         assertThat(tf.path("outputs.tf").path("output").path("clouddeploy_yaml").path(0).path("value").asText(),
@@ -443,11 +443,11 @@ class ReleaseFilesTest {
         JsonNode build = parsed("build", CLOUD_BUILD);
         List<String> ids = new ArrayList<>();
         build.path("steps").forEach(s -> ids.add(s.path("id").asText()));
-        assertThat(ids, contains("check-substitutions", "ffmpeg-version", "test", "image", "image-ffmpeg-version",
-                                 "load-test", "release"));
+        assertThat(ids, contains("check-substitutions", "ffmpeg-version", "test", "image", "push", "sbom",
+                                 "image-ffmpeg-version", "load-test", "release"));
         String text = Files.readString(CLOUD_BUILD);
         String steps = build.path("steps").toString();
-        assertThat("Jib builds the image", steps, containsString("jib:build"));
+        assertThat("Jib builds the image", steps, containsString("jib:buildTar"));
         assertThat("on the digest-pinned base", steps, containsString("-Dvbuf.image.base=${_BASE_IMAGE}"));
         assertThat(build.path("substitutions").path("_BASE_IMAGE").asText(), containsString("@${_BASE_DIGEST}"));
         assertThat("no made-up digest anywhere", text, not(containsString("sha256:0000")));
@@ -464,11 +464,10 @@ class ReleaseFilesTest {
         assertThat("no Kaniko, no Dockerfile", steps.toLowerCase(), not(containsString("kaniko")));
         assertThat(steps, not(containsString("Dockerfile")));
         assertThat(text, containsString("substitutions:"));
-        assertThat("FFmpeg checked inside the pushed image, by digest", build.path("steps").path(4).toString(),
+        assertThat("FFmpeg checked inside the pushed image, by digest", step(build, "image-ffmpeg-version"),
                    containsString("vbuf@$$(cat /workspace/image.digest)"));
-        assertThat("the load test is vbuf's verify mode", build.path("steps").path(5).toString(),
-                   containsString(" verify --url "));
-        assertThat("the release carries the digest", build.path("steps").path(6).toString(),
+        assertThat("the load test is vbuf's verify mode", step(build, "load-test"), containsString(" verify --url "));
+        assertThat("the release carries the digest", step(build, "release"),
                    containsString("--images \\\"$$repo=$$repo@$$(cat /workspace/image.digest)\\\""));
         // substitutions, not literals: the project is $PROJECT_ID, region and versions are _SUBSTITUTIONS
         for (String literal : List.of("my-project", "europe-west1-docker", "8.0.1 ")) {
@@ -476,6 +475,82 @@ class ReleaseFilesTest {
         }
         assertThat(steps, containsString("${_REGION}-docker.pkg.dev/$PROJECT_ID/"));
         assertThat(steps, containsString("${_FFMPEG_VERSION}"));
+    }
+
+    /** The parsed build step with this id, as JSON text. */
+    static String step(JsonNode build, String id) {
+        for (JsonNode step : build.path("steps")) {
+            if (step.path("id").asText().equals(id)) {
+                return step.toString();
+            }
+        }
+        throw new AssertionError("no build step " + id);
+    }
+
+    @Test
+    void theBuildPushesTheImageWithProvenanceAndItsSbom() throws Exception {
+        JsonNode build = parsed("build", CLOUD_BUILD);
+        assertThat("SLSA build provenance", build.path("options").path("requestedVerifyOption").asText(),
+                   is("VERIFIED"));
+        // provenance covers the images in `images`: the one the steps pushed, under the tag the steps use
+        String image = "${_REGION}-docker.pkg.dev/$PROJECT_ID/${_REPOSITORY}/vbuf:build-$BUILD_ID";
+        assertThat(build.path("images").toString(), is(JSON.createArrayNode().add(image).toString()));
+        assertThat(step(build, "push"), containsString("docker push \\\"$$image\\\""));
+        assertThat(step(build, "push"), containsString("image=\\\"" + image + "\\\""));
+        // the SBOM the Maven build makes (pom.xml's cyclonedx execution; ReleaseContentsIT checks the file) goes with
+        // the pushed image, by digest, and the release waits for it
+        String sbom = step(build, "sbom");
+        assertThat(sbom, containsString("gcloud artifacts sbom load --source /workspace/vbuf.cdx.json"));
+        assertThat(sbom, containsString("vbuf@$$(cat /workspace/image.digest)"));
+        assertThat(step(build, "image"), containsString("cp target/vbuf.cdx.json /workspace/vbuf.cdx.json"));
+        assertThat(step(build, "release"), containsString("\"waitFor\":[\"load-test\",\"sbom\"]"));
+        var pom = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(Path.of("pom.xml").toFile());
+        String cyclonedx = "//*[local-name()='plugin'][*[local-name()='artifactId']='cyclonedx-maven-plugin']";
+        var xpath = javax.xml.xpath.XPathFactory.newInstance().newXPath();
+        assertThat(xpath.evaluate(cyclonedx + "//*[local-name()='phase']", pom), is("package"));
+        assertThat(xpath.evaluate(cyclonedx + "//*[local-name()='outputName']", pom) + "."
+                   + xpath.evaluate(cyclonedx + "//*[local-name()='outputFormat']", pom), is("vbuf.cdx.json"));
+    }
+
+    static final Path BASE_IMAGE_BUILD = Path.of("cloudrun/base-image.cloudbuild.yaml");
+
+    @Test
+    void theBaseImageIsRebuiltOnASchedule() throws Exception {
+        JsonNode tf = terraform().path("supply-chain.tf").path("resource");
+        JsonNode trigger = tf.path("google_cloudbuild_trigger").path("base_image").path(0);
+        assertThat("the trigger builds the base image's own build file",
+                   trigger.path("git_file_source").path(0).path("path").asText(), is(BASE_IMAGE_BUILD.toString()));
+        assertThat(trigger.path("service_account").asText(), is("${google_service_account.vbuf[\"build\"].id}"));
+        assertThat("no push event starts it: the schedule does", trigger.has("github"), is(false));
+        assertThat(trigger.path("substitutions").path("_MAVEN_IMAGE").asText(), is("${var.builder_images.maven}"));
+        JsonNode job = tf.path("google_cloud_scheduler_job").path("base_image").path(0);
+        JsonNode http = job.path("http_target").path(0);
+        assertThat("the job runs that trigger", http.path("uri").asText(),
+                   allOf(startsWith("https://cloudbuild.googleapis.com/v1/projects/"),
+                         containsString("/triggers/${google_cloudbuild_trigger.base_image.trigger_id}:run")));
+        assertThat(http.path("http_method").asText(), is("POST"));
+        assertThat(http.path("oauth_token").path(0).path("service_account_email").asText(),
+                   is("${google_service_account.base_image_scheduler.email}"));
+        assertThat(job.path("schedule").asText(), is("${var.base_image_schedule}"));
+        String schedule = terraform().path("variables.tf").path("variable").path("base_image_schedule").path(0)
+                .path("default").asText();
+        String[] cron = schedule.split(" ");
+        assertThat("a cron schedule: minute hour day month weekday", cron.length, is(5));
+        assertThat("at least weekly: a fixed day of the week, every week of every month", cron[2] + " " + cron[3],
+                   is("* *"));
+        // the build it runs: parses with the CLI's parser, refuses an unpinned Maven image, pushes the moving tag
+        JsonNode build = parsed("build", BASE_IMAGE_BUILD);
+        assertThat(build.path("substitutions").path("_MAVEN_IMAGE").asText(), is("unset"));
+        String script = build.path("steps").path(0).path("args").path(1).asText();
+        ProcessRunner.Result unset = exec(List.of("bash", "-c", script.replace("${_MAVEN_IMAGE}", "unset")), Map.of());
+        assertThat(unset.exitCode(), is(1));
+        assertThat(unset.stderrTail(), containsString("substitution _MAVEN_IMAGE is 'unset'"));
+        String pinned = script.replace("${_MAVEN_IMAGE}", "maven@sha256:" + "3f".repeat(32));
+        assertThat(exec(List.of("bash", "-c", pinned), Map.of()).exitCode(), is(0));
+        String rebuild = step(build, "base-image");
+        assertThat(rebuild, containsString("bash src/main/container/base-image.sh --push"));
+        assertThat(rebuild, containsString("podman push \\\"$$IMAGE:bookworm\\\""));
     }
 
     /** Runs the build's first step here with bash, as Cloud Build would after substituting {@code values}. */
