@@ -553,6 +553,38 @@ class ReleaseFilesTest {
         assertThat(rebuild, containsString("podman push \\\"$$IMAGE:bookworm\\\""));
     }
 
+    @Test
+    void theCostInTheDocsIsThePlannersForTheServiceAsDeployed() throws Exception {
+        // the planner's instances and sidecar are cloudrun/service.yaml's
+        JsonNode planner = YAML.readTree(Path.of("perf/planner.yaml").toFile());
+        JsonNode template = YAML.readTree(SERVICE.toFile()).path("spec").path("template");
+        JsonNode annotations = template.path("metadata").path("annotations");
+        assertThat(planner.path("instance").path("minInstances").asText(),
+                   is(annotations.path("autoscaling.knative.dev/minScale").asText()));
+        assertThat(planner.path("instance").path("maxInstances").asText(),
+                   is(annotations.path("autoscaling.knative.dev/maxScale").asText()));
+        JsonNode collector = null;
+        for (JsonNode c : template.path("spec").path("containers")) {
+            if (c.path("name").asText().equals("collector")) {
+                collector = c.path("resources").path("limits");
+            }
+        }
+        assertThat("the sidecar's limits", collector, is(org.hamcrest.Matchers.notNullValue()));
+        assertThat(collector.path("cpu").asText(), is(Math.round(planner.path("sidecar").path("vcpu").asDouble() * 1000)
+                                                      + "m"));
+        assertThat(collector.path("memory").asText(),
+                   is(Math.round(planner.path("sidecar").path("memoryGib").asDouble() * 1024) + "Mi"));
+        // and docs/releasing.md quotes the planner's report (perf/plan.sh), not figures worked out by hand
+        String report = Files.readString(Path.of("perf/results/capacity-report.md"));
+        String docs = Files.readString(Path.of("docs/releasing.md"));
+        for (String line : List.of("Idle", "Ceiling")) {
+            var m = java.util.regex.Pattern.compile("- " + line + ": [^\n]*\\*\\*(\\$[0-9,]+) a month\\*\\*")
+                    .matcher(report);
+            assertThat(line + " in the planner's report (rerun perf/plan.sh)", m.find(), is(true));
+            assertThat(docs, containsString("**" + m.group(1) + " a month"));
+        }
+    }
+
     /** Runs the build's first step here with bash, as Cloud Build would after substituting {@code values}. */
     ProcessRunner.Result checkSubstitutions(Map<String, String> values) throws Exception {
         JsonNode build = parsed("build", CLOUD_BUILD);
