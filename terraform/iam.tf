@@ -23,7 +23,7 @@ locals {
       "roles/clouddeploy.jobRunner",                # run render / deploy / analysis jobs
       "roles/clouddeploy.operator",                 # automations: advance, promote, repair (roll back)
       "roles/run.admin",                            # replace the services, incl. invoker-iam-disabled (setIamPolicy)
-      "roles/monitoring.alertPolicyViewer",         # the analysis reads the rollback alert policies' incidents
+      "roles/monitoring.alertViewer",               # the canary analysis lists the open alerts (Monitoring API)
       "roles/serviceusage.serviceUsageConsumer",    # the analysis calls the Monitoring API on the project's quota
       "roles/logging.logWriter",
     ]

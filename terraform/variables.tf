@@ -53,3 +53,27 @@ variable "rungmp_config_secret" {
   type        = string
   default     = "vbuf-rungmp-config"
 }
+
+variable "source_repository" {
+  description = "vbuf's Git repository (connected to Cloud Build), e.g. https://github.com/OWNER/vbuf: the base image rebuild builds from its main branch."
+  type        = string
+}
+
+variable "builder_images" {
+  description = "Images the pipeline's own jobs run on, each by digest (no defaults: a digest cannot be made up): cloud_sdk, the Google Cloud CLI the canary analysis check runs in (cloudrun/clouddeploy.yaml); maven, the Maven + Temurin 21 image the base image rebuild runs on (as cloudbuild.yaml's _MAVEN_IMAGE)."
+  type = object({
+    cloud_sdk = string
+    maven     = string
+  })
+  validation {
+    condition = alltrue([for image in values(var.builder_images) :
+    can(regex("@sha256:[0-9a-f]{64}$", image)) && !can(regex("@sha256:0{64}$", image))])
+    error_message = "Each of builder_images must name its image by digest (IMAGE@sha256:<64 hex digits>)."
+  }
+}
+
+variable "base_image_schedule" {
+  description = "When the base image is rebuilt (cron, UTC): weekly by default, so Debian's security fixes reach the next release within a week."
+  type        = string
+  default     = "0 4 * * 1"
+}

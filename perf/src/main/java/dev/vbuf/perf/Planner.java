@@ -41,12 +41,16 @@ public final class Planner {
     public record Instance(int vcpu, double memoryGib, int maxSessions, int minInstances, int maxInstances) {
     }
 
+    /** The metrics sidecar every Cloud Run instance runs beside vbuf (cloudrun/service.yaml, container collector). */
+    public record Sidecar(double vcpu, double memoryGib) {
+    }
+
     public record AnalysisOption(String name, int vcpu, double memoryGib, int instances, double utilisation,
                                  int claimedPlayers, double claimedMonthlyUsd) {
     }
 
     /** perf/planner.yaml. */
-    public record Inputs(Prices prices, Instance instance, double targetUtilisation, double segmentSeconds,
+    public record Inputs(Prices prices, Instance instance, Sidecar sidecar, double targetUtilisation, double segmentSeconds,
                          double sessionMinutes, double activeHoursPerDay, List<String> formats, int plotMaxPlayers,
                          List<AnalysisOption> analysis, int players) {
         public static Inputs read(Path file) throws IOException {
@@ -55,7 +59,7 @@ public final class Planner {
 
         /** The same inputs for another instance shape. */
         Inputs withInstance(Instance other) {
-            return new Inputs(prices, other, targetUtilisation, segmentSeconds, sessionMinutes, activeHoursPerDay,
+            return new Inputs(prices, other, sidecar, targetUtilisation, segmentSeconds, sessionMinutes, activeHoursPerDay,
                               formats, plotMaxPlayers, analysis, players);
         }
     }
@@ -122,6 +126,23 @@ public final class Planner {
         double compute = activeHours * 3600 * instancesActive * (vcpu * r.vcpuSecond() + memoryGib * r.gibSecond());
         double requests = players * activeHours * 60.0 / in.sessionMinutes();
         return compute + requests / 1e6 * r.perMillionRequests();
+    }
+
+    /** What the service costs with no player connected: its minimum instances, vbuf and the sidecar, all month. */
+    public static double idleMonthly(Inputs in) {
+        return alwaysOnMonthly(in, in.instance().minInstances());
+    }
+
+    /** The most it can cost: its maximum instances, vbuf and the sidecar, all month (instance-based). */
+    public static double ceilingMonthly(Inputs in) {
+        return alwaysOnMonthly(in, in.instance().maxInstances());
+    }
+
+    private static double alwaysOnMonthly(Inputs in, int instances) {
+        Rates r = in.prices().instanceBased();
+        double vcpu = in.instance().vcpu() + in.sidecar().vcpu();
+        double gib = in.instance().memoryGib() + in.sidecar().memoryGib();
+        return instances * in.prices().hoursPerMonth() * 3600 * (vcpu * r.vcpuSecond() + gib * r.gibSecond());
     }
 
     /** The analysis's own arithmetic redone with per-second prices: vCPU-hours x 3600 x price per vCPU-second. */
@@ -232,6 +253,14 @@ public final class Planner {
                                         p.sessionsPerInstanceByCpu() * 2 * 16 / 1024.0 / 0.6));
             }
         }
+        md.append(String.format(Locale.ROOT, "%n%n## Idle and ceiling (instance-based, with the sidecar)%n%n"
+                                             + "- Idle: %d always-on instances (minInstances) of %d vCPU + %.0f GiB, each with"
+                                             + " the metrics sidecar's %.1f vCPU + %.2f GiB: **%s a month** with no"
+                                             + " player connected.%n"
+                                             + "- Ceiling: %d instances (maxInstances) all month: **%s a month**.%n",
+                                inst.minInstances(), inst.vcpu(), inst.memoryGib(), in.sidecar().vcpu(),
+                                in.sidecar().memoryGib(), usd(idleMonthly(in)), inst.maxInstances(),
+                                usd(ceilingMonthly(in))));
         md.append("\n\n## The deployment analysis, side by side\n\n");
         md.append("| configuration | analysis: players | analysis: $/month | its arithmetic with per-second prices"
                   + " | instance-based, as configured | players it serves, measured (aac / webm) |\n"

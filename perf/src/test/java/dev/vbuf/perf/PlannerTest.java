@@ -55,6 +55,15 @@ class PlannerTest {
     }
 
     @Test
+    void idleAndCeilingBillTheMinimumAndMaximumInstancesWithTheirSidecarAllMonth() throws Exception {
+        Inputs in = inputs();
+        // 2 instances x 730 h x 3600 s x ((4 + 0.5) x 0.000018 + (4 + 0.25) x 0.000002)
+        assertThat(Planner.idleMonthly(in), closeTo(470.412, 0.01));
+        // the same for 30
+        assertThat(Planner.ceilingMonthly(in), closeTo(7056.18, 0.01));
+    }
+
+    @Test
     void requestBasedBillsActiveHoursAndOneRequestPerSession() throws Exception {
         Inputs in = inputs();
         // 10 instances x 730 h x 3600 s x (4 x 0.000024 + 4 x 0.0000025) + 1000 players x 730 sessions x $0.40/M
@@ -88,6 +97,9 @@ class PlannerTest {
         assertThat(md, containsString("$926"));
         assertThat(md, containsString("| aac | 100 | 6.0 | 144 | 144 | CPU | 7 | 60 %"));
         assertThat(md, containsString("Highest load held with p95 < 1 s"));
+        assertThat(md, containsString("Idle: 2 always-on instances (minInstances) of 4 vCPU + 4 GiB, each with the"
+                                      + " metrics sidecar's 0.5 vCPU + 0.25 GiB: **$470 a month**"));
+        assertThat(md, containsString("Ceiling: 30 instances (maxInstances) all month: **$7,056 a month**"));
         byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
         for (String plot : List.of("latency-vs-load.png", "cost-vs-players.png")) {
             byte[] head = Arrays.copyOf(Files.readAllBytes(dir.resolve(plot)), 4);

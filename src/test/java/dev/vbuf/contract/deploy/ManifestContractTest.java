@@ -8,17 +8,21 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.xpath.XPathConstants;
 import javax.xml.xpath.XPathFactory;
 
+import dev.vbuf.cli.VerifyCommand;
 import dev.vbuf.config.Setting;
 import dev.vbuf.server.VbufServer;
 import dev.vbuf.testing.Commands;
@@ -43,6 +47,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.w3c.dom.Document;
 import org.w3c.dom.NodeList;
+import picocli.CommandLine;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
@@ -55,6 +60,7 @@ import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.startsWith;
 
 /**
  * The deployment manifests against each other and against the code: {@code cloudrun/service.yaml} and every
@@ -470,6 +476,117 @@ class ManifestContractTest {
                                          lessThan(sessions)));
         assertThat(c.getImage(), not(containsString(":latest")));
         assertThat(c.getImage(), containsString("/vbuf/vbuf:"));
+    }
+
+    // ---- the Flagger canary (k8s/flagger, rendered by overlays/gke) ----
+
+    /** Managed Prometheus's ingestion and evaluation delay: a minute of samples is queryable about a minute later. */
+    static final Duration INGESTION_DELAY = Duration.ofMinutes(1);
+    private static final Path RELEASING = Path.of("docs/releasing.md");
+
+    /** A Flagger / Go duration as the manifests write them: 90s, 4m, 1h. */
+    static Duration flaggerDuration(String text) {
+        Matcher m = Pattern.compile("(\\d+)([smh])").matcher(text);
+        assertThat("a duration Flagger reads: " + text, m.matches(), is(true));
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+        };
+    }
+
+    static JsonNode named(List<JsonNode> docs, String kind, String name) {
+        return docs.stream().filter(d -> kind.equals(d.path("kind").asText()))
+                .filter(d -> name.equals(d.path("metadata").path("name").asText())).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+    }
+
+    @Test
+    void flaggerWebhooksTestTheNewRevisionAlone() throws Exception {
+        List<JsonNode> docs = documents(render("gke"));
+        JsonNode knative = only(docs, "Service");
+        JsonNode canary = only(docs, "Canary");
+        String revision = knative.path("spec").path("template").path("metadata").path("name").asText();
+        assertThat("the release names its revision, so a Service can select it", revision, startsWith("vbuf-"));
+        // the webhooks' Service: the pods of that revision (the label Knative puts on them), through their queue-proxy
+        JsonNode webhooks = canary.path("spec").path("analysis").path("webhooks");
+        assertThat(webhooks.size(), greaterThan(0));
+        for (JsonNode hook : webhooks) {
+            URI target = URI.create(hook.path("metadata").path("url").asText());
+            String[] host = target.getHost().split("\\.");
+            assertThat(hook.path("name").asText() + " addresses a Service of the namespace, not the main route",
+                       host[1], is(knative.path("metadata").path("namespace").asText()));
+            assertThat(host[0], not(is(knative.path("metadata").path("name").asText())));
+            JsonNode service = named(docs, "Service", host[0]);
+            assertThat(hook.path("name").asText() + " reaches the new revision's pods alone",
+                       service.path("spec").path("selector").toString(),
+                       is(JSON.createObjectNode().put("serving.knative.dev/revision", revision).toString()));
+            assertThat("through the queue-proxy, which enforces containerConcurrency as the route does",
+                       service.path("spec").path("ports").get(0).path("targetPort").asInt(), is(8012));
+            assertThat(target.getPath(), is("/v1/segments"));
+        }
+        // the players give the canary enough segments for the error ratio to judge it (its query's minimum rate)
+        JsonNode players = null;
+        for (JsonNode hook : webhooks) {
+            if (hook.path("type").asText().equals("rollout")) {
+                players = hook;
+            }
+        }
+        assertThat("a rollout webhook", players, notNullValue());
+        String segmentSeconds = new CommandLine(new VerifyCommand()).getCommandSpec().findOption("--segment-seconds")
+                .defaultValue();
+        double rate = players.path("metadata").path("sessions").asDouble() / Double.parseDouble(segmentSeconds);
+        String errorQuery = named(docs, "MetricTemplate", "vbuf-error-ratio").path("spec").path("query").asText();
+        Matcher minimum = Pattern.compile(">= ([0-9.]+)").matcher(errorQuery);
+        assertThat(errorQuery, minimum.find(), is(true));
+        assertThat("segments/s the players send to the canary", rate,
+                   greaterThan(Double.parseDouble(minimum.group(1))));
+    }
+
+    @Test
+    void flaggerChecksCanFailBeforePromotionAndTheDocsStateTheWorstCase() throws Exception {
+        List<JsonNode> docs = documents(render("gke"));
+        JsonNode analysis = only(docs, "Canary").path("spec").path("analysis");
+        Duration interval = flaggerDuration(analysis.path("interval").asText());
+        int threshold = analysis.path("threshold").asInt();
+        int steps = analysis.path("stepWeights").size();
+        assertThat(threshold, greaterThan(0));
+        assertThat(steps, greaterThan(0));
+        // Flagger checks every interval and promotes after a passed check at the last step, one interval after the
+        // weight reached it: each metric's window, plus the ingestion delay, must hold only minutes at that weight,
+        // or a revision that only breaks there (CPU's lowest minute) passes the check that promotes it
+        for (JsonNode metric : analysis.path("metrics")) {
+            Duration window = flaggerDuration(metric.path("interval").asText());
+            assertThat(metric.path("name").asText() + ": window + ingestion delay fits in one step of the analysis",
+                       window.plus(INGESTION_DELAY).compareTo(interval), lessThanOrEqualTo(0));
+            String query = named(docs, "MetricTemplate", metric.path("templateRef").path("name").asText())
+                    .path("spec").path("query").asText();
+            assertThat("the window is the metric's interval", query, containsString("{{ interval }}"));
+        }
+        Duration rolloutHooks = Duration.ZERO;
+        for (JsonNode hook : analysis.path("webhooks")) {
+            Duration timeout = flaggerDuration(hook.path("timeout").asText());
+            assertThat(hook.path("name").asText() + ": its run fits in its timeout",
+                       Duration.ofSeconds(hook.path("metadata").path("seconds").asLong()).compareTo(timeout),
+                       lessThan(0));
+            if (hook.path("type").asText().equals("rollout")) {
+                rolloutHooks = rolloutHooks.plus(timeout);
+            }
+        }
+        assertThat("the rollout webhooks end before the next check", rolloutHooks.compareTo(interval), lessThan(0));
+        // a failed check holds the weight, `threshold` failed checks roll back: the slowest bad release reaches the
+        // last step after (steps - 1) intervals, fails there threshold times; the docs state that figure
+        long smoke = interval.multipliedBy(threshold - 1).toMinutes();
+        long atOnce = interval.multipliedBy(threshold).toMinutes();
+        long worst = interval.multipliedBy(steps - 1 + threshold).toMinutes();
+        long healthy = interval.multipliedBy(steps).toMinutes();
+        String gke = Files.readString(RELEASING);
+        gke = gke.substring(gke.indexOf("## GKE: Flagger"), gke.indexOf("## Rolling back by hand"));
+        assertThat(gke, containsString("promoted after **~" + healthy + " min**"));
+        assertThat(gke, containsString("rolled back at **~" + smoke + " min**"));
+        assertThat(gke, containsString("at **~" + atOnce + " min**"));
+        assertThat(gke, containsString("**~" + worst + " min**"));
     }
 
     private static int status(String path) throws Exception {

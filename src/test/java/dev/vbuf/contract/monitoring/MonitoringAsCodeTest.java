@@ -230,7 +230,25 @@ class MonitoringAsCodeTest {
                 assertThat(q, Set.of(m.group(1).split("\\|")), is(expected));
             }
         }
-        assertThat("error-rate queries in the rules and the dashboard", found, greaterThanOrEqualTo(4));
+        assertThat("error-rate queries in the rules and the dashboard", found, greaterThanOrEqualTo(3));
+    }
+
+    /**
+     * The rollback queries count the server's own faults by name instead ({@code outcome=~"internal|timeout"}): a
+     * client's bad input or a refusal must never roll a release back, so no other code may appear in such a set.
+     */
+    @Test
+    void rollbackRatesCountOnlyTheServersOwnFaults() throws Exception {
+        int found = 0;
+        for (String q : allQueries()) {
+            Matcher m = Pattern.compile("outcome\\s*=~\\s*\"([^\"]*)\"").matcher(q);
+            while (m.find()) {
+                found++;
+                assertThat(q, Set.of(m.group(1).split("\\|")),
+                           is(Set.of(ErrorCode.INTERNAL.wireName(), ErrorCode.TIMEOUT.wireName())));
+            }
+        }
+        assertThat("the server-fault rate of the rollback rule", found, greaterThanOrEqualTo(1));
     }
 
     // ---------------------------------------------------------------- what the queries reference

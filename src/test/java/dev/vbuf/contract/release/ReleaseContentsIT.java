@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.jar.JarFile;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 import static org.hamcrest.MatcherAssert.assertThat;
@@ -18,7 +20,7 @@ import static org.hamcrest.Matchers.startsWith;
 /**
  * What ships: the jar's Class-Path (which is also what Jib puts in the image, both being the runtime class path) holds
  * the service's libraries, and neither test libraries nor the performance tools' (those live in perf/, a build of
- * their own). Runs after {@code package}.
+ * their own); and the SBOM the build attaches to the image lists exactly those libraries. Runs after {@code package}.
  */
 class ReleaseContentsIT {
     private static final Pattern NOT_SHIPPED = Pattern.compile(
@@ -43,5 +45,29 @@ class ReleaseContentsIT {
         assertThat("perf tools in the server jar", perfClasses, is(empty()));
         List<String> missing = classPath.stream().filter(e -> !Files.isRegularFile(jar.resolveSibling(e))).toList();
         assertThat("Class-Path entries missing next to the jar", missing, is(empty()));
+    }
+
+    @Test
+    void theSbomListsTheShippedLibrariesAndNoTestOnes() throws Exception {
+        Path sbom = Path.of("target", "vbuf.cdx.json");
+        assertThat("made in package (pom.xml, cyclonedx-maven-plugin): " + sbom.toAbsolutePath(),
+                   Files.isRegularFile(sbom), is(true));
+        JsonNode bom = new ObjectMapper().readTree(sbom.toFile());
+        assertThat(bom.path("bomFormat").asText(), is("CycloneDX"));
+        assertThat(bom.path("metadata").path("component").path("name").asText(), is("vbuf"));
+        List<String> components = new java.util.ArrayList<>();
+        bom.path("components").forEach(c -> components.add(c.path("name").asText() + "-" + c.path("version").asText()
+                                                           + ".jar"));
+        List<String> shipped;
+        try (JarFile f = new JarFile(Path.of("target", "vbuf.jar").toFile())) {
+            shipped = Arrays.stream(f.getManifest().getMainAttributes().getValue("Class-Path").trim().split("\\s+"))
+                    .map(e -> e.substring(e.lastIndexOf('/') + 1)).toList();
+        }
+        // a jar with a classifier (name-version-classifier.jar) is its artifact's component
+        List<String> missing = shipped.stream().filter(jar -> components.stream().noneMatch(
+                c -> jar.equals(c) || jar.startsWith(c.substring(0, c.length() - ".jar".length()) + "-"))).toList();
+        assertThat("libraries in the image that the SBOM lacks (or lists at another version)", missing, is(empty()));
+        assertThat("no test library in the SBOM", components.stream()
+                .filter(n -> NOT_SHIPPED.matcher(n).matches()).toList(), is(empty()));
     }
 }

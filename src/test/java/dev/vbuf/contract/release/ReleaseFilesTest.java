@@ -205,16 +205,34 @@ class ReleaseFilesTest {
         assertThat("the repair rule rolls back", repair.path("repairPhases").path(0).has("rollback"), is(true));
     }
 
+    /** The canary analysis check's container: its script, then its arguments. */
+    static List<String> canaryCheck(JsonNode parsedDeploy) {
+        JsonNode analysis = parsedDeploy.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages").path(1)
+                .path("strategy").path("canary").path("canaryDeployment").path("analysis");
+        assertThat("no check of every open alert of a policy: an incident on the stable revision, or one a rolled-back"
+                   + " canary left open, would fail a healthy canary",
+                   analysis.path("googleCloud").path("alertPolicyChecks").isMissingNode(), is(true));
+        JsonNode check = analysis.path("customChecks").path(0);
+        assertThat(check.path("id").asText(), is("vbuf-canary-rollback-alerts"));
+        assertThat("checked every 5 minutes of the analysis", check.path("frequency").asText(), is("300s"));
+        JsonNode container = check.path("task").path("containersTask").path("containers").path(0);
+        assertThat("the Cloud SDK image Terraform pins", container.path("image").asText(), is("CLOUD_SDK_IMAGE"));
+        assertThat(container.path("command").toString(), is("[\"bash\",\"-c\"]"));
+        List<String> args = new ArrayList<>();
+        container.path("args").forEach(a -> args.add(a.asText()));
+        return args;
+    }
+
     @Test
     void theAnalysisChecksAreTheRollbackAlertPoliciesThatTerraformCreates() throws Exception {
-        JsonNode p = parsed("deploy", CLOUD_DEPLOY);
-        JsonNode checks = p.path("DeliveryPipeline").path(0).path("serialPipeline").path("stages").path(1)
-                .path("strategy").path("canary").path("canaryDeployment").path("analysis").path("googleCloud")
-                .path("alertPolicyChecks");
+        List<String> args = canaryCheck(parsed("deploy", CLOUD_DEPLOY));
+        assertThat("project, region, the production service and the tag Cloud Deploy gives the canary",
+                   args.subList(1, 6), contains("canary-analysis", "PROJECT_ID", "REGION", "vbuf",
+                                                 DeployPhase.CANARY_TAG));
         Set<String> referenced = new TreeSet<>();
-        for (JsonNode policy : checks.path(0).path("alertPolicies")) {
-            assertThat(policy.asText(), startsWith("projects/PROJECT_ID/alertPolicies/"));
-            referenced.add(policy.asText().substring(policy.asText().lastIndexOf('/') + 1));
+        for (String policy : args.subList(6, args.size())) {
+            assertThat(policy, startsWith("projects/PROJECT_ID/alertPolicies/"));
+            referenced.add(policy.substring(policy.lastIndexOf('/') + 1));
         }
         assertThat("the analysis watches exactly the rollback: \"true\" alerts", referenced,
                    is(new TreeSet<>(rollbackAlerts().keySet())));
@@ -231,8 +249,93 @@ class ReleaseFilesTest {
         assertThat(render, containsString("google_monitoring_alert_policy.vbuf[regex(local.alert_policy_line, line)[0]].name"));
         assertThat(render, containsString("\"PROJECT_ID\", var.project_id"));
         assertThat(render, containsString("\"REGION\", var.region"));
+        assertThat(render, containsString("\"CLOUD_SDK_IMAGE\", var.builder_images.cloud_sdk"));
+        JsonNode image = tf.path("variables.tf").path("variable").path("builder_images").path(0);
+        assertThat("the check's image has no default: the operator gives its digest", image.has("default"), is(false));
+        assertThat(image.path("validation").toString(), containsString("@sha256:[0-9a-f]{64}$"));
         assertThat(tf.path("outputs.tf").path("output").path("clouddeploy_yaml").path(0).path("value").asText(),
                    is("${local.clouddeploy_yaml}"));
+        // the placeholders Terraform replaces are nowhere else in the file, e.g. inside the check's script
+        String script = args.get(0);
+        for (String placeholder : List.of("PROJECT_ID", "REGION", "CLOUD_SDK_IMAGE")) {
+            assertThat(script, not(containsString(placeholder)));
+        }
+    }
+
+    /** Runs the canary analysis check's script here, with stub gcloud and curl answering with these documents. */
+    ProcessRunner.Result canaryAnalysis(String traffic, String alerts) throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("check-bin"));
+        Files.writeString(tmp.resolve("traffic.json"), traffic);
+        Files.writeString(tmp.resolve("alerts.json"), alerts);
+        Files.writeString(bin.resolve("gcloud"), """
+                #!/usr/bin/env bash
+                echo "gcloud $*" >> "%1$s/calls.log"
+                case "$*" in
+                  "run services describe vbuf --project p --region r --format json(status.traffic)") cat "%1$s/traffic.json" ;;
+                  "auth print-access-token") echo token-1 ;;
+                  *) echo "stub gcloud: unexpected call: $*" >&2; exit 9 ;;
+                esac
+                """.formatted(tmp));
+        Files.writeString(bin.resolve("curl"), """
+                #!/usr/bin/env bash
+                echo "curl $*" >> "%1$s/calls.log"
+                cat "%1$s/alerts.json"
+                """.formatted(tmp));
+        for (String stub : List.of("gcloud", "curl")) {
+            Files.setPosixFilePermissions(bin.resolve(stub), PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        List<String> args = new ArrayList<>(canaryCheck(parsed("deploy", CLOUD_DEPLOY)));
+        args.set(2, "p");
+        args.set(3, "r");
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c"));
+        cmd.addAll(args.stream().map(a -> a.replace("projects/PROJECT_ID/", "projects/p/")).toList());
+        return exec(cmd, Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH")));
+    }
+
+    static final String CANARY_TRAFFIC = """
+            {"status": {"traffic": [{"percent": 90, "revisionName": "vbuf-00002-stable", "tag": "stable"},
+                                    {"percent": 10, "revisionName": "vbuf-00004-new", "tag": "canary"}]}}
+            """;
+
+    static String alerts(String... policyRevision) {
+        ArrayNode list = JSON.createArrayNode();
+        for (int i = 0; i < policyRevision.length; i += 2) {
+            ObjectNode a = list.addObject().put("name", "projects/p/alerts/a" + i).put("state", "OPEN");
+            a.putObject("policy").put("name", "projects/p/alertPolicies/" + policyRevision[i])
+                    .put("displayName", "vbuf/" + policyRevision[i]);
+            a.putObject("metric").putObject("labels").put("revision_name", policyRevision[i + 1]);
+        }
+        return JSON.createObjectNode().set("alerts", list).toString();
+    }
+
+    @Test
+    void theCanaryAnalysisFailsOnTheCanarysRollbackAlertsOnly() throws Exception {
+        // open: the stable revision's error alert, one the canary rolled back before left open, a non-rollback alert
+        // on the canary: none of them is the canary's rollback alert, so a healthy canary passes
+        ProcessRunner.Result healthy = canaryAnalysis(CANARY_TRAFFIC, alerts(
+                "VbufRollbackErrorRate", "vbuf-00002-stable", "VbufRollbackCpu", "vbuf-00003-rolled-back",
+                "VbufHighSessionCount", "vbuf-00004-new"));
+        assertThat(healthy.stdoutText() + healthy.stderrTail(), healthy.exitCode(), is(0));
+        assertThat(healthy.stdoutText(), containsString("canary analysis: 0 rollback alerts open for vbuf-00004-new"));
+        List<String> calls = Files.readAllLines(tmp.resolve("calls.log"));
+        assertThat(calls.get(calls.size() - 1), allOf(containsString("filter=state=\"OPEN\""),
+                                                      containsString("Authorization: Bearer token-1"),
+                                                      containsString("https://monitoring.googleapis.com/v3/projects/p/alerts")));
+        // the canary's own rollback alert fails the check, naming it
+        ProcessRunner.Result bad = canaryAnalysis(CANARY_TRAFFIC, alerts(
+                "VbufRollbackErrorRate", "vbuf-00002-stable", "VbufRollbackLatencyP95", "vbuf-00004-new"));
+        assertThat(bad.exitCode(), is(1));
+        assertThat(bad.stderrTail(), containsString("canary analysis: vbuf/VbufRollbackLatencyP95 is open for"
+                                                    + " vbuf-00004-new"));
+        // no canary tag (the check runs in canary phases only): it cannot tell the canary, so it fails
+        ProcessRunner.Result untagged = canaryAnalysis(CANARY_TRAFFIC.replace("\"canary\"", "\"other\""), alerts());
+        assertThat(untagged.exitCode(), is(1));
+        assertThat(untagged.stderrTail(), containsString("canary analysis: no revision of vbuf carries the tag canary"));
+        // and the script is shellcheck-clean
+        Path script = tmp.resolve("canary-analysis.sh");
+        Files.writeString(script, "#!/usr/bin/env bash\n" + canaryCheck(parsed("deploy", CLOUD_DEPLOY)).get(0));
+        ProcessRunner.Result lint = exec(List.of("shellcheck", script.toString()), Map.of());
+        assertThat(lint.stdoutText(), lint.exitCode(), is(0));
     }
 
     /** terraform/ parsed with @cdktf/hcl2json. */
@@ -260,7 +363,7 @@ class ReleaseFilesTest {
         JsonNode locals = iam.path("locals").path(0);
         JsonNode roles = locals.path("project_roles");
         assertThat("the analysis reads alert policies and calls the Monitoring API", roles.path("deploy").toString(),
-                   is(allOf(containsString("roles/monitoring.alertPolicyViewer"),
+                   is(allOf(containsString("roles/monitoring.alertViewer"),
                             containsString("roles/serviceusage.serviceUsageConsumer"),
                             containsString("roles/clouddeploy.jobRunner"))));
         assertThat("no account reads every secret of the project", roles.toString(),
@@ -340,11 +443,11 @@ class ReleaseFilesTest {
         JsonNode build = parsed("build", CLOUD_BUILD);
         List<String> ids = new ArrayList<>();
         build.path("steps").forEach(s -> ids.add(s.path("id").asText()));
-        assertThat(ids, contains("check-substitutions", "ffmpeg-version", "test", "image", "image-ffmpeg-version",
-                                 "load-test", "release"));
+        assertThat(ids, contains("check-substitutions", "ffmpeg-version", "test", "image", "push", "sbom",
+                                 "image-ffmpeg-version", "load-test", "release"));
         String text = Files.readString(CLOUD_BUILD);
         String steps = build.path("steps").toString();
-        assertThat("Jib builds the image", steps, containsString("jib:build"));
+        assertThat("Jib builds the image", steps, containsString("jib:buildTar"));
         assertThat("on the digest-pinned base", steps, containsString("-Dvbuf.image.base=${_BASE_IMAGE}"));
         assertThat(build.path("substitutions").path("_BASE_IMAGE").asText(), containsString("@${_BASE_DIGEST}"));
         assertThat("no made-up digest anywhere", text, not(containsString("sha256:0000")));
@@ -361,11 +464,10 @@ class ReleaseFilesTest {
         assertThat("no Kaniko, no Dockerfile", steps.toLowerCase(), not(containsString("kaniko")));
         assertThat(steps, not(containsString("Dockerfile")));
         assertThat(text, containsString("substitutions:"));
-        assertThat("FFmpeg checked inside the pushed image, by digest", build.path("steps").path(4).toString(),
+        assertThat("FFmpeg checked inside the pushed image, by digest", step(build, "image-ffmpeg-version"),
                    containsString("vbuf@$$(cat /workspace/image.digest)"));
-        assertThat("the load test is vbuf's verify mode", build.path("steps").path(5).toString(),
-                   containsString(" verify --url "));
-        assertThat("the release carries the digest", build.path("steps").path(6).toString(),
+        assertThat("the load test is vbuf's verify mode", step(build, "load-test"), containsString(" verify --url "));
+        assertThat("the release carries the digest", step(build, "release"),
                    containsString("--images \\\"$$repo=$$repo@$$(cat /workspace/image.digest)\\\""));
         // substitutions, not literals: the project is $PROJECT_ID, region and versions are _SUBSTITUTIONS
         String pinned = build.path("substitutions").path("_FFMPEG_VERSION").asText();
@@ -385,6 +487,114 @@ class ReleaseFilesTest {
         org.w3c.dom.NodeList found = pom.getElementsByTagName(name);
         assertThat("pom.xml has the property " + name, found.getLength(), is(1));
         return found.item(0).getTextContent().strip();
+    }
+
+    /** The parsed build step with this id, as JSON text. */
+    static String step(JsonNode build, String id) {
+        for (JsonNode step : build.path("steps")) {
+            if (step.path("id").asText().equals(id)) {
+                return step.toString();
+            }
+        }
+        throw new AssertionError("no build step " + id);
+    }
+
+    @Test
+    void theBuildPushesTheImageWithProvenanceAndItsSbom() throws Exception {
+        JsonNode build = parsed("build", CLOUD_BUILD);
+        assertThat("SLSA build provenance", build.path("options").path("requestedVerifyOption").asText(),
+                   is("VERIFIED"));
+        // provenance covers the images in `images`: the one the steps pushed, under the tag the steps use
+        String image = "${_REGION}-docker.pkg.dev/$PROJECT_ID/${_REPOSITORY}/vbuf:build-$BUILD_ID";
+        assertThat(build.path("images").toString(), is(JSON.createArrayNode().add(image).toString()));
+        assertThat(step(build, "push"), containsString("docker push \\\"$$image\\\""));
+        assertThat(step(build, "push"), containsString("image=\\\"" + image + "\\\""));
+        // the SBOM the Maven build makes (pom.xml's cyclonedx execution; ReleaseContentsIT checks the file) goes with
+        // the pushed image, by digest, and the release waits for it
+        String sbom = step(build, "sbom");
+        assertThat(sbom, containsString("gcloud artifacts sbom load --source /workspace/vbuf.cdx.json"));
+        assertThat(sbom, containsString("vbuf@$$(cat /workspace/image.digest)"));
+        assertThat(step(build, "image"), containsString("cp target/vbuf.cdx.json /workspace/vbuf.cdx.json"));
+        assertThat(step(build, "release"), containsString("\"waitFor\":[\"load-test\",\"sbom\"]"));
+        var pom = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(Path.of("pom.xml").toFile());
+        String cyclonedx = "//*[local-name()='plugin'][*[local-name()='artifactId']='cyclonedx-maven-plugin']";
+        var xpath = javax.xml.xpath.XPathFactory.newInstance().newXPath();
+        assertThat(xpath.evaluate(cyclonedx + "//*[local-name()='phase']", pom), is("package"));
+        assertThat(xpath.evaluate(cyclonedx + "//*[local-name()='outputName']", pom) + "."
+                   + xpath.evaluate(cyclonedx + "//*[local-name()='outputFormat']", pom), is("vbuf.cdx.json"));
+    }
+
+    static final Path BASE_IMAGE_BUILD = Path.of("cloudrun/base-image.cloudbuild.yaml");
+
+    @Test
+    void theBaseImageIsRebuiltOnASchedule() throws Exception {
+        JsonNode tf = terraform().path("supply-chain.tf").path("resource");
+        JsonNode trigger = tf.path("google_cloudbuild_trigger").path("base_image").path(0);
+        assertThat("the trigger builds the base image's own build file",
+                   trigger.path("git_file_source").path(0).path("path").asText(), is(BASE_IMAGE_BUILD.toString()));
+        assertThat(trigger.path("service_account").asText(), is("${google_service_account.vbuf[\"build\"].id}"));
+        assertThat("no push event starts it: the schedule does", trigger.has("github"), is(false));
+        assertThat(trigger.path("substitutions").path("_MAVEN_IMAGE").asText(), is("${var.builder_images.maven}"));
+        JsonNode job = tf.path("google_cloud_scheduler_job").path("base_image").path(0);
+        JsonNode http = job.path("http_target").path(0);
+        assertThat("the job runs that trigger", http.path("uri").asText(),
+                   allOf(startsWith("https://cloudbuild.googleapis.com/v1/projects/"),
+                         containsString("/triggers/${google_cloudbuild_trigger.base_image.trigger_id}:run")));
+        assertThat(http.path("http_method").asText(), is("POST"));
+        assertThat(http.path("oauth_token").path(0).path("service_account_email").asText(),
+                   is("${google_service_account.base_image_scheduler.email}"));
+        assertThat(job.path("schedule").asText(), is("${var.base_image_schedule}"));
+        String schedule = terraform().path("variables.tf").path("variable").path("base_image_schedule").path(0)
+                .path("default").asText();
+        String[] cron = schedule.split(" ");
+        assertThat("a cron schedule: minute hour day month weekday", cron.length, is(5));
+        assertThat("at least weekly: a fixed day of the week, every week of every month", cron[2] + " " + cron[3],
+                   is("* *"));
+        // the build it runs: parses with the CLI's parser, refuses an unpinned Maven image, pushes the moving tag
+        JsonNode build = parsed("build", BASE_IMAGE_BUILD);
+        assertThat(build.path("substitutions").path("_MAVEN_IMAGE").asText(), is("unset"));
+        String script = build.path("steps").path(0).path("args").path(1).asText();
+        ProcessRunner.Result unset = exec(List.of("bash", "-c", script.replace("${_MAVEN_IMAGE}", "unset")), Map.of());
+        assertThat(unset.exitCode(), is(1));
+        assertThat(unset.stderrTail(), containsString("substitution _MAVEN_IMAGE is 'unset'"));
+        String pinned = script.replace("${_MAVEN_IMAGE}", "maven@sha256:" + "3f".repeat(32));
+        assertThat(exec(List.of("bash", "-c", pinned), Map.of()).exitCode(), is(0));
+        String rebuild = step(build, "base-image");
+        assertThat(rebuild, containsString("bash src/main/container/base-image.sh --push"));
+        assertThat(rebuild, containsString("podman push \\\"$$IMAGE:bookworm\\\""));
+    }
+
+    @Test
+    void theCostInTheDocsIsThePlannersForTheServiceAsDeployed() throws Exception {
+        // the planner's instances and sidecar are cloudrun/service.yaml's
+        JsonNode planner = YAML.readTree(Path.of("perf/planner.yaml").toFile());
+        JsonNode template = YAML.readTree(SERVICE.toFile()).path("spec").path("template");
+        JsonNode annotations = template.path("metadata").path("annotations");
+        assertThat(planner.path("instance").path("minInstances").asText(),
+                   is(annotations.path("autoscaling.knative.dev/minScale").asText()));
+        assertThat(planner.path("instance").path("maxInstances").asText(),
+                   is(annotations.path("autoscaling.knative.dev/maxScale").asText()));
+        JsonNode collector = null;
+        for (JsonNode c : template.path("spec").path("containers")) {
+            if (c.path("name").asText().equals("collector")) {
+                collector = c.path("resources").path("limits");
+            }
+        }
+        assertThat("the sidecar's limits", collector, is(org.hamcrest.Matchers.notNullValue()));
+        assertThat(collector.path("cpu").asText(), is(Math.round(planner.path("sidecar").path("vcpu").asDouble() * 1000)
+                                                      + "m"));
+        assertThat(collector.path("memory").asText(),
+                   is(Math.round(planner.path("sidecar").path("memoryGib").asDouble() * 1024) + "Mi"));
+        // and docs/releasing.md quotes the planner's report (perf/plan.sh), not figures worked out by hand
+        String report = Files.readString(Path.of("perf/results/capacity-report.md"));
+        String docs = Files.readString(Path.of("docs/releasing.md"));
+        for (String line : List.of("Idle", "Ceiling")) {
+            var m = java.util.regex.Pattern.compile("- " + line + ": [^\n]*\\*\\*(\\$[0-9,]+) a month\\*\\*")
+                    .matcher(report);
+            assertThat(line + " in the planner's report (rerun perf/plan.sh)", m.find(), is(true));
+            assertThat(docs, containsString("**" + m.group(1) + " a month"));
+        }
     }
 
     /** Runs the build's first step here with bash, as Cloud Build would after substituting {@code values}. */
