@@ -17,6 +17,7 @@ import java.nio.ByteOrder;
  */
 final class FrameDecoder {
     private static final int MAX_CONTROL_PAYLOAD = 125;
+    private static final int MASK_BYTES = 4;
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     /** Where bytes come from: the socket (a blocking read of up to {@code len} bytes; -1 at the end). */
@@ -105,7 +106,8 @@ final class FrameDecoder {
         }
         if (length > maxFrameLength) {
             throw new ProtocolViolation(CloseCodes.MESSAGE_TOO_BIG, "frame of " + length + " bytes exceeds the"
-                                                                    + " frame limit of " + maxFrameLength + " bytes");
+                                                                    + " frame limit of " + maxFrameLength + " bytes",
+                                        MASK_BYTES + length); // the mask, then the payload
         }
         int mask = (nextByte() << 24) | (nextByte() << 16) | (nextByte() << 8) | nextByte();
         return new Header(fin, opcode, length, mask);
@@ -171,7 +173,12 @@ final class FrameDecoder {
 
     /** Reads and drops the rest of a frame's payload, from byte {@code at} of it. */
     void skipPayload(Header h, long at) throws IOException {
-        long left = h.length() - at;
+        skip(h.length() - at);
+    }
+
+    /** Reads and drops the next {@code n} bytes of the connection. */
+    void skip(long count) throws IOException {
+        long left = count;
         int fromStaging = (int) Math.min(left, limit - pos);
         pos += fromStaging;
         left -= fromStaging;

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import dev.vbuf.media.InputContainer;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.protocol.ErrorCode;
 import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.RawWebSocket;
 import dev.vbuf.testing.TestMedia.Kind;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
@@ -204,6 +206,35 @@ class BadInputTest {
             int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
             assertThat(code, is(CloseCodes.MESSAGE_TOO_BIG));
         }
+        badThenGood(new byte[0], ErrorCode.INVALID_MEDIA); // the server is unharmed
+    }
+
+    /**
+     * A client that sends a whole frame over the frame limit, as a browser does, reads the 1009 close frame every time,
+     * and the close handshake completes: the server reads and drops the frame before closing, where closing with it
+     * unread would reset the connection, which can reach the client before the close frame (it would see 1006).
+     */
+    @Test
+    void aWholeFrameOverTheLimitIsReadSoTheClientGetsThe1009() throws Exception {
+        byte[] payload = new byte[MAX_FRAME_BYTES + 64 * 1024];
+        int tries = 6;
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < tries; i++) {
+            try (RawWebSocket ws = RawWebSocket.open(server.port(), "format=aac")) {
+                ws.socket().setSoTimeout(10_000);
+                ws.send(true, 0x2, payload);
+                RawWebSocket.Frame close = ws.readUntilClose();
+                seen.add(close == null ? "ended without a close frame" : close.closeCode() + " " + close.closeReason());
+                if (close != null) {
+                    ws.sendClose(close.closeCode(), new byte[0]);
+                    assertThat("the server ends the connection once the handshake is done", ws.endedByServer(), is(true));
+                }
+            } catch (java.net.SocketException e) {
+                seen.add("failed: " + e.getMessage());
+            }
+        }
+        assertThat(seen.toString(), seen.stream().filter(c -> c.startsWith(CloseCodes.MESSAGE_TOO_BIG + " "))
+                .count(), is((long) tries));
         badThenGood(new byte[0], ErrorCode.INVALID_MEDIA); // the server is unharmed
     }
 
