@@ -40,10 +40,10 @@ class ReconnectContractTest {
         assertThat(text, containsString("After " + Reconnect.DEFAULT_ATTEMPTS + " such attempts in a row"));
     }
 
-    /** The player page carries its own copy of the table (player/reconnect.js): the same rows and figures. */
+    /** The JavaScript client package (the player page's client too) carries its own copy: the same rows and figures. */
     @Test
-    void playerPagesTableIsTheCodesTable() throws Exception {
-        String js = Files.readString(Path.of("src/main/resources/player/reconnect.js"));
+    void javaScriptClientsTableIsTheCodesTable() throws Exception {
+        String js = Files.readString(Path.of("src/main/js/vbuf-client/src/reconnect.js"));
         String start = "/* contract: start */";
         String copy = js.substring(js.indexOf(start) + start.length(), js.indexOf("/* contract: end */"));
         ObjectMapper json = new ObjectMapper();

@@ -1,7 +1,8 @@
-// The reconnect contract (docs/protocol.md, "Reconnect contract"): what the page does when its WebSocket closes
-// before a segment is answered. The same table as vbuf's own client (a test holds this copy equal to it): a fault of
-// the page's own (1002, 1003, 1007-1009, other codes) stops with a message, since a new connection would end the same
-// way; anything else is resumed on a new connection after a jittered back-off, never sooner than the server asked.
+// The reconnect contract (docs/protocol.md, "Reconnect contract"): what a client does when its WebSocket closes, or
+// its upgrade is refused, before every segment it sent is answered. The same table as vbuf's own Java client
+// (ReconnectContractTest holds this copy equal to dev.vbuf.protocol.Reconnect): a fault of the client's own (1002,
+// 1003, 1007-1009, other codes) stops with a message, since a new connection would end the same way; anything else
+// is resumed on a new connection after a jittered back-off, never sooner than the server asked.
 // A browser is not told an upgrade's HTTP status: a refused upgrade (a wrong token, a full instance) closes 1006.
 export const CONTRACT = /* contract: start */ {
   "firstBackoffMs": 250, "maxBackoffMs": 8000, "attempts": 8,
@@ -41,6 +42,13 @@ export function closeRule(code) {
 export const GOAWAY = byWhen.get('goaway');
 export const SHUTTING_DOWN = byWhen.get('error shutting_down');
 export const NETWORK = byWhen.get('network error');
+
+/** The row for a refused upgrade's HTTP status (known under Node's `ws`, never in a browser). */
+export function upgradeRule(status) {
+  return byWhen.get(`upgrade ${status}`)
+    ?? byWhen.get(status >= 500 && status < 600 ? 'upgrade, other 5xx'
+      : status >= 400 && status < 500 ? 'upgrade, other 4xx' : 'upgrade, any other status');
+}
 
 /** Upper bound of the back-off after `attempt` attempts in a row without an answer. */
 export function backoffBoundMs(attempt) {
