@@ -53,6 +53,8 @@ class PlayerBrowserTest {
     private static final Path ARTEFACTS = Path.of("target/player-test");
     private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("VBUF_CHROMIUM", "/usr/bin/chromium"));
     private static final double MIN_PLAY_SEC = 20;
+    /** Page loads of the module check: each a fresh context and a fresh server (about a second each). */
+    private static final int PAGE_LOADS = 10;
     /**
      * How close the two tracks' buffered ends must be once every segment is in: one audio frame. AAC: 1024 samples at
      * 48 kHz (21.3 ms); Opus: 20 ms.
@@ -207,6 +209,34 @@ class PlayerBrowserTest {
         }
     }
 
+    /**
+     * The page's module graph loads whole every time: {@link #PAGE_LOADS} loads, each in a fresh browser context
+     * against a server started for it alone (a module's first requests are the ones that once came back empty:
+     * "does not provide an export named 'SegmentSession'", see {@link PlayerFiles}), with no page error, no console
+     * error and no failed request.
+     */
+    @Test
+    void loadsThePageWithoutAModuleErrorEveryTime() throws Exception {
+        List<VbufServer> servers = new ArrayList<>();
+        try {
+            List<String> urls = new ArrayList<>();
+            for (int i = 0; i < PAGE_LOADS; i++) {
+                VbufServer s = TestServer.start();
+                servers.add(s);
+                urls.add("http://127.0.0.1:" + s.port() + PlayerService.PATH + "/");
+            }
+            String out = run(Map.of("loads", urls, "chromium", CHROMIUM.toString()), null);
+            JsonNode loads = JSON.readTree(out);
+            assertThat(loads.size(), is(PAGE_LOADS));
+            for (JsonNode load : loads) {
+                assertThat(load.toString(), load.get("errors").size(), is(0));
+                assertThat(load.toString(), load.get("ran").asBoolean(), is(true));
+            }
+        } finally {
+            servers.forEach(VbufServer::close);
+        }
+    }
+
     private static void assertPlayedCleanly(JsonNode p, String format) {
         assertThat("page errors: " + p.get("errors") + " " + p.get("pageErrors"), p.get("errors").size()
                                                                                   + p.get("pageErrors").size(), is(0));
@@ -252,6 +282,14 @@ class PlayerBrowserTest {
                 "url", "http://127.0.0.1:" + port + PlayerService.PATH + "/?autoplay=1&" + query,
                 "chromium", CHROMIUM.toString(), "screenshot", screenshot.toString(), "minPlaySec", minPlaySec,
                 "untilAllAppended", untilAllAppended, "timeoutSec", 120);
+        JsonNode p = JSON.readTree(run(options, progress));
+        assertThat("screenshot " + screenshot, Files.size(screenshot), greaterThan(0L));
+        Files.writeString(ARTEFACTS.resolve("player-" + name + ".json"), p.toPrettyString());
+        return p;
+    }
+
+    /** Runs drive.cjs with {@code options}; its stdout. */
+    private static String run(Map<String, Object> options, Progress progress) throws Exception {
         StringBuilder log = new StringBuilder();
         ProcessRunner.Result r = ProcessRunner.of(List.of(
                         "env", "NODE_PATH=" + Commands.toolsDir().resolve("node_modules"),
@@ -273,9 +311,6 @@ class PlayerBrowserTest {
                 .run();
         assertThat("drive.cjs finished: " + log, r.stop(), is(ProcessRunner.Stop.NONE));
         assertThat("drive.cjs failed:\n" + log, r.exitCode(), is(0));
-        assertThat("screenshot " + screenshot, Files.size(screenshot), greaterThan(0L));
-        JsonNode p = JSON.readTree(r.stdout());
-        Files.writeString(ARTEFACTS.resolve("player-" + name + ".json"), p.toPrettyString());
-        return p;
+        return r.stdoutText();
     }
 }
