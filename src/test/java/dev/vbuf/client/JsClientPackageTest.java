@@ -10,6 +10,7 @@ import java.util.Map;
 import dev.vbuf.process.ProcessRunner;
 import dev.vbuf.protocol.OutputFormat;
 import dev.vbuf.server.VbufServer;
+import dev.vbuf.testing.Commands;
 import dev.vbuf.testing.TestMedia;
 import dev.vbuf.testing.TestServer;
 
@@ -66,6 +67,7 @@ class JsClientPackageTest {
         ProcessRunner.Result imported = JsPackage.node(List.of(check.toString()), Map.of(), Duration.ofMinutes(1));
         assertThat(imported.stderrTail(), imported.exitCode(), is(0));
         assertThat(imported.stdoutText(), containsString("\"client\":\"function\",\"segment\":\"segment\""));
+        typeCheck(app);
 
         Path segments = Files.createDirectories(dir.resolve("segments"));
         List<Path> three = JsPackage.segments(segments, 3);
@@ -88,6 +90,45 @@ class JsClientPackageTest {
         assertThat("the segments' audio: " + segmentsSec + " s", segmentsSec, greaterThan(5.5));
         assertThat("out.aac against the segments' audio (± one AAC frame)", outAudio[0] * 1024 / outAudio[1],
                    closeTo(segmentsSec, oneFrameSec));
+    }
+
+    /**
+     * The installed package's declarations, used as an application would, pass {@code tsc --noEmit --strict}; a
+     * misuse (reading the audio of an answer that may be an error) is refused, so the check can fail.
+     */
+    private static void typeCheck(Path app) throws Exception {
+        Path tsc = Commands.toolsDir().resolve("node_modules/typescript/bin/tsc");
+        assertThat("typescript (npm, in " + Commands.toolsDir() + "): run `bash .ci/install --for-tests`",
+                   Files.isRegularFile(tsc), is(true));
+        Files.writeString(app.resolve("tsconfig.json"), """
+                {"compilerOptions": {"strict": true, "noEmit": true, "module": "nodenext",
+                                     "moduleResolution": "nodenext", "target": "es2022", "types": []},
+                 "files": ["use.ts"]}
+                """);
+        String use = """
+                import { VbufClient, VbufFatalError, ErrorCode, Format, type SegmentAnswer } from '@vbuf/client';
+                const client = new VbufClient('ws://localhost:8080/v1/segments', {
+                  format: Format.AAC, token: async () => null,
+                  onEvent: (e) => { if (e.type === 'retry') console.log(e.retryAfterMs); },
+                });
+                export async function run(bytes: Uint8Array): Promise<void> {
+                  const a: SegmentAnswer = await client.send(bytes, { id: 'a', last: true });
+                  if (a.ok) console.log(a.audio.length, a.result.startSec ?? 0, a.result.gapless);
+                  else console.log(a.error.code === ErrorCode.OVERLOADED, a.error.retryAfterMs);
+                  %s
+                  try { console.log((await client.end()).duplicates, client.version, client.lastCarry); }
+                  catch (e) { if (e instanceof VbufFatalError) console.log(e.code, e.status); }
+                }
+                """;
+        Files.writeString(app.resolve("use.ts"), use.formatted(""));
+        ProcessRunner.Result ok = JsPackage.node(List.of(tsc.toString(), "-p", app.toString()), Map.of(),
+                                                 Duration.ofMinutes(2));
+        assertThat("tsc: " + ok.stdoutText() + ok.stderrTail(), ok.exitCode(), is(0));
+        Files.writeString(app.resolve("use.ts"), use.formatted("console.log(a.audio.length);"));
+        ProcessRunner.Result wrong = JsPackage.node(List.of(tsc.toString(), "-p", app.toString()), Map.of(),
+                                                    Duration.ofMinutes(2));
+        assertThat("tsc refuses a.audio on an answer that may be an error", wrong.stdoutText(),
+                   containsString("Property 'audio' does not exist"));
     }
 
     private static ProcessRunner.Result npm(List<String> args) throws Exception {
