@@ -2,6 +2,9 @@
 // Usage: NODE_PATH=<dir with node_modules> node drive.cjs '<options as JSON>'
 //   options: url (the page, with its query), chromium (executable), screenshot (PNG to write), minPlaySec (seconds of
 //   playback to wait for), untilAllAppended (also wait until every segment is appended), timeoutSec.
+//   Or: loads (a list of page addresses) and chromium: each page opened once, in a fresh browser context, until its
+//   module graph ran (window.vbufPlayer exists); prints [{url, ran, errors}] with every page error, console error and
+//   failed request of each load.
 // Prints "progress <seconds played>" lines on stderr while it plays, and the page's window.vbufPlayer (with the audio
 // capture's analysis, when the page records one) as JSON on stdout at the end.
 const fs = require("fs");
@@ -9,16 +12,45 @@ const os = require("os");
 const path = require("path");
 const { chromium } = require("playwright-core");
 
+const ARGS = ["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+              "--disable-quic"];
+
+async function loads(o) {
+  const browser = await chromium.launch({ executablePath: o.chromium, headless: true, args: ARGS });
+  const out = [];
+  try {
+    for (const url of o.loads) {
+      const context = await browser.newContext();
+      const errors = [];
+      try {
+        const page = await context.newPage();
+        page.on("pageerror", (e) => errors.push(`pageerror: ${e}`));
+        page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+        page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+        await page.goto(url, { waitUntil: "load" });
+        const ran = await page.waitForFunction(() => window.vbufPlayer !== undefined, null, { timeout: 10000 })
+          .then(() => true, () => false);
+        out.push({ url, ran, errors });
+      } finally {
+        await context.close();
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+
 async function main() {
   const o = JSON.parse(process.argv[2]);
+  if (o.loads) return loads(o);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "vbuf-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: o.chromium,
     headless: true,
     viewport: { width: 1280, height: 720 },
-    args: ["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-           "--disable-quic"],
+    args: ARGS,
   });
   const pageErrors = [];
   try {

@@ -1,11 +1,11 @@
 // vbuf's reference player: video from the demo rendition into one SourceBuffer, each segment sent to vbuf over a
-// protocol v1.1 WebSocket, the audio it answers appended to a second SourceBuffer where the reply places it.
-// Plain ES module, no build step. Query parameters: format=fmp4|webm, token=<jwt> (taken out of the address bar at
+// protocol v1.1 WebSocket by the JavaScript client package (@vbuf/client, served under vbuf-client/), the audio it
+// answers appended to a second SourceBuffer where the reply places it. Plain ES modules, no build step. Query parameters: format=fmp4|webm, token=<jwt> (taken out of the address bar at
 // once), autoplay=1, ahead=<seconds buffered ahead>, capture=1 (record the page's audio output for the boundary test).
 // A page that embeds the player can set window.vbufTokenProvider (a function returning, or resolving to, a token)
 // before this module runs: it is asked before every connect, so a reconnect late in a film brings a fresh token.
 import { drawBuffer, drawLatency } from './charts.js';
-import { SegmentSession } from './session.js';
+import { VbufClient } from './vbuf-client/index.js';
 
 const params = new URLSearchParams(location.search);
 const AHEAD_SEC = Number(params.get('ahead') || 12);   // stop fetching when both tracks are this far ahead
@@ -137,11 +137,12 @@ async function play(format, token) {
   monitor(video, snapshot);
 
   const p = manifest.protocol;
-  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${p.path}?${p.formatParam}=${format}`;
-  // the token goes the browser way, in the sub-protocol list; asked for before every connect
-  const tokenProvider = window.vbufTokenProvider || (() => token || null);
-  const session = new SegmentSession(url, p, state, render, setStatus, tokenProvider);
-  let carry = null;
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${p.path}`;
+  // the token, the browser way, asked before every connect: a page may set window.vbufTokenProvider (an async
+  // function answering a fresh token) for streams that outlive one
+  const tokenProvider = window.vbufTokenProvider ?? (async () => token || null);
+  const counted = () => { state.tokenRequests++; return tokenProvider(); };
+  const client = new VbufClient(url, { format, token: counted, onEvent: clientEvent });
   for (const seg of manifest.segments) {
     // keep at most AHEAD_SEC buffered in front of the playhead, on both tracks
     while (state.playStart !== null
@@ -157,11 +158,21 @@ async function play(format, token) {
     state.videoAppended++;
     snapshot();
     const last = seg.index === manifest.segments.length - 1;
-    const reply = await session.exchange({ type: p.segmentMessage, id: seg.id, carry, last }, ts);
-    if (reply === null) continue; // answered with an error that retrying does not fix (in state.errors)
-    carry = reply.result.carry || null;
-    reply.result.index = seg.index;
-    await appendAudio(asb, reply.result, reply.audio);
+    // the client sends the carry of the previous answer itself whenever a new connection takes the stream
+    const answer = await client.send(ts, { id: seg.id, last });
+    if (!answer.ok) {
+      // answered with an error that retrying does not fix
+      state.errors.push(`${seg.id}: ${answer.error.code}: ${answer.error.message}`);
+      render();
+      continue;
+    }
+    state.idsReceived.push(answer.id);
+    state.replies.push(withoutCarry(answer.result));
+    state.latencies.push({ id: answer.id, ms: answer.latencyMs, processingMs: answer.result.processingMs,
+                           retried: answer.attempts > 1, attempts: answer.attempts });
+    render();
+    const result = { ...answer.result, index: seg.index };
+    await appendAudio(asb, result, answer.audio);
     state.audioAppended++;
     snapshot();
     if (state.playStart === null) {
@@ -176,11 +187,48 @@ async function play(format, token) {
     }
   }
   state.allAppended = true;
-  session.close();
+  // flush-then-close: `end`, and the server closes 1000 once everything is answered
+  client.end().catch((e) => fail('end', e));
   await new Promise((r) => (vsb.updating || asb.updating ? setTimeout(r, 50) : r()));
   snapshot();
   ms.endOfStream();
   setStatus('all segments appended');
+}
+
+/** What the client does, into the page's state (the panels, and window.vbufPlayer for the tests). */
+function clientEvent(e) {
+  if (e.type === 'sent') {
+    state.sent.push(e.id);
+    if (e.attempt > 1 && !e.retry) state.resent++; // sent again on a new connection, not an overload retry
+    if (e.retry) state.retryLog.push({ id: e.id, code: e.retry.code, retryAfterMs: e.retry.retryAfterMs,
+                                       resentAfterMs: e.retry.resentAfterMs });
+  } else if (e.type === 'retry') {
+    state.overloaded++;
+    state.retries++;
+  } else if (e.type === 'close') {
+    state.closes.push({ code: e.code, reason: e.reason, at: state.currentTime });
+  } else if (e.type === 'open' && e.reconnect) {
+    state.reconnects++;
+  } else if (e.type === 'duplicate') {
+    state.duplicates++;
+  } else if (e.type === 'goaway') {
+    state.goaways++;
+  } else if (e.type === 'shutting-down') {
+    state.shuttingDown++;
+  } else if (e.type === 'reconnecting') {
+    setStatus(`${e.when}: reconnecting in ${e.waitMs} ms`);
+  } else if (e.type === 'connect-failed') {
+    state.failedConnects++;
+    // a browser is not told why an upgrade failed: a wrong token (401) or origin (403) looks like a server away
+    setStatus(`${e.message} (attempt ${e.attempt}; a missing or wrong token, or an origin the server does not allow,`
+              + ' is refused before the WebSocket opens)');
+  }
+  render();
+}
+
+function withoutCarry(r) {
+  const { carry, ...rest } = r;
+  return { ...rest, carryBytes: carry ? carry.length : 0 };
 }
 
 /** Samples both buffers every 100 ms: the buffer chart, the offset, and whether the audio ran dry. */

@@ -121,8 +121,8 @@ record SegmentOutcome(SegmentAudio audio, SegmentException error, String id) {
 
     private static Protocol.Result result(long seq, SegmentAudio audio, String id) {
         AudioPlacement p = audio.placement();
-        return new Protocol.Result("result", seq, id, audio.format().wireName(), audio.bytes().length, audio.audioMs(),
-                                   audio.processing().toMillis(), audio.queued().toMillis(),
+        return new Protocol.Result(Protocol.RESULT_MESSAGE, seq, id, audio.format().wireName(), audio.bytes().length,
+                                   audio.audioMs(), audio.processing().toMillis(), audio.queued().toMillis(),
                                    p == null ? null : p.pts(), p == null ? null : p.timescale(),
                                    p == null ? null : p.startSec(), p == null ? null : p.endSec(),
                                    p == null ? null : p.sampleRate(), p == null ? null : p.samples(),
@@ -132,7 +132,7 @@ record SegmentOutcome(SegmentAudio audio, SegmentException error, String id) {
     }
 
     private static Protocol.Error error(long seq, SegmentException e, String id) {
-        return new Protocol.Error("error", seq, id, e.code().wireName(), e.getMessage(),
+        return new Protocol.Error(Protocol.ERROR_MESSAGE, seq, id, e.code().wireName(), e.getMessage(),
                                   e.retryAfterMs() > 0 ? e.retryAfterMs() : null);
     }
 

@@ -16,7 +16,6 @@ import dev.vbuf.protocol.Protocol;
 import dev.vbuf.ffmpeg.FfmpegBinary;
 import dev.vbuf.process.ProcessRunner;
 
-import io.helidon.common.media.type.MediaTypes;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
@@ -24,14 +23,13 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.helidon.webserver.staticcontent.ClasspathHandlerConfig;
-import io.helidon.webserver.staticcontent.StaticContentFeature;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The browser reference player under {@link #PATH}: its page (plain ES modules from the class path,
- * {@code player/} in the jar) and its demo rendition ({@code demo/manifest.json}, {@code demo/ts/<n>},
+ * {@code player/} in the jar, the JavaScript client package's among them, served from memory by
+ * {@link PlayerFiles}) and its demo rendition ({@code demo/manifest.json}, {@code demo/ts/<n>},
  * {@code demo/video/<n>}), prepared once on the first request for it. A demo that cannot be prepared is answered
  * 503 with the reason, and tried again after {@link #RETRY_AFTER}. Neither the page nor the demo needs a token (they
  * hold no secrets); the page sends the user's token with its WebSocket, the documented browser way.
@@ -41,6 +39,8 @@ public final class PlayerService implements HttpService, AutoCloseable {
     public static final String PATH = "/player";
     /** Where the page's files are on the class path. */
     static final String CLASSPATH_ROOT = "player";
+    /** The page itself, answered for {@code /player/}. */
+    static final String WELCOME = "index.html";
     /** The demo's files, relative to the page. */
     static final String DEMO = "demo/";
     /** Code of the JSON answer when the demo cannot be prepared (503) or a demo file does not exist (404). */
@@ -52,6 +52,8 @@ public final class PlayerService implements HttpService, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PlayerService.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final PlayerFiles files = PlayerFiles.load(PlayerService.class.getClassLoader(), CLASSPATH_ROOT,
+                                                                  WELCOME);
     private final FfmpegBinary ffmpeg;
     private final Optional<Path> sourceDir;
     private final Duration ffmpegDeadline;
@@ -79,13 +81,33 @@ public final class PlayerService implements HttpService, AutoCloseable {
                                                                                       JSON.writeValueAsBytes(d.manifest()))))
                 .get("/" + DEMO + "ts/{index}", (req, res) -> withDemo(res, d -> file(req, res, d, "video/mp2t")))
                 .get("/" + DEMO + "video/{index}", (req, res) -> withDemo(res, d -> file(req, res, d, "video/mp4")))
-                .register(StaticContentFeature.createService(
-                        ClasspathHandlerConfig.builder()
-                                .location(CLASSPATH_ROOT)
-                                .welcome("index.html")
-                                // ES modules need a JavaScript MIME type
-                                .putContentType("js", MediaTypes.create("text/javascript"))
-                                .build()));
+                .get("/", this::welcome)
+                .get("/{+file}", this::pageFile);
+    }
+
+    /** {@code /player} → {@code /player/} (the page's relative imports need the slash), which is the page. */
+    private void welcome(ServerRequest req, ServerResponse res) throws IOException {
+        String raw = req.prologue().uriPath().rawPath();
+        if (!raw.endsWith("/")) {
+            res.status(Status.MOVED_PERMANENTLY_301);
+            res.header(HeaderNames.LOCATION, raw + "/");
+            res.send();
+            return;
+        }
+        pageFile(res, req, WELCOME);
+    }
+
+    private void pageFile(ServerRequest req, ServerResponse res) throws IOException {
+        pageFile(res, req, req.path().pathParameters().get("file"));
+    }
+
+    private void pageFile(ServerResponse res, ServerRequest req, String name) throws IOException {
+        PlayerFiles.File f = files.get(name);
+        if (f == null) {
+            error(res, Status.NOT_FOUND_404, NOT_FOUND, "no file '" + name + "' in the player");
+            return;
+        }
+        PlayerFiles.send(req, res, f);
     }
 
     private interface DemoHandler {

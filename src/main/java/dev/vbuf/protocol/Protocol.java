@@ -30,6 +30,10 @@ public final class Protocol {
     public static final String SEGMENT_MESSAGE = "segment";
     /** v1.1, client to server: {@code {"type":"end"}}: answer everything pending, then close 1000. */
     public static final String END_MESSAGE = "end";
+    /** {@code type} of a {@link Result}: the binary message after it is the segment's audio. */
+    public static final String RESULT_MESSAGE = "result";
+    /** {@code type} of an {@link Error}: the segment was not turned into audio. */
+    public static final String ERROR_MESSAGE = "error";
     /** v1.1, server to client: {@link Goaway}. */
     public static final String GOAWAY_MESSAGE = "goaway";
     /** Longest client segment id. */

@@ -11,8 +11,8 @@ import java.util.random.RandomGenerator;
  * The reconnect contract, as code: what a client does when a connection ends, or is refused, before every segment
  * it sent is answered. One table ({@link #table()}) says, for every close code, upgrade answer and network failure,
  * whether the stream is resumed on a new connection or stopped, and how long the client waits first; both reference
- * clients ({@code vbuf stream}/{@code vbuf verify} and the player page, whose {@code reconnect.js} carries
- * {@link #json()}) follow it, and docs/protocol.md ("Reconnect contract") shows it. Tests hold all three equal.
+ * clients ({@code vbuf stream}/{@code vbuf verify}, and the JavaScript client package the player page uses, whose
+ * {@code src/reconnect.js} carries {@link #json()}) follow it, and docs/protocol.md ("Reconnect contract") shows it. Tests hold all three equal.
  *
  * <p>Why a table and not "reconnect on anything": a close for a fault of the client's own (1002, 1003, 1007-1009, a
  * refused token) comes back on every new connection, so retrying it only loops; a cut, a drain or a full instance

@@ -26,12 +26,13 @@ import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
 /**
  * The reconnect contract is one table: {@link Reconnect} in the code, the table in docs/protocol.md ("Reconnect
- * contract") and the player page's copy in {@code player/reconnect.js} say the same, and it sorts the cases as the
+ * contract") and the JavaScript client package's copy in {@code src/reconnect.js} (the player page's client too) say
+ * the same, and it sorts the cases as the
  * protocol requires.
  */
 class ReconnectContractTest {
     private static final Path PROTOCOL = Path.of("docs/protocol.md");
-    private static final Path PAGE_COPY = Path.of("src/main/resources/player/reconnect.js");
+    private static final Path PACKAGE_COPY = Path.of("src/main/js/vbuf-client/src/reconnect.js");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
@@ -42,15 +43,15 @@ class ReconnectContractTest {
                                           .map(r -> List.of(r.when(), r.verdict().wireName(), r.waitText())).toList()));
     }
 
-    /** The page cannot read the Java table, so it carries a copy; this fails when the two disagree. */
+    /** The JavaScript package cannot read the Java table, so it carries a copy; this fails when the two disagree. */
     @Test
-    void thePlayersCopyIsTheCodesTable() throws Exception {
-        String js = Files.readString(PAGE_COPY);
-        int from = js.indexOf("/* contract */");
-        int to = js.indexOf("/* end contract */");
+    void theJavaScriptPackagesCopyIsTheCodesTable() throws Exception {
+        String js = Files.readString(PACKAGE_COPY);
+        String start = "/* contract: start */";
+        int from = js.indexOf(start);
+        int to = js.indexOf("/* contract: end */");
         assertThat("reconnect.js marks its copy of the contract", from >= 0 && to > from, is(true));
-        assertThat(JSON.readTree(js.substring(from + "/* contract */".length(), to)),
-                   is(JSON.readTree(Reconnect.json())));
+        assertThat(JSON.readTree(js.substring(from + start.length(), to)), is(JSON.readTree(Reconnect.json())));
     }
 
     @Test

@@ -56,6 +56,8 @@ class PlayerBrowserTest {
     private static final double MIN_PLAY_SEC = 20;
     /** More than the demo lasts: the driver stops when the video ends. */
     private static final double UNTIL_THE_END = 1_000;
+    /** Page loads of the module check: each a fresh context and a fresh server (about a second each). */
+    private static final int PAGE_LOADS = 10;
     /**
      * How close the two tracks' buffered ends must be once every segment is in: one audio frame. AAC: 1024 samples at
      * 48 kHz (21.3 ms); Opus: 20 ms.
@@ -232,8 +234,11 @@ class PlayerBrowserTest {
                        greaterThanOrEqualTo(2));
             assertThat("reconnected after the cuts: " + p.get("closes"), p.get("reconnects").asInt(),
                        greaterThanOrEqualTo(1));
-            assertThat("every close a cut (1006): " + p.get("closes"), codes(p).stream().distinct().toList(),
-                       is(List.of(1006)));
+            List<Integer> closes = codes(p);
+            assertThat("the session ends as the page asked (`end`, then 1000): " + p.get("closes"), closes.getLast(),
+                       is(1000));
+            assertThat("every close before it a cut (1006): " + p.get("closes"),
+                       closes.subList(0, closes.size() - 1).stream().distinct().toList(), is(List.of(1006)));
             assertThat("a reconnect per close of the session while it streamed", p.get("reconnects").asInt(),
                        greaterThanOrEqualTo(codes(p).size() - 1));
             assertThat("no answer twice", p.get("duplicates").asInt(), is(0));
@@ -258,10 +263,38 @@ class PlayerBrowserTest {
             assertThat("closed once, with 1009: " + p.get("closes"), codes(p), is(List.of(1009)));
             assertThat("not retried", p.get("reconnects").asInt(), is(0));
             assertThat(p.get("errors").toString(), p.get("errors").size(), is(1));
-            assertThat(p.get("errors").get(0).asText(), containsString("closed with 1009"));
-            assertThat(p.get("errors").get(0).asText(),
-                       containsString("not resumed (the reconnect contract stops on close 1009)"));
-            assertThat(p.get("status").asText(), containsString("stopped: closed with 1009"));
+            String error = p.get("errors").get(0).asText();
+            assertThat(error, containsString("the server closed the session with 1009 (frame of "));
+            assertThat(error, containsString("not resumable (the reconnect contract stops on close 1009)"));
+            assertThat(p.get("status").asText(), containsString("stopped: the server closed the session with 1009"));
+        }
+    }
+
+    /**
+     * The page's module graph loads whole every time: {@link #PAGE_LOADS} loads, each in a fresh browser context
+     * against a server started for it alone (a module's first requests are the ones that once came back empty:
+     * "does not provide an export named 'SegmentSession'", see {@link PlayerFiles}), with no page error, no console
+     * error and no failed request.
+     */
+    @Test
+    void loadsThePageWithoutAModuleErrorEveryTime() throws Exception {
+        List<VbufServer> servers = new ArrayList<>();
+        try {
+            List<String> urls = new ArrayList<>();
+            for (int i = 0; i < PAGE_LOADS; i++) {
+                VbufServer s = TestServer.start();
+                servers.add(s);
+                urls.add("http://127.0.0.1:" + s.port() + PlayerService.PATH + "/");
+            }
+            String out = run(Map.of("loads", urls, "chromium", CHROMIUM.toString()), null);
+            JsonNode loads = JSON.readTree(out);
+            assertThat(loads.size(), is(PAGE_LOADS));
+            for (JsonNode load : loads) {
+                assertThat(load.toString(), load.get("errors").size(), is(0));
+                assertThat(load.toString(), load.get("ran").asBoolean(), is(true));
+            }
+        } finally {
+            servers.forEach(VbufServer::close);
         }
     }
 
@@ -310,6 +343,14 @@ class PlayerBrowserTest {
                 "url", "http://127.0.0.1:" + port + PlayerService.PATH + "/?autoplay=1&" + query,
                 "chromium", CHROMIUM.toString(), "screenshot", screenshot.toString(), "minPlaySec", minPlaySec,
                 "untilAllAppended", untilAllAppended, "timeoutSec", 120);
+        JsonNode p = JSON.readTree(run(options, progress));
+        assertThat("screenshot " + screenshot, Files.size(screenshot), greaterThan(0L));
+        Files.writeString(ARTEFACTS.resolve("player-" + name + ".json"), p.toPrettyString());
+        return p;
+    }
+
+    /** Runs drive.cjs with {@code options}; its stdout. */
+    private static String run(Map<String, Object> options, Progress progress) throws Exception {
         StringBuilder log = new StringBuilder();
         ProcessRunner.Result r = ProcessRunner.of(List.of(
                         "env", "NODE_PATH=" + Commands.toolsDir().resolve("node_modules"),
@@ -331,9 +372,6 @@ class PlayerBrowserTest {
                 .run();
         assertThat("drive.cjs finished: " + log, r.stop(), is(ProcessRunner.Stop.NONE));
         assertThat("drive.cjs failed:\n" + log, r.exitCode(), is(0));
-        assertThat("screenshot " + screenshot, Files.size(screenshot), greaterThan(0L));
-        JsonNode p = JSON.readTree(r.stdout());
-        Files.writeString(ARTEFACTS.resolve("player-" + name + ".json"), p.toPrettyString());
-        return p;
+        return r.stdoutText();
     }
 }
