@@ -112,9 +112,9 @@ final class Leg {
                         if (type.equals(Protocol.GOAWAY_MESSAGE)) {
                             state.goaways++;
                             leave(Reconnect.goaway(), t.json().path("reconnectAfterMs").asLong(0));
-                        } else if (type.equals("result")) {
+                        } else if (type.equals(Protocol.RESULT_MESSAGE)) {
                             result = t.json();
-                        } else if (type.equals("error")) {
+                        } else if (type.equals(Protocol.ERROR_MESSAGE)) {
                             answer(t.json(), null);
                         } // other types: a later protocol's, not for this client
                     }

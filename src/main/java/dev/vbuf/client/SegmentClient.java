@@ -14,6 +14,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import dev.vbuf.protocol.Protocol;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -185,7 +187,7 @@ public final class SegmentClient implements AutoCloseable {
         if (!(e instanceof Text t)) {
             throw new ProtocolException("expected a text message, got " + e, e instanceof Closed c ? c : null);
         }
-        if (t.json().path("type").asText().equals("result")) {
+        if (t.json().path("type").asText().equals(Protocol.RESULT_MESSAGE)) {
             Event b = next(timeout);
             if (!(b instanceof Binary bin)) {
                 throw new ProtocolException("expected the binary message after " + t.json() + ", got " + b,

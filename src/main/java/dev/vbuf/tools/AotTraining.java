@@ -11,6 +11,7 @@ import dev.vbuf.client.SegmentClient;
 import dev.vbuf.config.Setting;
 import dev.vbuf.config.VbufConfig;
 import dev.vbuf.protocol.OutputFormat;
+import dev.vbuf.protocol.Protocol;
 import dev.vbuf.ffmpeg.FfmpegCommand;
 import dev.vbuf.log.LogSetup;
 import dev.vbuf.log.ShutdownSafeLogManager;
@@ -72,7 +73,7 @@ public final class AotTraining {
         try (SegmentClient ws = SegmentClient.connect(server.port(), "format=aac")) {
             ws.send(segment);
             SegmentClient.Reply reply = ws.reply(Duration.ofSeconds(30));
-            if (!"result".equals(reply.type())) {
+            if (!Protocol.RESULT_MESSAGE.equals(reply.type())) {
                 throw new IllegalStateException("WebSocket segment answered " + reply);
             }
         }
