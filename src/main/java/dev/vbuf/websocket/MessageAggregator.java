@@ -87,7 +87,7 @@ final class MessageAggregator {
         } else if (!inMessage) {
             throw new ProtocolViolation(CloseCodes.PROTOCOL_ERROR, "continuation frame without a message to continue");
         }
-        if (!tooLarge && !refused && size + h.length() > limit) {
+        if (!tooLarge && size + h.length() > limit) { // also after a refusal: retrying would not help it
             tooLarge = true;
             drop();
         }

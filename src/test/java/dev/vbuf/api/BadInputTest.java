@@ -238,6 +238,35 @@ class BadInputTest {
         badThenGood(new byte[0], ErrorCode.INVALID_MEDIA); // the server is unharmed
     }
 
+    /**
+     * A segment over the segment limit is answered {@code too_large} even when the memory budget is spent and its first
+     * frame was refused for want of memory ({@code overloaded} would invite a retry that cannot succeed); a segment
+     * within the limit refused that way is answered {@code overloaded}. Another session holds the budget with a frame
+     * it never finishes.
+     */
+    @Test
+    void overTheLimitIsTooLargeEvenWhenTheMemoryBudgetIsSpent() throws Exception {
+        int budget = MAX_BYTES; // the least the budget may be: one segment
+        try (VbufServer tight = TestServer.start(Map.of(Setting.MAX_SEGMENT_BYTES, String.valueOf(MAX_BYTES),
+                                                        Setting.MAX_FRAME_BYTES, String.valueOf(MAX_FRAME_BYTES),
+                                                        Setting.MEMORY_BUDGET_BYTES, String.valueOf(budget)));
+             RawWebSocket holder = RawWebSocket.open(tight.port(), "format=aac");
+             RawWebSocket ws = RawWebSocket.open(tight.port(), "format=aac")) {
+            byte[] frame = RawWebSocket.clientFrame(0x82, new byte[MAX_BYTES], new byte[] {1, 2, 3, 4});
+            holder.sendRawBytes(Arrays.copyOf(frame, frame.length - 1)); // all but its last byte: its memory stays
+            long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (tight.buffers().inUseBytes() < budget && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertThat("the holder took the budget", tight.buffers().inUseBytes(), is((long) budget));
+            ws.send(false, 0x2, new byte[MAX_BYTES / 2]);  // within the limit so far: refused for want of memory
+            ws.send(true, 0x0, new byte[MAX_BYTES]);       // and now over it
+            assertThat(ws.read().text(), containsString("\"code\":\"" + ErrorCode.TOO_LARGE.wireName() + "\""));
+            ws.send(true, 0x2, new byte[MAX_BYTES / 2]);   // within the limit, no memory for it
+            assertThat(ws.read().text(), containsString("\"code\":\"" + ErrorCode.OVERLOADED.wireName() + "\""));
+        }
+    }
+
     private static String readHeaders(java.io.InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();
         while (!sb.toString().endsWith("\r\n\r\n")) {
