@@ -185,7 +185,8 @@ public final class StreamRun {
         }
         try {
             return SegmentClient.connect(uri, token.map(t -> Map.of("Authorization", "Bearer " + t)).orElse(Map.of()),
-                                         options.v11() ? List.of(Protocol.SUBPROTOCOL_V11) : List.of());
+                                         options.v11() ? List.of(Protocol.SUBPROTOCOL_V11, Protocol.SUBPROTOCOL)
+                                                       : List.of()); // both: a server that predates v1.1 picks v1
         } catch (RuntimeException e) {
             throw new Refused(refusal(uri, e));
         }
