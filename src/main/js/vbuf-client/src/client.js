@@ -8,7 +8,7 @@
 // unanswered segment is sent again there, the first with the carry of the answer before it, so any instance can
 // continue the stream gaplessly. An answer to a segment already answered is dropped and counted. end() flushes:
 // the queue goes out, then `end`, and the server closes once everything is answered.
-import { CONTRACT, GOAWAY, NETWORK, SHUTTING_DOWN, closeRule, delayMs, upgradeRule } from './reconnect.js';
+import { CONTRACT, GOAWAY, NETWORK, SHUTTING_DOWN, closeRule, delayMs, retryAfterMs, upgradeRule } from './reconnect.js';
 import { ErrorCode, FORMAT_PARAM, MessageType, RETRY_SAME_CONNECTION, Subprotocol,
   TOKEN_PROTOCOL_PREFIX } from './protocol.js';
 import { webSocketClass } from './websocket.js';
@@ -35,9 +35,10 @@ export class VbufFatalError extends Error {
 }
 
 class ConnectFailed extends Error {
-  constructor(message, rule) {
+  constructor(message, rule, hintMs = 0) {
     super(message);
     this.rule = rule;
+    this.hintMs = hintMs;
   }
 }
 
@@ -246,7 +247,7 @@ export class VbufClient {
           return;
         } catch (e) {
           if (e instanceof VbufFatalError) throw e;
-          this.nextConnect = { rule: e.rule ?? NETWORK, hintMs: 0 };
+          this.nextConnect = { rule: e.rule ?? NETWORK, hintMs: e.hintMs ?? 0 };
           this.emit({ type: 'connect-failed', message: e.message, attempt: this.tried });
         }
       }
@@ -272,6 +273,16 @@ export class VbufClient {
         return;
       }
       ws.binaryType = 'arraybuffer';
+      // Node's ws hands over a refused upgrade's response, so its Retry-After can be honoured (a browser is told
+      // nothing); the request is then ended with the error ws itself would raise, which onerror reads below
+      let refusal = null;
+      if (typeof ws.on === 'function') {
+        ws.on('unexpected-response', (req, res) => {
+          refusal = { status: res.statusCode, retryAfterMs: retryAfterMs(res.headers['retry-after'], Date.now()) };
+          res.resume();
+          req.destroy(new Error(`Unexpected server response: ${res.statusCode}`));
+        });
+      }
       const c = { ws, version: null, inFlight: [], leaving: null, endSent: false, closing: false, sentAny: false,
                   result: null, lastHeard: Date.now(), done: false, watch: null };
       let opened = false;
@@ -294,7 +305,8 @@ export class VbufClient {
         if (status) {
           const rule = upgradeRule(Number(status[1]));
           const message = `the upgrade was refused with HTTP ${status[1]}`;
-          reject(rule.verdict === 'resume' ? new ConnectFailed(message, rule)
+          const hintMs = refusal && refusal.status === Number(status[1]) ? refusal.retryAfterMs : 0;
+          reject(rule.verdict === 'resume' ? new ConnectFailed(message, rule, hintMs)
             : new VbufFatalError(`${message}: not resumable (the reconnect contract stops on ${rule.when})`,
               { status: Number(status[1]) }));
         } else {

@@ -59,3 +59,15 @@ export function backoffBoundMs(attempt) {
 export function delayMs(rule, hintMs, attempt) {
   return Math.max(rule.floorMs, hintMs || 0) + Math.floor(Math.random() * (backoffBoundMs(attempt) + 1));
 }
+
+/**
+ * A `Retry-After` header in milliseconds from `nowMs`: delay-seconds or an HTTP date (RFC 9110 10.2.3); 0 when absent
+ * or unreadable.
+ */
+export function retryAfterMs(value, nowMs) {
+  if (value == null) return 0;
+  const text = String(value).trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? 0 : Math.max(0, at - nowMs);
+}

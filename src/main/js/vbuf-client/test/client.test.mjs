@@ -5,6 +5,8 @@
 //   VBUF_TEST_URL_CUT         a proxy in front of the first that cuts every connection, no close frame (1006)
 //   VBUF_TEST_URL_SMALL_FRAME one whose frame limit is below a segment (the session is closed 1009: fatal)
 //   VBUF_TEST_URL_AUTH        one with a secret key; VBUF_TEST_TOKEN a token it accepts
+//   VBUF_TEST_URL_FULL        one that serves a single session (upgrades beyond it: 503 with Retry-After)
+//   VBUF_TEST_RETRY_AFTER_MS  the Retry-After that server sends, in ms
 //   VBUF_TEST_SEGMENTS        a directory of consecutive MPEG-TS segments seg-0.ts, seg-1.ts, …
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -150,6 +152,32 @@ test('a token from the provider opens the session; a refused one stops with its 
     assert.equal(e.status, 401);
     return true;
   });
+});
+
+test('a full server\'s 503 is resumed no sooner than its Retry-After, and the segment answered', { timeout: 60_000 }, async () => {
+  const url = env('VBUF_TEST_URL_FULL');
+  const holder = make(url, { format: Format.AAC });
+  assert.equal((await holder.send(SEGMENTS[0])).ok, true); // the one session slot, held open
+  const client = make(url, { format: Format.AAC });
+  const seen = events(client);
+  const asked = Number(env('VBUF_TEST_RETRY_AFTER_MS'));
+  let released = false;
+  const prev = client.options.onEvent;
+  client.options.onEvent = (e) => {
+    prev(e);
+    if (e.type === 'reconnecting' && !released) { // refused once: give the slot back while the client waits
+      released = true;
+      holder.close();
+    }
+  };
+  const answer = await client.send(SEGMENTS[1]);
+  assert.equal(answer.ok, true);
+  const waits = seen.filter((e) => e.type === 'reconnecting');
+  assert.ok(waits.length >= 1, JSON.stringify(seen));
+  assert.equal(waits[0].when, 'upgrade 503');
+  assert.ok(waits[0].waitMs >= asked, `waited ${waits[0].waitMs} ms, the server asked for ${asked}`);
+  assert.ok(seen.some((e) => e.type === 'connect-failed' && /HTTP 503/.test(e.message)), JSON.stringify(seen));
+  await client.end();
 });
 
 test('an error no retry fixes is answered once, and the session goes on', { timeout: 60_000 }, async () => {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.vbuf.access.AccessPolicy;
 import dev.vbuf.access.Authenticator;
 import dev.vbuf.config.Secret;
 import dev.vbuf.config.Setting;
@@ -52,6 +53,7 @@ class JsClientLiveTest {
             VbufServer smallFrame = start(open, Map.of(Setting.MAX_FRAME_BYTES, String.valueOf(smallest / 4),
                                                        Setting.MAX_SEGMENT_BYTES, String.valueOf(smallest / 8)));
             VbufServer auth = start(open, Map.of(Setting.SECRET_KEY, SECRET));
+            VbufServer full = start(open, Map.of(Setting.MAX_SESSIONS, "1"));
             FaultProxy cut = FaultProxy.to(plain.port()).cutAtAge(Duration.ofMillis(900), Duration.ofMillis(1_400)).seed(28)
                     .start();
             open.add(cut);
@@ -66,6 +68,8 @@ class JsClientLiveTest {
                            "VBUF_TEST_URL_CUT", url(cut.port()),
                            "VBUF_TEST_URL_SMALL_FRAME", url(smallFrame.port()),
                            "VBUF_TEST_URL_AUTH", url(auth.port()),
+                           "VBUF_TEST_URL_FULL", url(full.port()),
+                           "VBUF_TEST_RETRY_AFTER_MS", String.valueOf(AccessPolicy.SESSION_RETRY_AFTER_MS),
                            "VBUF_TEST_TOKEN", token,
                            "VBUF_TEST_SEGMENTS", segments.toString()),
                     Duration.ofMinutes(4));
