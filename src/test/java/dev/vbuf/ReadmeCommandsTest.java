@@ -36,12 +36,16 @@ class ReadmeCommandsTest {
         assertThat(".ci/run must run README's test command", ci, hasItem(testCommand));
     }
 
+    /** The client and perf builds use the server's installed jar and test-jar, so the server's build goes first. */
     @Test
-    void testCommandRunsTheServerBuildAndThenThePerfBuild() throws Exception {
+    void testCommandRunsTheServerBuildThenTheClientBuildThenThePerfBuild() throws Exception {
         String testCommand = commandAfter("Run the tests");
         int server = testCommand.indexOf("mvn -B install");
+        int client = testCommand.indexOf("mvn -B -f client/pom.xml verify");
         int perf = testCommand.indexOf("mvn -B -f perf/pom.xml verify");
-        assertThat("the server build, then the perf build: " + testCommand, server >= 0 && perf > server, is(true));
+        assertThat("the server build, then the client build, then the perf build: " + testCommand,
+                   server >= 0 && client > server && perf > client, is(true));
+        assertThat("client/pom.xml is a file", Files.isRegularFile(Path.of("client/pom.xml")), is(true));
         assertThat("perf/pom.xml is a file", Files.isRegularFile(Path.of("perf/pom.xml")), is(true));
     }
 

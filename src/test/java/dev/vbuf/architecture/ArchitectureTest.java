@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.equivalentTo;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -111,6 +112,19 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage("dev.vbuf.api..")
                 .should().dependOnClassesThat(resideInAPackage("dev.vbuf.gapless..")
                                                       .and(not(equivalentTo(SessionCarries.class))))
+                .check(server);
+    }
+
+    /**
+     * The client and the protocol are also an artifact of their own (client/pom.xml, built with Jackson alone): besides
+     * each other they may use the JDK and Jackson, nothing else. That build's compile is the proof; this says it here.
+     */
+    @Test
+    void theClientArtifactsPackagesUseOnlyTheJdkAndJackson() {
+        classes().that().resideInAnyPackage("dev.vbuf.client..", "dev.vbuf.protocol..")
+                .should().onlyDependOnClassesThat()
+                .resideInAnyPackage("dev.vbuf.client..", "dev.vbuf.protocol..", "java..", "javax..",
+                                    "com.fasterxml.jackson..")
                 .check(server);
     }
 
