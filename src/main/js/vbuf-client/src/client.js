@@ -273,14 +273,14 @@ export class VbufClient {
         return;
       }
       ws.binaryType = 'arraybuffer';
-      // Node's ws hands over a refused upgrade's response, so its Retry-After can be honoured (a browser is told
-      // nothing); the request is then ended with the error ws itself would raise, which onerror reads below
+      // Node's ws hands over a refused upgrade's response: its status and Retry-After (a browser is told neither;
+      // the close is 1006); the request is then ended, which ws reports to onerror below
       let refusal = null;
       if (typeof ws.on === 'function') {
         ws.on('unexpected-response', (req, res) => {
           refusal = { status: res.statusCode, retryAfterMs: retryAfterMs(res.headers['retry-after'], Date.now()) };
           res.resume();
-          req.destroy(new Error(`Unexpected server response: ${res.statusCode}`));
+          req.destroy(new Error(`the upgrade was refused with HTTP ${res.statusCode}`));
         });
       }
       const c = { ws, version: null, inFlight: [], leaving: null, endSent: false, closing: false, sentAny: false,
@@ -298,17 +298,14 @@ export class VbufClient {
         c.watch = setInterval(() => this.watch(c), Math.min(1_000, this.options.replyTimeoutMs));
         resolve(c);
       };
-      ws.onerror = (ev) => {
+      ws.onerror = () => {
         if (opened) return; // a close follows
-        // Node's ws names the refused upgrade's status; a browser is not told it (the close is 1006)
-        const status = /Unexpected server response: (\d+)/.exec(String(ev && (ev.message || ev.error?.message)));
-        if (status) {
-          const rule = upgradeRule(Number(status[1]));
-          const message = `the upgrade was refused with HTTP ${status[1]}`;
-          const hintMs = refusal && refusal.status === Number(status[1]) ? refusal.retryAfterMs : 0;
-          reject(rule.verdict === 'resume' ? new ConnectFailed(message, rule, hintMs)
+        if (refusal) {
+          const rule = upgradeRule(refusal.status);
+          const message = `the upgrade was refused with HTTP ${refusal.status}`;
+          reject(rule.verdict === 'resume' ? new ConnectFailed(message, rule, refusal.retryAfterMs)
             : new VbufFatalError(`${message}: not resumable (the reconnect contract stops on ${rule.when})`,
-              { status: Number(status[1]) }));
+              { status: refusal.status }));
         } else {
           reject(new ConnectFailed(`cannot open ${this.url}`, NETWORK));
         }

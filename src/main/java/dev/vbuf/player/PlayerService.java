@@ -94,14 +94,14 @@ public final class PlayerService implements HttpService, AutoCloseable {
             res.send();
             return;
         }
-        pageFile(res, req, WELCOME);
+        pageFile(req, res, WELCOME);
     }
 
     private void pageFile(ServerRequest req, ServerResponse res) throws IOException {
-        pageFile(res, req, req.path().pathParameters().get("file"));
+        pageFile(req, res, req.path().pathParameters().get("file"));
     }
 
-    private void pageFile(ServerResponse res, ServerRequest req, String name) throws IOException {
+    private void pageFile(ServerRequest req, ServerResponse res, String name) throws IOException {
         PlayerFiles.File f = files.get(name);
         if (f == null) {
             error(res, Status.NOT_FOUND_404, NOT_FOUND, "no file '" + name + "' in the player");

@@ -10,8 +10,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -64,15 +62,12 @@ final class VbufWsConnection implements ServerConnection, WsChannel, MessageAggr
     private static final Duration VIOLATION_CLOSE_WAIT = Duration.ofSeconds(35);
     /**
      * After a violation in an intact frame header (a frame over the frame limit), how much of the frame at fault is
-     * read and dropped, and for how long the frames behind it are read, so that the client reads the close frame: a
-     * socket closed with unread bytes in it is reset (RFC 1122 4.2.2.13), and a reset can reach the client before the
-     * close frame does (it then sees 1006 instead of 1009, and resumes). A larger frame, or a client that does not
-     * answer within the time, gets the socket closed as it is.
+     * read and dropped so that the frames behind it, the client's close frame among them, are read as after any close
+     * the server sends: a socket closed with unread bytes in it is reset (RFC 1122 4.2.2.13), and a reset can reach
+     * the client before the close frame does (it then sees 1006 instead of 1009, and resumes). A larger frame gets the
+     * socket closed as it is.
      */
     static final long LINGER_BYTES = 4L * 1024 * 1024;
-    static final Duration LINGER_TIME = Duration.ofSeconds(2);
-    /** Closes the sockets of lingering closes that ran out of time (one thread for all connections: they are rare). */
-    private static final ScheduledThreadPoolExecutor LINGER_TIMER = lingerTimer();
     /** Stack of the reading thread: frame parsing and the handler's calls are shallow. */
     static final long READER_STACK_BYTES = 512 * 1024;
     /**
@@ -265,23 +260,21 @@ final class VbufWsConnection implements ServerConnection, WsChannel, MessageAggr
     }
 
     /**
-     * After the close frame for {@code v}: drops the rest of the frame at fault and reads frames until the client's
-     * close frame, within {@link #LINGER_BYTES} and {@link #LINGER_TIME}; true when the client's close frame came.
+     * After the close frame for {@code v}: drops the rest of the frame at fault (up to {@link #LINGER_BYTES}) and reads
+     * frames until the client's close frame, as after any close frame the server sends; the handler's close handshake
+     * bounds the wait ({@link WsChannel#abort} ends it). True when the client's close frame came.
      */
     private boolean lingerAfter(ProtocolViolation v) {
         long left = v.bytesToFrameEnd();
         if (!closeSent || left < 0 || left > LINGER_BYTES) {
             return false;
         }
-        ScheduledFuture<?> cut = LINGER_TIMER.schedule(this::closeSocket, LINGER_TIME.toMillis(), TimeUnit.MILLISECONDS);
         try {
             decoder.skip(left);
             return readFrames();
         } catch (IOException | ProtocolViolation | UncheckedIOException e) {
             LOG.log(Level.DEBUG, "WebSocket connection ended while closing: " + e.getMessage());
             return false;
-        } finally {
-            cut.cancel(false);
         }
     }
 
@@ -496,13 +489,6 @@ final class VbufWsConnection implements ServerConnection, WsChannel, MessageAggr
                 closeSocket();
             }
         }
-    }
-
-    private static ScheduledThreadPoolExecutor lingerTimer() {
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(
-                1, Thread.ofPlatform().name("ws-linger").daemon(true).factory());
-        timer.setRemoveOnCancelPolicy(true);
-        return timer;
     }
 
     private void closeSocket() {
