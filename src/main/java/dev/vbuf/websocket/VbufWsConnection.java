@@ -67,7 +67,7 @@ final class VbufWsConnection implements ServerConnection, WsChannel, MessageAggr
      * the client before the close frame does (it then sees 1006 instead of 1009, and resumes). A larger frame gets the
      * socket closed as it is.
      */
-    static final long LINGER_BYTES = 4L * 1024 * 1024;
+    static final long LINGER_BYTES = 16L * 1024 * 1024;
     /** Stack of the reading thread: frame parsing and the handler's calls are shallow. */
     static final long READER_STACK_BYTES = 512 * 1024;
     /**
@@ -260,22 +260,29 @@ final class VbufWsConnection implements ServerConnection, WsChannel, MessageAggr
     }
 
     /**
-     * After the close frame for {@code v}: drops the rest of the frame at fault (up to {@link #LINGER_BYTES}) and reads
-     * frames until the client's close frame, as after any close frame the server sends; the handler's close handshake
+     * After the close frame for {@code v}: drops the rest of the frame at fault, and of any over-limit frame behind it
+     * (up to {@link #LINGER_BYTES} in all), and reads frames until the client's close frame, as after any close frame the server sends; the handler's close handshake
      * bounds the wait ({@link WsChannel#abort} ends it). True when the client's close frame came.
      */
     private boolean lingerAfter(ProtocolViolation v) {
-        long left = v.bytesToFrameEnd();
-        if (!closeSent || left < 0 || left > LINGER_BYTES) {
+        if (!closeSent) {
             return false;
         }
-        try {
-            decoder.skip(left);
-            return readFrames();
-        } catch (IOException | ProtocolViolation | UncheckedIOException e) {
-            LOG.log(Level.DEBUG, "WebSocket connection ended while closing: " + e.getMessage());
-            return false;
+        long budget = LINGER_BYTES;
+        ProtocolViolation at = v;
+        while (at.bytesToFrameEnd() >= 0 && at.bytesToFrameEnd() <= budget) {
+            budget -= at.bytesToFrameEnd();
+            try {
+                decoder.skip(at.bytesToFrameEnd());
+                return readFrames();
+            } catch (ProtocolViolation next) {
+                at = next; // e.g. the next over-limit frame of a pipelining client: dropped too, within the budget
+            } catch (IOException | UncheckedIOException e) {
+                LOG.log(Level.DEBUG, "WebSocket connection ended while closing: " + e.getMessage());
+                return false;
+            }
         }
+        return false;
     }
 
     /** Waits until the handler's close frame is out (it answers what it accepted first), at most a while. */
